@@ -1,0 +1,55 @@
+"""Python API: ``inspector.analyze(path)`` -> :class:`Result` with typed DataFrames."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from inspector.config import Config
+from inspector.pipeline import Collected, Progress, collect
+from inspector.schema import load_all
+from inspector.tables import to_frame
+
+__all__ = ["Result", "analyze", "result_from"]
+
+
+@dataclass
+class Result:
+    """The outcome of one analysis: every table as a DataFrame, plus the packet accounting."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def result_from(collected: Collected) -> Result:
+    tables = {name: to_frame(name, collected.rows.get(name, [])) for name in load_all()}
+    return Result(tables, collected.summary(), list(collected.warnings))
+
+
+def analyze(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    config: Config | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Analyse one capture, a folder of captures, or several of either.
+
+    >>> result = analyze("captures/sample.pcapng")     # doctest: +SKIP
+    >>> result.flows[["orig_h", "resp_h", "server_name"]]   # doctest: +SKIP
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return result_from(collect([os.fspath(p) for p in paths], config, progress))

@@ -1,0 +1,167 @@
+"""Command line: arguments -> pipeline -> reports. No analysis logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from inspector import __version__
+from inspector.errors import InputError
+
+__all__ = ["main"]
+
+DESCRIPTION = """\
+Show what a video-conferencing client really does on the network: every flow, who is on
+the other end and on what evidence, third-party telemetry, and how the content is protected.
+"""
+
+ANALYZE_EPILOG = """\
+examples:
+  inspector analyze captures/sample.pcapng -o out
+  inspector analyze ~/captures/ -o out          # every .pcap/.pcapng(.gz) in the folder
+  inspector analyze a.pcap b.pcapng.gz -o out
+
+outputs (in OUTDIR):
+  flows.csv       one row per flow; `uid` joins every other table
+  dns.csv tls.csv quic.csv http.csv stun.csv dtls.csv rtp.csv
+                  one table per protocol, rows keyed by `uid`
+  weird.csv       everything that could not be parsed (malformed packets are data)
+  summary.json    packet accounting: total = decoded + skipped + malformed
+Column reference: docs/schema.md.
+
+exit codes: 0 done, 2 bad usage or unreadable input, 1 internal error.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"inspector: error: {message} (see 'inspector --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="inspector",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"inspector {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    a = sub.add_parser(
+        "analyze",
+        help="analyse capture files offline",
+        description="Analyse pcap / pcapng / gzip captures, or folders of them.",
+        epilog=ANALYZE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument("paths", nargs="+", metavar="PATH", help="capture file or folder")
+    a.add_argument(
+        "-o",
+        "--outdir",
+        required=True,
+        metavar="OUTDIR",
+        help="folder for the output tables (created if missing)",
+    )
+    a.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    a.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    sub.add_parser("schema", help="print the column reference of every output table")
+    return p
+
+
+def _progress_bar(paths: Sequence[str]):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr, only for a terminal and a large input."""
+    import os
+
+    from inspector.source import expand_paths
+
+    if not sys.stderr.isatty():
+        return None, None
+    files = expand_paths(paths)
+    total = sum(os.path.getsize(f) for f in files)
+    if total < 32 << 20:
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    done: dict[str, int] = {}
+    task = bar.add_task("reading", total=total)
+
+    def update(path: str, pos: int, size: int) -> None:
+        done[path] = pos
+        bar.update(task, completed=sum(done.values()))
+
+    return bar, update
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from inspector.api import analyze
+    from inspector.report.outputs import write_outputs
+    from inspector.source import expand_paths
+
+    expand_paths(args.paths)  # fail early, with exit 2, on a missing path
+    bar, update = (None, None) if args.no_progress or args.quiet else _progress_bar(args.paths)
+    if bar is not None:
+        with bar:
+            result = analyze(args.paths, progress=update)
+    else:
+        result = analyze(args.paths)
+    write_outputs(result, args.outdir)
+    for w in result.warnings:
+        print(f"inspector: warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        s = result.summary
+        pk = s["packets"]
+        print(
+            f"{len(s['inputs'])} capture(s), {pk['total']} packets: {pk['decoded']} decoded, "
+            f"{pk['skipped_total']} skipped, {pk['malformed_total']} malformed"
+        )
+        tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
+        print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
+        print(f"outputs written to {args.outdir}")
+    return 0
+
+
+def _schema() -> int:
+    from inspector.schema.docs import render_markdown
+
+    sys.stdout.write(render_markdown())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        if args.command == "schema":
+            return _schema()
+        _parser().print_help()
+        return 2
+    except InputError as exc:
+        print(f"inspector: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("inspector: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, exit 1, never a traceback dump
+        print(
+            f"inspector: internal error: {type(exc).__name__}: {exc} "
+            "(please report it with the capture if you can share it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,17 @@
+"""Run configuration: one frozen object passed explicitly through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inspector.flows.table import FlowLimits
+
+__all__ = ["Config"]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    limits: FlowLimits = field(default_factory=FlowLimits)
+    dissect: bool = True  #: run the protocol dissectors on ended flows
+    client: str = ""  #: address of the local client (default: guessed)
+    tracker_lists: tuple[str, ...] = ()  #: user-given tracker list files

@@ -1,0 +1,192 @@
+"""pcapng (RFC draft-ietf-opsawg-pcapng): sections, several interfaces, EPB/SPB/OPB, streamed.
+
+Blocks that carry no packet (statistics, name resolution, decryption secrets, custom) are counted
+and skipped; options (comments included) are read only for ``if_tsresol`` and ``if_tsoffset``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from inspector.errors import InputError
+
+if TYPE_CHECKING:
+    from inspector.source.open import Capture, RawPacket
+
+__all__ = ["read_records"]
+
+SHB, IDB, PB, SPB, NRB, ISB, EPB, DSB = (
+    0x0A0D0D0A,
+    0x00000001,
+    0x00000002,
+    0x00000003,
+    0x00000004,
+    0x00000005,
+    0x00000006,
+    0x0000000A,
+)
+BLOCK_NAMES = {
+    NRB: "name_resolution",
+    ISB: "interface_statistics",
+    DSB: "decryption_secrets",
+    0x00000BAD: "custom",
+    0x40000BAD: "custom",
+    0x80000001: "systemd_journal",
+}
+MAX_BLOCK = 1 << 24
+
+
+class _Iface:
+    __slots__ = ("linktype", "offset", "snaplen", "tick")
+
+    def __init__(self, linktype: int, snaplen: int, tick: float, offset: int) -> None:
+        self.linktype, self.snaplen, self.tick, self.offset = linktype, snaplen, tick, offset
+
+
+def _tsresol(value: int) -> float:
+    if value & 0x80:
+        return 2.0 ** -(value & 0x7F)
+    return 10.0 ** -(value & 0x7F)
+
+
+def _parse_idb(body: bytes, order: str) -> _Iface:
+    if len(body) < 8:
+        raise ValueError("interface description block too short")
+    linktype, _reserved, snaplen = struct.unpack_from(order + "HHI", body, 0)
+    tick, offset = 1e-6, 0
+    pos = 8
+    while pos + 4 <= len(body):
+        code, length = struct.unpack_from(order + "HH", body, pos)
+        pos += 4
+        value = body[pos : pos + length]
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            tick = _tsresol(value[0])
+        elif code == 14 and length >= 8:
+            (offset,) = struct.unpack(order + "q", value[:8])
+        pos += (length + 3) & ~3
+    return _Iface(linktype, snaplen, tick, offset)
+
+
+def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPacket]:
+    """Yield the packets of a pcapng whose 4 magic bytes were already read."""
+    from inspector.source.open import RawPacket
+
+    ifaces: list[_Iface] = []
+    last_ts = 0.0
+    order = "<"
+    first = True
+    block_type = SHB
+    while True:
+        if first:
+            head = magic + stream.read(4)
+            first = False
+        else:
+            head = stream.read(8)
+            if not head:
+                return
+            if len(head) < 8:
+                _cut(cap, "block header")
+                return
+            block_type = struct.unpack_from(order + "I", head, 0)[0]
+        if block_type == SHB:
+            bom = stream.read(4)
+            if len(bom) < 4:
+                _cut(cap, "section header")
+                return
+            if bom == b"\x4d\x3c\x2b\x1a":
+                order = "<"
+            elif bom == b"\x1a\x2b\x3c\x4d":
+                order = ">"
+            else:
+                if not cap.linktypes and not ifaces:
+                    raise InputError(
+                        f"{cap.path}: pcapng section header has a bad byte-order magic"
+                    )
+                _stop(cap, "a section header with a bad byte-order magic")
+                return
+            (total,) = struct.unpack_from(order + "I", head, 4)
+            if total < 28 or total % 4 or total > MAX_BLOCK:
+                _stop(cap, f"a section header of impossible length {total}")
+                return
+            rest = stream.read(total - 12)
+            if len(rest) < total - 12:
+                _cut(cap, "section header")
+                return
+            ifaces = []
+            continue
+        (total,) = struct.unpack_from(order + "I", head, 4)
+        if total < 12 or total % 4 or total > MAX_BLOCK:
+            _stop(cap, f"a block of impossible length {total}")
+            return
+        body = stream.read(total - 8)
+        if len(body) < total - 8:
+            _cut(cap, "block")
+            return
+        body = body[:-4]
+        if block_type == EPB:
+            if len(body) < 20:
+                _stop(cap, "an enhanced packet block too short for its header")
+                return
+            if_id, ts_hi, ts_lo, incl, orig = struct.unpack_from(order + "IIIII", body, 0)
+            if if_id >= len(ifaces) or incl > len(body) - 20:
+                cap.skipped_blocks["bad_packet_block"] = (
+                    cap.skipped_blocks.get("bad_packet_block", 0) + 1
+                )
+                continue
+            iface = ifaces[if_id]
+            last_ts = ((ts_hi << 32) | ts_lo) * iface.tick + iface.offset
+            yield RawPacket(last_ts, iface.linktype, body[20 : 20 + incl], orig)
+        elif block_type == SPB:
+            if not ifaces or len(body) < 4:
+                cap.skipped_blocks["bad_packet_block"] = (
+                    cap.skipped_blocks.get("bad_packet_block", 0) + 1
+                )
+                continue
+            (orig,) = struct.unpack_from(order + "I", body, 0)
+            iface = ifaces[0]
+            incl = min(orig, len(body) - 4, iface.snaplen or orig)
+            # a simple packet block has no timestamp: it inherits the previous packet's
+            yield RawPacket(last_ts, iface.linktype, body[4 : 4 + incl], orig)
+        elif block_type == PB:
+            if len(body) < 20:
+                continue
+            if_id, _drops, ts_hi, ts_lo, incl, orig = struct.unpack_from(order + "HHIIII", body, 0)
+            if if_id >= len(ifaces) or incl > len(body) - 20:
+                cap.skipped_blocks["bad_packet_block"] = (
+                    cap.skipped_blocks.get("bad_packet_block", 0) + 1
+                )
+                continue
+            iface = ifaces[if_id]
+            yield RawPacket(
+                ((ts_hi << 32) | ts_lo) * iface.tick + iface.offset,
+                iface.linktype,
+                body[20 : 20 + incl],
+                orig,
+            )
+        elif block_type == IDB:
+            try:
+                iface = _parse_idb(body, order)
+            except (ValueError, struct.error):
+                _stop(cap, "an unreadable interface description block")
+                return
+            ifaces.append(iface)
+            cap.linktypes.add(iface.linktype)
+        else:
+            name = BLOCK_NAMES.get(block_type, f"block_0x{block_type:08x}")
+            cap.skipped_blocks[name] = cap.skipped_blocks.get(name, 0) + 1
+
+
+def _cut(cap: Capture, what: str) -> None:
+    cap.truncated = True
+    cap.warnings.append(
+        f"{cap.path}: file ends inside a pcapng {what}; results cover everything before the cut"
+    )
+
+
+def _stop(cap: Capture, what: str) -> None:
+    cap.truncated = True
+    cap.warnings.append(f"{cap.path}: found {what}; stopped reading there (corrupt file?)")

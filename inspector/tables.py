@@ -1,0 +1,35 @@
+"""Rows -> pandas DataFrames with the dtypes the schema declares (no CSV round-trip)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from inspector.schema import columns, load_all
+from inspector.schema.base import Row
+
+__all__ = ["empty_frame", "to_frame"]
+
+
+def to_frame(name: str, rows: Sequence[Row]) -> pd.DataFrame:
+    """A DataFrame of table ``name`` with one column per declared field, typed as declared."""
+    spec = load_all()[name]
+    data = {}
+    for col_name, dtype, _doc in columns(spec.row):
+        values = [getattr(r, col_name) for r in rows]
+        if dtype == "string":
+            data[col_name] = pd.array(values, dtype="string")
+        elif dtype == "Int64":
+            data[col_name] = pd.array(values, dtype="Int64")
+        elif dtype == "boolean":
+            data[col_name] = pd.array(values, dtype="boolean")
+        else:
+            data[col_name] = pd.array(
+                [float("nan") if v is None else v for v in values], dtype="float64"
+            )
+    return pd.DataFrame(data)
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    return to_frame(name, [])
