@@ -35,9 +35,29 @@ class Result:
         return self.tables[name]
 
 
-def result_from(collected: Collected) -> Result:
+def result_from(collected: Collected, extra: dict[str, Any] | None = None) -> Result:
     tables = {name: to_frame(name, collected.rows.get(name, [])) for name in load_all()}
-    return Result(tables, collected.summary(), list(collected.warnings))
+    summary = collected.summary()
+    summary.update(extra or {})
+    return Result(tables, summary, list(collected.warnings))
+
+
+def run_stages(collected: Collected, config: Config) -> Result:
+    """The stages after the packet stages: attribute (then assess and findings)."""
+    from inspector.assess.stage import assess, index_by_uid
+    from inspector.attribute.database import bundled_database
+    from inspector.attribute.stage import attribute
+    from inspector.findings import build_findings, build_sessions
+
+    att = attribute(collected.rows, bundled_database(), config.client)
+    rows = att.rows
+    flows, sessions = assess(rows, att.client)
+    rows["flows"] = flows
+    by_uid = index_by_uid(rows)
+    rows["findings"] = build_findings(flows, by_uid, sessions)
+    rows["sessions"] = build_sessions(flows, sessions)
+    collected.rows = rows
+    return result_from(collected, {"attribution": att.meta})
 
 
 def analyze(
@@ -52,4 +72,5 @@ def analyze(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    return result_from(collect([os.fspath(p) for p in paths], config, progress))
+    config = config or Config()
+    return run_stages(collect([os.fspath(p) for p in paths], config, progress), config)

@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     a.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    a.add_argument("--client", default="", metavar="ADDR",
+                   help="address of the client under study (default: the busiest local address)")
+    a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub.add_parser("schema", help="print the column reference of every output table")
     return p
 
@@ -107,13 +110,16 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
 
+    from inspector.config import Config
+
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
+    config = Config(client=args.client)
     bar, update = (None, None) if args.no_progress or args.quiet else _progress_bar(args.paths)
     if bar is not None:
         with bar:
-            result = analyze(args.paths, progress=update)
+            result = analyze(args.paths, config, progress=update)
     else:
-        result = analyze(args.paths)
+        result = analyze(args.paths, config)
     write_outputs(result, args.outdir)
     for w in result.warnings:
         print(f"inspector: warning: {w}", file=sys.stderr)
@@ -154,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # last resort: one line, exit 1, never a traceback dump
+    except Exception as exc:  # last resort: one line, exit 1, no traceback unless --debug
+        if getattr(args, "debug", False):
+            raise
         print(
             f"inspector: internal error: {type(exc).__name__}: {exc} "
             "(please report it with the capture if you can share it)",

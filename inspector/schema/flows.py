@@ -58,23 +58,115 @@ class FlowRow(Row):
     )
     server_name_source: str = col(
         "Where server_name came from: tls_sni, quic_sni, http_host, "
-        "dns, dns_ambiguous, cert_san, vendor_range, or none.",
+        "dtls_sni, dns, dns_ambiguous, cert_san, or none.",
+        "string",
+        "",
+    )
+    server_name_candidates: str = col(
+        "With dns_ambiguous (or cert_san): every name the address had at that time, ';'-joined.",
+        "string",
+        "",
+    )
+    name_evidence: str = col(
+        "Where exactly the name was seen (frame of the DNS answer, ECH caveat, ...).", "string", ""
+    )
+    registrable_domain: str = col(
+        "server_name reduced to its registrable domain with the Public "
+        "Suffix List (eTLD+1); empty for addresses and unknown names.",
         "string",
         "",
     )
     organisation: str = col("Organisation operating the server side, when known.", "string", "")
     category: str = col(
-        "What the destination is for (e.g. first-party media, third-party "
-        "analytics, cdn_cloud); empty when unknown.",
+        "What the destination is for: first-party signalling / media / telemetry "
+        "/ web, or third-party analytics, advertising, crash_reporting, "
+        "attribution, social_sdk, customer_support, feature_flags, cdn_cloud, "
+        "os_services; unknown when nothing matched.",
         "string",
         "",
     )
-    app: str = col("Conferencing application the flow belongs to, when decided.", "string", "")
+    vendor: str = col(
+        "Conferencing vendor the destination belongs to (Zoom, Microsoft Teams, "
+        "...); empty for third parties and unknowns.",
+        "string",
+        "",
+    )
+    attribution_source: str = col(
+        "Evidence for organisation/category: which bundled database "
+        "row (domain pattern or IP range) matched, and its published "
+        "source.",
+        "string",
+        "",
+    )
+    list_hits: str = col(
+        "Matches in user-supplied tracker lists (--lists), as 'list@version:pattern', ';'-joined.",
+        "string",
+        "",
+    )
+    country: str = col(
+        "Country the server address is registered to at its regional internet "
+        "registry (RIR delegation data, offline): not a geolocation.",
+        "string",
+        "",
+    )
+    flipped: bool = col(
+        "True when the first packet came from the server side, so orig/resp "
+        "(here and in every per-protocol table) were swapped to read client -> "
+        "server.",
+        "boolean",
+        False,
+    )
+    sdk_name: str = col(
+        "Product or SDK the database names for this destination (e.g. Facebook SDK (Graph API)).",
+        "string",
+        "",
+    )
+    app: str = col(
+        "Conferencing application the flow belongs to (Zoom, Microsoft Teams, ..., "
+        "unknown WebRTC); empty when no evidence ties it to one.",
+        "string",
+        "",
+    )
+    app_reason: str = col(
+        "The evidence for app: vendor name or range, STUN fingerprint, Zoom "
+        "framing, shared local port (peer-to-peer).",
+        "string",
+        "",
+    )
+    peer_to_peer: bool = col(
+        "True when the flow is media sent directly to another participant "
+        "(not to a vendor server).",
+        "boolean",
+        False,
+    )
     role: str = col(
-        "Role of the flow: signalling, media, relay, telemetry, web, dns, other.", "string", ""
-    )
-    encryption_verdict: str = col(
-        "How the flow's content is protected (see the verdict taxonomy); empty until assessed.",
+        "Role of the flow: signalling, media, relay, first-party telemetry, "
+        "third-party telemetry, web/API, dns, other.",
         "string",
         "",
+    )
+    media_kinds: str = col("audio;video;screen_share where the media framing tells.", "string", "")
+    session_id: str = col("Conferencing session (S1, S2, ...) or `outside`.", "string", "")
+    encryption_verdict: str = col(
+        "How the flow's content is protected: PLAINTEXT, TRANSPORT_TLS, "
+        "HOP_BY_HOP_SRTP, PROPRIETARY_ENCRYPTED, LIKELY_E2E, "
+        "E2E_INDICATED or UNKNOWN (docs/verdicts.md).",
+        "string",
+        "",
+    )
+    encryption_modifiers: str = col(
+        "WEAK_TLS, ECB_SUSPECTED, CLEARTEXT_DNS; ';'-joined.", "string", ""
+    )
+    encryption_confidence: str = col("high, medium or low.", "string", "")
+    encryption_reason: str = col(
+        "For UNKNOWN: why (NO_HANDSHAKE_SEEN, UNKNOWN_PROTOCOL, "
+        "P2P_DTLS_APP_UNKNOWN, TCP_TLS_FALLBACK, NO_PAYLOAD, ...).",
+        "string",
+        "",
+    )
+    encryption_evidence: str = col(
+        "What on the wire supports the verdict (fields and frames).", "string", ""
+    )
+    encryption_caveat: str = col(
+        "What the verdict does not prove, and what would settle it.", "string", ""
     )

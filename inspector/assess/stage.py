@@ -1,0 +1,62 @@
+"""The assessment stage: app, role, session and encryption verdict of every flow."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from inspector.assess.apps import decide_apps
+from inspector.assess.encryption import assess_flow
+from inspector.assess.roles import decide_role
+from inspector.assess.sessions import Session, group_sessions
+from inspector.schema.base import Row
+
+__all__ = ["BY_UID_TABLES", "assess", "index_by_uid"]
+
+BY_UID_TABLES = ("tls", "quic", "http", "dtls", "stun", "rtp", "dns")
+
+
+def index_by_uid(rows: Mapping[str, list[Row]]) -> dict[str, dict[str, list[Any]]]:
+    out: dict[str, dict[str, list[Any]]] = {}
+    for t in BY_UID_TABLES:
+        idx: dict[str, list[Any]] = {}
+        for r in rows.get(t, []):
+            idx.setdefault(r.uid, []).append(r)  # type: ignore[attr-defined]
+        out[t] = idx
+    return out
+
+
+def assess(rows: Mapping[str, list[Row]], client: str) -> tuple[list[Row], list[Session]]:
+    """New flows rows with app, role, session and verdict columns; and the sessions."""
+    flows: list[Any] = list(rows.get("flows", []))
+    by_uid = index_by_uid(rows)
+    apps = decide_apps(flows, by_uid, client)
+    sessions, assign = group_sessions(flows, {u: d.app for u, d in apps.items()})
+    app_of_session = {s.session_id: s.app for s in sessions}
+    out: list[Row] = []
+    for f in flows:
+        d = apps.get(f.uid)
+        session_id = assign.get(f.uid, "outside")
+        session_app = app_of_session.get(session_id, "")
+        app = d.app if d else ""
+        role = decide_role(f, app, by_uid, session_app)
+        v = assess_flow(f, app or session_app, bool(d and d.p2p), by_uid)
+        out.append(
+            dataclasses.replace(
+                f,
+                app=app,
+                app_reason=d.reason if d else "",
+                peer_to_peer=bool(d and d.p2p),
+                role=role.role,
+                media_kinds=role.media_kinds,
+                session_id=session_id,
+                encryption_verdict=v.verdict,
+                encryption_modifiers=";".join(v.modifiers),
+                encryption_confidence=v.confidence,
+                encryption_reason=v.reason,
+                encryption_evidence=v.evidence,
+                encryption_caveat=v.caveat,
+            )
+        )
+    return out, sessions

@@ -1,0 +1,120 @@
+"""Name the server side of each flow, with provenance, in order of trust.
+
+TLS SNI, QUIC SNI, HTTP Host, then a DNS answer seen earlier in the capture for the server's
+address (time-aware: the answer must precede the flow and its TTL must still hold; CNAME chains
+resolve to the name the client asked for), then the certificate's names. When one address was,
+at that time, the answer for several names, the name is ``dns_ambiguous`` and all candidates are
+kept (as TrackerControl does).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name"]
+
+#: Answers are accepted this long past their TTL (resolvers and clients round and cache).
+DNS_GRACE_S = 30.0
+#: A flow may start this much before the answer's capture time (clock skew between directions).
+DNS_EARLY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class NameEvidence:
+    name: str
+    source: str  #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, cert_san, none
+    candidates: tuple[str, ...] = ()
+    detail: str = ""
+
+
+class DnsIndex:
+    """Address -> the names DNS answers gave it, by time."""
+
+    def __init__(self, answers: Iterable[Any]) -> None:
+        by_addr: dict[str, list[tuple[float, int, str, int]]] = {}
+        for a in answers:
+            if a.rr_type not in ("A", "AAAA") or not a.value:
+                continue
+            name = (a.query or a.rr_name).rstrip(".").lower()
+            if not name:
+                continue
+            ttl = int(a.ttl) if a.ttl is not None else 0
+            by_addr.setdefault(a.value, []).append((float(a.ts), ttl, name, int(a.frame or 0)))
+        self._by_addr = {k: sorted(v) for k, v in by_addr.items()}
+        self._times = {k: [e[0] for e in v] for k, v in self._by_addr.items()}
+
+    def names_at(self, addr: str, ts: float) -> list[tuple[str, float, int, int]]:
+        """``(name, answer_ts, ttl, frame)`` of every answer for ``addr`` valid at ``ts``."""
+        entries = self._by_addr.get(addr)
+        if not entries:
+            return []
+        hi = bisect.bisect_right(self._times[addr], ts + DNS_EARLY_S)
+        valid: dict[str, tuple[str, float, int, int]] = {}
+        for ans_ts, ttl, name, frame in entries[:hi]:
+            if ts <= ans_ts + max(ttl, 0) + DNS_GRACE_S:
+                valid[name] = (name, ans_ts, ttl, frame)  # latest answer per name wins
+        return sorted(valid.values(), key=lambda e: -e[1])
+
+
+def _first(rows: Sequence[Any], attr: str) -> str:
+    for r in rows:
+        v = getattr(r, attr, "") or ""
+        if v:
+            return str(v)
+    return ""
+
+
+def choose_name(
+    uid: str, server: str, ts: float, by_table: Mapping[str, Mapping[str, list[Any]]], dns: DnsIndex
+) -> NameEvidence:
+    """The best-supported name for the server side of flow ``uid``."""
+    tls = by_table.get("tls", {}).get(uid, [])
+    sni = _first(tls, "sni")
+    if sni:
+        ech = _first(tls, "ech")
+        detail = "ClientHello server_name"
+        if ech == "real":
+            detail += " (outer name of an Encrypted ClientHello: the real destination is hidden)"
+        return NameEvidence(sni, "tls_sni", (), detail)
+    quic = by_table.get("quic", {}).get(uid, [])
+    sni = _first(quic, "sni")
+    if sni:
+        return NameEvidence(sni, "quic_sni", (), "QUIC Initial ClientHello server_name")
+    http = by_table.get("http", {}).get(uid, [])
+    host = _first(http, "host")
+    if host:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
+        return NameEvidence(name, "http_host", (), "HTTP Host header")
+    dtls = by_table.get("dtls", {}).get(uid, [])
+    sni = _first(dtls, "sni")
+    if sni:
+        return NameEvidence(sni, "dtls_sni", (), "DTLS ClientHello server_name")
+    hits = dns.names_at(server, ts)
+    if len(hits) == 1:
+        name, ans_ts, ttl, frame = hits[0]
+        return NameEvidence(
+            name,
+            "dns",
+            (name,),
+            f"DNS answer in frame {frame} ({ts - ans_ts:.1f}s before, TTL {ttl}s)",
+        )
+    if hits:
+        names = tuple(h[0] for h in hits)
+        return NameEvidence(
+            names[0],
+            "dns_ambiguous",
+            names,
+            f"{len(names)} names resolved to {server} at that time",
+        )
+    san = _first(tls, "cert_sans") or _first(tls, "cert_subject")
+    if san:
+        first = san.split(";")[0]
+        if first.lower().startswith("cn="):
+            first = first[3:].split(",")[0]
+        return NameEvidence(
+            first, "cert_san", tuple(san.split(";"))[:20], "server certificate (TLS <= 1.2)"
+        )
+    return NameEvidence("", "none")
