@@ -65,8 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     a.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    a.add_argument("--client", default="", metavar="ADDR",
-                   help="address of the client under study (default: the busiest local address)")
+    a.add_argument(
+        "--client",
+        default="",
+        metavar="ADDR",
+        help="address of the client under study (default: the busiest local address)",
+    )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub.add_parser("schema", help="print the column reference of every output table")
     return p
@@ -107,10 +111,9 @@ def _progress_bar(paths: Sequence[str]):  # type: ignore[no-untyped-def]
 
 def _analyze(args: argparse.Namespace) -> int:
     from inspector.api import analyze
+    from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
-
-    from inspector.config import Config
 
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
     config = Config(client=args.client)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.assess.roles import TELEMETRY_CATEGORIES
+from inspector.assess.roles import TELEMETRY_CATEGORIES, same_owner
 from inspector.assess.sessions import Session
 from inspector.schema.base import Row
 from inspector.schema.findings import FindingRow
@@ -117,13 +117,22 @@ def _groups(flows: Sequence[Any]) -> dict[tuple[str, str, str, str], _Group]:
             add("weak_tls", "medium", f, dest)
         if f.encryption_verdict == "PLAINTEXT" and "CLEARTEXT_DNS" in mods:
             add("cleartext_dns", "low", f, f.resp_h)
-        elif f.encryption_verdict == "PLAINTEXT" and f.role in ("media", "relay"):
+        elif (
+            f.encryption_verdict == "PLAINTEXT"
+            and f.role in ("media", "relay")
+            and f.service != "stun"
+        ):
             add("plaintext_media", "high", f, dest)
         elif f.encryption_verdict == "PLAINTEXT" and "http" in (f.service or "").split(";"):
-            add("plaintext_http", "medium" if f.category in ("", "unknown") else "high", f, dest)
+            sev = (
+                "low"
+                if f.organisation == "local network"
+                else ("medium" if f.category in ("", "unknown") else "high")
+            )
+            add("plaintext_http", sev, f, dest)
         elif f.role in ("media", "relay"):
             add("media_encryption", "info", f, f"{f.encryption_verdict}@{dest}")
-        elif f.role == "signalling" and f.encryption_verdict:
+        elif f.role == "signalling" and f.encryption_verdict and f.service != "stun":
             add("signalling_encryption", "info", f, f"{f.encryption_verdict}@{dest}")
     return groups
 
@@ -198,11 +207,70 @@ _VERDICT_TEXT = {
 }
 
 
+def _lookup_findings(
+    lookups: Sequence[Any], flows: Sequence[Any], app_of: Mapping[str, str]
+) -> list[FindingRow]:
+    """Third-party telemetry names that were looked up but never connected to in the capture."""
+    session_of = {f.uid: f.session_id for f in flows}
+    flow_of = {f.uid: f for f in flows}
+    out: list[FindingRow] = []
+    for lk in lookups:
+        if lk.connected or lk.category not in TELEMETRY_CATEGORIES:
+            continue
+        session_id = session_of.get(lk.uid, "outside")
+        app = app_of.get(session_id, "")
+        owner_app = bool(app) and same_owner(app, lk.organisation)
+        dns_flow = flow_of.get(lk.uid)
+        frames = [int(n) for n in lk.frames.split(";") if n]
+        during = f"During this {app} session" if app else "Outside any conferencing session"
+        what = lk.sdk_name or lk.category.replace("_", " ")
+        frame_clause = " || frame.number in {" + " ".join(map(str, frames)) + "}" if frames else ""
+        answered = f", answered {lk.answers.replace(';', ', ')}" if lk.answers else ""
+        out.append(
+            FindingRow(
+                finding_id="",
+                session_id=session_id,
+                app=app,
+                finding="first_party_telemetry" if owner_app else "third_party_telemetry",
+                severity="info" if owner_app else _TRACKER_SEVERITY.get(lk.category, "medium"),
+                destination=lk.query,
+                organisation=lk.organisation,
+                category=lk.category,
+                country="",
+                verdict="",
+                modifiers="",
+                explanation=(
+                    f"{during} the device looked up {lk.query} ({lk.organisation}; {what}) in "
+                    f"DNS {lk.queries} time(s). The lookup shows the app meant to contact it; "
+                    "the connection itself is not in the capture."
+                ),
+                evidence=f"DNS query for {lk.query} in frame(s) "
+                f"{lk.frames.replace(';', ', ')}{answered}",
+                caveat="A lookup alone does not show what data, if any, was sent.",
+                confidence="medium",
+                evidence_filter=f'dns.qry.name == "{lk.query}"{frame_clause}',
+                frames=lk.frames,
+                file=lk.file,
+                uids=lk.uid,
+                flows=0,
+                bytes_to_server=0,
+                bytes_from_server=0,
+                first_seen=lk.ts,
+                last_seen=dns_flow.ts + dns_flow.duration_s if dns_flow is not None else lk.ts,
+                attribution_source=lk.attribution_source,
+            )
+        )
+    return out
+
+
 def build_findings(
-    flows: Sequence[Any], by_uid: Mapping[str, Mapping[str, list[Any]]], sessions: Sequence[Session]
+    flows: Sequence[Any],
+    by_uid: Mapping[str, Mapping[str, list[Any]]],
+    sessions: Sequence[Session],
+    lookups: Sequence[Any] = (),
 ) -> list[Row]:
     app_of = {s.session_id: s.app for s in sessions}
-    rows: list[FindingRow] = []
+    rows: list[FindingRow] = _lookup_findings(lookups, flows, app_of)
     for (file, session_id, kind, dest), g in _groups(flows).items():
         fl = sorted(g.flows, key=lambda x: x.ts)
         f = fl[0]

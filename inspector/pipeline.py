@@ -5,14 +5,16 @@ source -> decode -> flows -> dissect -> (attribute -> assess -> findings), one w
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from inspector import __version__
 from inspector.config import Config
 from inspector.decode import Decoder, Malformed
+from inspector.dissect.base import Dissector
 from inspector.dissect.registry import dissect_flow, load_dissectors
 from inspector.flows.key import PROTO_NAMES, addr_text
 from inspector.flows.table import Flow, FlowTable
@@ -22,7 +24,7 @@ from inspector.schema.flows import FlowRow
 from inspector.schema.weird import WeirdRow
 from inspector.source import expand_paths, open_capture
 
-__all__ = ["Collected", "collect", "flow_views", "read_packets"]
+__all__ = ["Collected", "Ingest", "collect", "flow_views", "read_packets"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -100,66 +102,129 @@ def _flow_row(flow: Flow, services: str, file: str) -> FlowRow:
     )
 
 
+class Ingest:
+    """Decode + flows + dissection for one packet source, fed packet by packet.
+
+    Files feed it in bulk (:func:`read_packets`), live capture one frame at a time; both give the
+    same rows for the same packets. :meth:`snapshot` gives provisional rows for the flows still
+    open, without ending them (for live refreshes).
+    """
+
+    def __init__(
+        self, config: Config, out: Collected, file: str, dissectors: Sequence[tuple[str, Dissector]]
+    ) -> None:
+        self.config = config
+        self.out = out
+        self.file = file
+        self.dissectors = dissectors
+        self.decoder = Decoder()
+        self.table = FlowTable(config.limits)
+        self.frame = 0
+        self.decoded = 0
+        self._weird = out.rows.setdefault("weird", [])
+        self._flows = out.rows.setdefault("flows", [])
+
+    def _rows_for(self, flow: Flow) -> tuple[list[Row], FlowRow]:
+        rows = dissect_flow(flow.view(), self.dissectors) if self.dissectors else []
+        services: list[str] = []
+        for row in rows:
+            t = row.TABLE
+            if t != "weird" and t not in services and not t.endswith("_answers"):
+                services.append(t)
+        return rows, _flow_row(flow, ";".join(services), self.file)
+
+    def _ended(self) -> None:
+        ended = self.table.ended
+        for flow in ended:
+            rows, flow_row = self._rows_for(flow)
+            for row in rows:
+                self.out.add(row)
+            self._flows.append(flow_row)
+            flow.release()
+        ended.clear()
+
+    def feed(self, ts: float, linktype: int, data: bytes) -> None:
+        """Account one captured frame."""
+        self.frame += 1
+        out = self.out
+        try:
+            d = self.decoder.decode(linktype, data, ts)
+        except Malformed as m:
+            out.malformed[m.name] = out.malformed.get(m.name, 0) + 1
+            self._weird.append(WeirdRow(ts, "", m.name, m.detail, self.frame, "decode"))
+            return
+        if d.__class__ is str:
+            out.skipped[d] = out.skipped.get(d, 0) + 1  # type: ignore[index]
+            return
+        self.decoded += 1
+        self.table.add(d, ts, self.frame)  # type: ignore[arg-type]
+        if self.table.ended:
+            self._ended()
+
+    def finish(self) -> None:
+        """End every open flow and fold the counters into the collected output."""
+        self.table.close_all()
+        self._ended()
+        out = self.out
+        out.decoded += self.decoded
+        self.decoded = 0
+        out.flows_evicted += self.table.evicted
+        out.fragments_evicted += self.decoder.fragments_evicted
+        out.overlap_conflicts += self.table.overlap_conflicts
+        for k, v in self.decoder.tunnels.items():
+            out.tunnels[k] = out.tunnels.get(k, 0) + v
+
+    def snapshot(self) -> Collected:
+        """A copy of everything so far, with provisional rows for the flows still open."""
+        snap = Collected(
+            rows={k: list(v) for k, v in self.out.rows.items()},
+            decoded=self.out.decoded + self.decoded,
+            skipped=dict(self.out.skipped),
+            malformed=dict(self.out.malformed),
+            inputs=list(self.out.inputs),
+            warnings=list(self.out.warnings),
+            flows_evicted=self.table.evicted,
+            fragments_evicted=self.decoder.fragments_evicted,
+            overlap_conflicts=self.table.overlap_conflicts,
+            tunnels=dict(self.decoder.tunnels),
+        )
+        for flow in sorted(self.table.flows.values(), key=lambda f: f.first_frame):
+            rows, flow_row = self._rows_for(flow)
+            for row in rows:
+                snap.add(row)
+            snap.rows.setdefault("flows", []).append(
+                dataclasses.replace(flow_row, end_reason="open")
+            )
+        return snap
+
+
 def read_packets(
     path: str,
     config: Config,
     out: Collected,
-    on_flow: Callable[[Flow], None],
+    dissectors: Sequence[tuple[str, Dissector]] = (),
     progress: Progress | None = None,
-) -> None:
-    """Source + decode + flows for one file; ``on_flow`` receives every ended flow."""
+) -> Ingest:
+    """Source + decode + flows + dissect for one file."""
     cap = open_capture(path)
     size = os.path.getsize(path)
-    decoder = Decoder()
-    table = FlowTable(config.limits)
-    decode = decoder.decode
-    add = table.add
-    skipped = out.skipped
-    malformed = out.malformed
-    weird = out.rows.setdefault("weird", [])
-    ended = table.ended
-    frame = 0
-    decoded = 0
+    ingest = Ingest(config, out, os.path.basename(path), dissectors)
+    feed = ingest.feed
     for ts, linktype, data, _wirelen in cap:
-        frame += 1
-        try:
-            d = decode(linktype, data, ts)
-        except Malformed as m:
-            malformed[m.name] = malformed.get(m.name, 0) + 1
-            weird.append(WeirdRow(ts, "", m.name, m.detail, frame, "decode"))
-            continue
-        if d.__class__ is str:
-            skipped[d] = skipped.get(d, 0) + 1  # type: ignore[index]
-            continue
-        decoded += 1
-        add(d, ts, frame)  # type: ignore[arg-type]
-        if ended:
-            for flow in ended:
-                on_flow(flow)
-            ended.clear()
-        if progress is not None and not frame & 0x3FFF:
+        feed(ts, linktype, data)
+        if progress is not None and not ingest.frame & 0x3FFF:
             progress(path, cap.position(), size)
-    table.close_all()
-    for flow in ended:
-        on_flow(flow)
-    ended.clear()
-    out.decoded += decoded
-    out.flows_evicted += table.evicted
-    out.fragments_evicted += decoder.fragments_evicted
-    out.overlap_conflicts += table.overlap_conflicts
-    for k, v in decoder.tunnels.items():
-        out.tunnels[k] = out.tunnels.get(k, 0) + v
-    if cap.skipped_blocks:
-        for k, v in cap.skipped_blocks.items():
-            if k == "bad_packet_block":
-                malformed[k] = malformed.get(k, 0) + v
+    ingest.finish()
+    if cap.skipped_blocks.get("bad_packet_block"):
+        n = cap.skipped_blocks["bad_packet_block"]
+        out.malformed["bad_packet_block"] = out.malformed.get("bad_packet_block", 0) + n
     out.inputs.append(
         {
             "path": path,
             "format": cap.format,
             "compressed": cap.compressed,
             "linktypes": sorted(cap.linktypes),
-            "packets": frame,
+            "packets": ingest.frame,
             "truncated": cap.truncated,
             "pcapng_blocks_without_packets": dict(sorted(cap.skipped_blocks.items())),
         }
@@ -167,6 +232,7 @@ def read_packets(
     out.warnings.extend(cap.warnings)
     if progress is not None:
         progress(path, size, size)
+    return ingest
 
 
 def collect(
@@ -176,33 +242,19 @@ def collect(
     config = config or Config()
     dissectors = load_dissectors() if config.dissect else []
     out = Collected()
-    flows = out.rows.setdefault("flows", [])
+    out.rows.setdefault("flows", [])
     for path in expand_paths(paths):
-        file = os.path.basename(path)
-
-        def on_flow(flow: Flow, file: str = file) -> None:
-            rows = dissect_flow(flow.view(), dissectors) if dissectors else []
-            services: list[str] = []
-            for row in rows:
-                out.add(row)
-                t = row.TABLE
-                if t != "weird" and t not in services and not t.endswith("_answers"):
-                    services.append(t)
-            flows.append(_flow_row(flow, ";".join(services), file))
-            flow.release()
-
-        read_packets(path, config, out, on_flow, progress)
+        read_packets(path, config, out, dissectors, progress)
     return out
 
 
 def flow_views(path: str, config: Config | None = None) -> Iterator[FlowView]:
     """Every flow of one capture as dissectors see it (for dissector development and tests)."""
-    config = config or Config(dissect=False)
     views: list[FlowView] = []
 
-    def on_flow(flow: Flow) -> None:
-        views.append(flow.view())
-        flow.release()
+    def grab(view: FlowView) -> list[Row]:
+        views.append(view)
+        return []
 
-    read_packets(path, config, Collected(), on_flow)
+    read_packets(path, config or Config(), Collected(), [("view", grab)])
     yield from views

@@ -18,8 +18,7 @@ __all__ = ["APPS", "APP_OWNERS", "AppDecision", "app_for_vendor", "decide_apps"]
 #: The applications the tool names (plus "unknown WebRTC").
 APPS = (
     "Zoom",
-    "Microsoft Teams",
-    "Skype",
+    "Microsoft Teams/Skype",
     "Webex",
     "Google Meet",
     "Jitsi",
@@ -37,8 +36,7 @@ APPS = (
 #: Organisations whose infrastructure counts as first party for an app.
 APP_OWNERS: dict[str, tuple[str, ...]] = {
     "Zoom": ("Zoom",),
-    "Microsoft Teams": ("Microsoft",),
-    "Skype": ("Microsoft", "Skype"),
+    "Microsoft Teams/Skype": ("Microsoft", "Skype"),
     "Webex": ("Cisco", "Webex"),
     "Google Meet": ("Google",),
     "Jitsi": ("8x8", "Jitsi"),
@@ -54,9 +52,9 @@ APP_OWNERS: dict[str, tuple[str, ...]] = {
 
 _VENDOR_APP = {
     "zoom": "Zoom",
-    "microsoft teams": "Microsoft Teams",
-    "teams": "Microsoft Teams",
-    "skype": "Skype",
+    "microsoft teams": "Microsoft Teams/Skype",
+    "teams": "Microsoft Teams/Skype",
+    "skype": "Microsoft Teams/Skype",
     "webex": "Webex",
     "google meet": "Google Meet",
     "google": "Google Meet",
@@ -76,9 +74,9 @@ _VENDOR_APP = {
 #: STUN ``vendor_hint`` values -> app.
 _STUN_APP = {
     "zoom": "Zoom",
-    "microsoft": "Microsoft Teams",
-    "teams": "Microsoft Teams",
-    "skype": "Microsoft Teams",
+    "microsoft": "Microsoft Teams/Skype",
+    "teams": "Microsoft Teams/Skype",
+    "skype": "Microsoft Teams/Skype",
     "whatsapp": "WhatsApp",
     "google": "Google Meet",
     "signal": "Signal",

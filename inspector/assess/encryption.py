@@ -104,6 +104,29 @@ def assess_flow(
     dtls = _rows(by_uid, "dtls", uid)
     if dtls or rtp:
         return _media_verdict(f, app, p2p, dtls, rtp, by_uid)
+    if services == {"stun"}:
+        stun = _rows(by_uid, "stun", uid)
+        carried = [r for r in stun if (r.method or "").lower() in ("send", "data")]
+        if carried:
+            return Verdict(
+                "UNKNOWN",
+                (),
+                "low",
+                f"TURN Send/Data indications carry relayed payloads (first in frame "
+                f"{carried[0].frame}) that were not recognised as RTP, DTLS or STUN.",
+                "What is inside the relay is not parsed, so its protection cannot be read here; "
+                "the app's documentation or a capture on the other side of the relay would "
+                "settle it.",
+                "RELAYED_PAYLOAD_UNPARSED",
+            )
+        return Verdict(
+            "PLAINTEXT",
+            (),
+            "high",
+            "STUN/TURN connectivity checks only; STUN is never encrypted.",
+            "STUN carries addresses and ICE credentials (which link the two ends of a call), "
+            "not the conversation.",
+        )
     if f.proto == "tcp" and app == "Zoom" and f.resp_p in (443, 8801, 8802):
         return Verdict(
             "UNKNOWN",

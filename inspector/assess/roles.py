@@ -64,6 +64,8 @@ def decide_role(
     uid = f.uid
     services = set((f.service or "").split(";"))
     category = f.category or ""
+    if f.proto in ("icmp", "icmp6"):
+        return RoleDecision("other", reason="ICMP control messages")
     if "dns" in services or (f.resp_p in DNS_PORTS and f.proto in ("udp", "tcp")):
         return RoleDecision("dns", reason="DNS traffic")
     if category in TELEMETRY_CATEGORIES:

@@ -21,6 +21,7 @@ from inspector.attribute.orient import guess_client, needs_flip
 from inspector.attribute.psl import registrable_domain
 from inspector.schema.base import Row
 from inspector.schema.flows import FlowRow
+from inspector.schema.lookups import LookupRow
 
 __all__ = ["Attribution", "attribute"]
 
@@ -125,7 +126,7 @@ def attribute(
                 country="" if is_local(server) else registry_country(server),
             )
         )
-    new_rows: dict[str, list[Row]] = {}
+    new_rows: dict[str, list[Row]] = {"lookups": _lookups(rows.get("dns", []), out_flows, db)}
     for name, table_rows in rows.items():
         new_rows[name] = out_flows if name == "flows" else _flip_directions(table_rows, flipped)
     return Attribution(
@@ -143,6 +144,48 @@ def attribute(
             ],
         },
     )
+
+
+def _lookups(dns_rows: Sequence[Any], flows: Sequence[Any], db: Database) -> list[Row]:
+    """One attributed row per distinct query name per file."""
+    file_of = {f.uid: f.file for f in flows}
+    named = {(f.file, (f.server_name or "").lower()) for f in flows}
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in dns_rows:
+        q = (r.query or "").rstrip(".")
+        if q:
+            groups.setdefault((file_of.get(r.uid, ""), q.lower()), []).append(r)
+    out: list[Row] = []
+    for (file, key), items in groups.items():
+        items.sort(key=lambda r: r.ts)
+        first = items[0]
+        org, category, vendor, source, registrable, sdk = _owner(db, key, "")
+        answered = next((r.answers for r in items if r.answers), "")
+        frames: list[str] = []
+        for r in items[:3]:
+            for n in (r.frame, getattr(r, "response_frame", None)):
+                if n and str(n) not in frames:
+                    frames.append(str(n))
+        out.append(
+            LookupRow(
+                ts=first.ts,
+                uid=first.uid,
+                query=first.query.rstrip("."),
+                queries=len(items),
+                answers=answered,
+                registrable_domain=registrable,
+                organisation=org,
+                category=category if org else "unknown",
+                vendor=vendor,
+                sdk_name=sdk,
+                attribution_source=source,
+                connected=(file, key) in named,
+                frames=";".join(frames),
+                file=file,
+            )
+        )
+    out.sort(key=lambda r: (r.file, r.ts))
+    return out
 
 
 def _owner(db: Database, name: str, server: str) -> tuple[str, str, str, str, str, str]:

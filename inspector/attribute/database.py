@@ -1,0 +1,392 @@
+"""The bundled attribution database: who operates a host name or an address, and what it is for.
+
+The data lives in ``inspector/data/`` (``domains.csv``, ``ip_ranges.csv``, ``ports.csv`` and
+``database.json``), built by ``scripts/build_database.py`` from the sourced reference CSVs; every
+row keeps its ``source``. Loading is offline (``importlib.resources``) and the result is immutable.
+
+* :meth:`Database.lookup_domain`: the most specific pattern wins (most labels); at equal length an
+  ``exact`` pattern beats a ``suffix`` one. A ``suffix`` pattern ``zoom.us`` matches ``zoom.us``
+  itself and every name below it at a label boundary (``us04web.zoom.us``), never ``notzoom.us``.
+  Case-insensitive; one trailing dot is ignored.
+* :meth:`Database.lookup_ip`: longest prefix wins, IPv4 and IPv6 (IPv4-mapped IPv6 addresses are
+  looked up as IPv4). Ranges are flattened once into sorted, disjoint integer intervals, so a
+  lookup is one :func:`bisect.bisect_right`.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import ipaddress
+import json
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from types import MappingProxyType
+
+from inspector.errors import InputError
+
+__all__ = [
+    "CATEGORIES",
+    "FIRST_PARTY_CATEGORIES",
+    "THIRD_PARTY_CATEGORIES",
+    "UNKNOWN",
+    "Database",
+    "DomainMatch",
+    "PortFact",
+    "RangeMatch",
+    "bundled_database",
+    "load_database",
+    "normalise_name",
+]
+
+#: The conferencing vendor's own infrastructure (the vendor is in the ``vendor`` column).
+FIRST_PARTY_CATEGORIES: tuple[str, ...] = (
+    "first-party signalling",
+    "first-party media",
+    "first-party telemetry",
+    "first-party web",
+)
+#: Someone other than the conferencing vendor (``vendor`` is empty).
+THIRD_PARTY_CATEGORIES: tuple[str, ...] = (
+    "analytics",
+    "advertising",
+    "crash_reporting",
+    "attribution",
+    "social_sdk",
+    "customer_support",
+    "feature_flags",
+    "cdn_cloud",
+    "os_services",
+)
+UNKNOWN = "unknown"
+#: The closed category vocabulary of every row.
+CATEGORIES: tuple[str, ...] = (*FIRST_PARTY_CATEGORIES, *THIRD_PARTY_CATEGORIES, UNKNOWN)
+
+_DOMAINS = "domains.csv"
+_RANGES = "ip_ranges.csv"
+_PORTS = "ports.csv"
+_META = "database.json"
+_MAX_NAME = 253
+
+
+@dataclass(frozen=True, slots=True)
+class DomainMatch:
+    """One ``domains.csv`` row: the pattern that matched and what is known about it."""
+
+    pattern: str
+    match: str  # "exact" or "suffix"
+    organisation: str
+    category: str
+    vendor: str
+    sdk_name: str
+    source: str
+    role: str = ""
+    source_category: str = ""
+
+    @property
+    def is_first_party(self) -> bool:
+        """True when the row is a conferencing vendor's own infrastructure."""
+        return self.category in FIRST_PARTY_CATEGORIES
+
+    @property
+    def is_third_party(self) -> bool:
+        """True when the row names a third party (tracker, SDK, CDN/cloud, OS service)."""
+        return self.category in THIRD_PARTY_CATEGORIES
+
+
+@dataclass(frozen=True, slots=True)
+class RangeMatch:
+    """One ``ip_ranges.csv`` row: the network (CIDR) that matched and what is known about it."""
+
+    network: str
+    organisation: str
+    vendor: str
+    role: str
+    source: str
+    category: str
+    protocol_ports: str = ""
+    notes: str = ""
+
+    @property
+    def pattern(self) -> str:
+        """The matched pattern (the CIDR), named like :attr:`DomainMatch.pattern`."""
+        return self.network
+
+    @property
+    def is_first_party(self) -> bool:
+        return self.category in FIRST_PARTY_CATEGORIES
+
+    @property
+    def is_third_party(self) -> bool:
+        return self.category in THIRD_PARTY_CATEGORIES
+
+
+@dataclass(frozen=True, slots=True)
+class PortFact:
+    """One ``ports.csv`` row: a documented port range of a vendor (weak evidence on its own)."""
+
+    vendor: str
+    organisation: str
+    transport: str  # "tcp" or "udp"
+    port_low: int
+    port_high: int
+    category: str
+    shared: bool  # 80/443/3478/5349: used by everyone, says nothing alone
+    role: str
+    detail: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _RangeTable:
+    """Disjoint intervals ``[starts[i], starts[i+1])`` each owned by ``owners[i]`` (or None)."""
+
+    starts: tuple[int, ...]
+    owners: tuple[RangeMatch | None, ...]
+
+    @classmethod
+    def build(cls, nets: Iterable[tuple[int, int, RangeMatch]]) -> _RangeTable:
+        """Flatten CIDR ranges ``(first, last, match)``; the most specific range owns each point.
+
+        CIDR blocks are either nested or disjoint, so a sweep with a stack of open blocks works:
+        sort by start, wider first; an identical block listed twice keeps its first occurrence.
+        """
+        ordered = sorted(nets, key=lambda n: (n[0], -(n[1] - n[0])))
+        starts: list[int] = []
+        owners: list[RangeMatch | None] = []
+
+        def emit(pos: int, owner: RangeMatch | None) -> None:
+            # A later boundary at the same position replaces the earlier one; an interval with
+            # the same owner as its predecessor is merged into it.
+            if starts and starts[-1] == pos:
+                starts.pop()
+                owners.pop()
+            if owners and owners[-1] is owner:
+                return
+            starts.append(pos)
+            owners.append(owner)
+
+        stack: list[tuple[int, int, RangeMatch]] = []
+
+        def close_until(limit: int) -> None:
+            while stack and stack[-1][1] < limit:
+                end = stack.pop()[1]
+                emit(end + 1, stack[-1][2] if stack else None)
+
+        for first, last, match in ordered:
+            close_until(first)
+            if stack and stack[-1][0] == first and stack[-1][1] == last:
+                continue
+            stack.append((first, last, match))
+            emit(first, match)
+        close_until(1 << 129)
+        return cls(tuple(starts), tuple(owners))
+
+    def find(self, value: int) -> RangeMatch | None:
+        i = bisect_right(self.starts, value) - 1
+        return self.owners[i] if i >= 0 else None
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case, strip blanks and one trailing dot; "" when not a plausible DNS name."""
+    n = name.strip().lower()
+    if n.endswith("."):
+        n = n[:-1]
+    if not n or len(n) > _MAX_NAME or ".." in n or n.startswith("."):
+        return ""
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The loaded attribution database (immutable; build with :meth:`from_rows`)."""
+
+    version: str
+    built: str
+    exact: Mapping[str, DomainMatch]
+    suffix: Mapping[str, DomainMatch]
+    ports: tuple[PortFact, ...]
+    _v4: _RangeTable
+    _v6: _RangeTable
+    range_count: int
+
+    @classmethod
+    def from_rows(
+        cls,
+        version: str,
+        built: str,
+        domains: Iterable[DomainMatch],
+        ranges: Iterable[RangeMatch],
+        ports: Iterable[PortFact] = (),
+    ) -> Database:
+        """Index rows; the first row of a duplicate (pattern, match) pair wins."""
+        exact: dict[str, DomainMatch] = {}
+        suffix: dict[str, DomainMatch] = {}
+        for row in domains:
+            key = normalise_name(row.pattern)
+            if not key:
+                raise ValueError(f"invalid domain pattern {row.pattern!r}")
+            table = exact if row.match == "exact" else suffix
+            if row.match not in ("exact", "suffix"):
+                raise ValueError(f"match must be exact or suffix, not {row.match!r}")
+            table.setdefault(key, row)
+        v4: list[tuple[int, int, RangeMatch]] = []
+        v6: list[tuple[int, int, RangeMatch]] = []
+        for rng in ranges:
+            net = ipaddress.ip_network(rng.network, strict=False)
+            lo, hi = int(net.network_address), int(net.broadcast_address)
+            (v4 if net.version == 4 else v6).append((lo, hi, rng))
+        return cls(
+            version=version,
+            built=built,
+            exact=MappingProxyType(exact),
+            suffix=MappingProxyType(suffix),
+            ports=tuple(ports),
+            _v4=_RangeTable.build(v4),
+            _v6=_RangeTable.build(v6),
+            range_count=len(v4) + len(v6),
+        )
+
+    def lookup_domain(self, name: str) -> DomainMatch | None:
+        """The most specific row matching ``name``, or None (also for invalid names)."""
+        n = normalise_name(name)
+        if not n:
+            return None
+        hit = self.exact.get(n)
+        if hit is not None:
+            return hit
+        pos = 0
+        while True:
+            hit = self.suffix.get(n[pos:])
+            if hit is not None:
+                return hit
+            dot = n.find(".", pos)
+            if dot < 0:
+                return None
+            pos = dot + 1
+
+    def lookup_ip(self, addr: str) -> RangeMatch | None:
+        """The longest-prefix range containing ``addr``, or None (also for invalid strings)."""
+        ip = _parse_ip(addr)
+        if ip is None:
+            return None
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is None:
+                return self._v6.find(int(ip))
+            return self._v4.find(int(ip.ipv4_mapped))
+        return self._v4.find(int(ip))
+
+    def lookup_port(self, transport: str, port: int) -> tuple[PortFact, ...]:
+        """Every documented port fact covering ``transport``/``port`` (weak evidence)."""
+        t = transport.lower()
+        return tuple(
+            p for p in self.ports if p.transport == t and p.port_low <= port <= p.port_high
+        )
+
+
+def _parse_ip(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = addr.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return ip
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _parse(texts: Mapping[str, str | None], where: str) -> Database:
+    """Build a :class:`Database` from the file texts; InputError with one line on bad content."""
+    try:
+        meta = json.loads(texts[_META] or "{}")
+        domains = [
+            DomainMatch(
+                pattern=r["pattern"],
+                match=r["match"],
+                organisation=r["organisation"],
+                category=r["category"],
+                vendor=r["vendor"],
+                sdk_name=r["sdk_name"],
+                source=r["source"],
+                role=r.get("role") or "",
+                source_category=r.get("source_category") or "",
+            )
+            for r in _rows(texts[_DOMAINS] or "")
+        ]
+        ranges = [
+            RangeMatch(
+                network=r["network"],
+                organisation=r["organisation"],
+                vendor=r["vendor"],
+                role=r["role"],
+                source=r["source"],
+                category=r["category"],
+                protocol_ports=r.get("protocol_ports") or "",
+                notes=r.get("notes") or "",
+            )
+            for r in _rows(texts[_RANGES] or "")
+        ]
+        ports = [
+            PortFact(
+                vendor=r["vendor"],
+                organisation=r["organisation"],
+                transport=r["transport"],
+                port_low=int(r["port_low"]),
+                port_high=int(r["port_high"]),
+                category=r["category"],
+                shared=r["shared"] == "true",
+                role=r["role"],
+                detail=r["detail"],
+                source=r["source"],
+            )
+            for r in _rows(texts[_PORTS] or "")
+        ]
+        for row in (*domains, *ranges):
+            if row.category not in CATEGORIES:
+                raise ValueError(f"unknown category {row.category!r}")
+        return Database.from_rows(
+            str(meta.get("version", "")), str(meta.get("built", "")), domains, ranges, ports
+        )
+    except (KeyError, ValueError, TypeError, AttributeError, csv.Error) as err:
+        raise InputError(f"{where}: invalid attribution database ({err})") from None
+
+
+def load_database(directory: str | Path | None = None) -> Database:
+    """Load the database from ``directory`` (the bundled one when None); never uses the network.
+
+    A missing ``ports.csv`` is treated as empty. Raises :class:`InputError` on unreadable files.
+    """
+    texts: dict[str, str | None] = {}
+    base: Traversable | Path
+    if directory is None:
+        base = resources.files("inspector").joinpath("data")
+        where = "bundled inspector/data"
+    else:
+        base = Path(directory)
+        where = str(directory)
+    for fname in (_DOMAINS, _RANGES, _PORTS, _META):
+        item = base.joinpath(fname)
+        try:
+            texts[fname] = item.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if fname in (_DOMAINS, _RANGES):
+                raise InputError(f"{where}: {fname} is missing") from None
+            texts[fname] = None
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"{where}/{fname}: cannot read ({err})") from None
+    return _parse(texts, where)
+
+
+@functools.cache
+def bundled_database() -> Database:
+    """The bundled database, loaded once per process."""
+    return load_database(None)
