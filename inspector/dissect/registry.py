@@ -13,7 +13,14 @@ from inspector.schema.weird import WeirdRow
 __all__ = ["DISSECTOR_MODULES", "dissect_flow", "load_dissectors"]
 
 #: (name, module) of every dissector; each module exposes ``dissect(view) -> list[Row]``.
-DISSECTOR_MODULES: tuple[tuple[str, str], ...] = ()
+DISSECTOR_MODULES: tuple[tuple[str, str], ...] = (
+    ("dns", "inspector.dissect.dns"),
+    ("http", "inspector.dissect.http"),
+    ("tls", "inspector.dissect.tls"),
+    ("quic", "inspector.dissect.quic"),
+    ("dtls", "inspector.dissect.dtls"),
+    ("stun", "inspector.dissect.stun"),
+)
 
 
 def load_dissectors() -> list[tuple[str, Dissector]]:

@@ -50,12 +50,18 @@ class Stream:
         return self.segments[max(i, 0)][2]
 
     def frames_between(self, start: int, end: int) -> tuple[int, ...]:
-        """Frames that carried bytes in ``[start, end)``."""
+        """Frames that carried bytes in ``[start, end)``, in stream order."""
+        segs = self.segments
+        if not segs or end <= start:
+            return ()
+        i = max(bisect.bisect_right(segs, (start, 1 << 62, 0.0)) - 1, 0)
         out: list[int] = []
-        for i, (off, frame, _ts) in enumerate(self.segments):
-            nxt = self.segments[i + 1][0] if i + 1 < len(self.segments) else len(self.data)
-            if off < end and nxt > start and frame not in out:
+        while i < len(segs) and segs[i][0] < end:
+            nxt = segs[i + 1][0] if i + 1 < len(segs) else len(self.data)
+            frame = segs[i][1]
+            if nxt > start and frame not in out:
                 out.append(frame)
+            i += 1
         return tuple(out)
 
 

@@ -1,0 +1,29 @@
+"""Roles from categories, protocols and the app of the session."""
+
+from __future__ import annotations
+
+from inspector.assess.roles import decide_role, same_owner
+from tests.factories import flow, row
+
+
+def test_tracker_is_third_party_for_zoom_but_first_party_for_its_owner() -> None:
+    fb = flow("C1", category="social_sdk", organisation="Meta Platforms, Inc.", service="tls")
+    assert decide_role(fb, "", {}, "Zoom").role == "third-party telemetry"
+    assert decide_role(fb, "", {}, "Messenger").role == "first-party telemetry"
+    assert same_owner("WhatsApp", "Meta Platforms, Inc.")
+
+
+def test_media_relay_dns_and_icmp() -> None:
+    media = flow("C1", proto="udp")
+    assert decide_role(media, "Zoom", {"rtp": {"C1": [row("C1", zoom_media="audio",
+                                                          framing="zoom_server")]}}).role == "media"
+    relay = flow("C2", proto="udp")
+    by_uid = {"stun": {"C2": [row("C2", method="Allocate")]}, "rtp": {"C2": [row("C2")]}}
+    assert decide_role(relay, "", by_uid).role == "relay"
+    assert decide_role(flow("C3", proto="udp", resp_p=53), "", {}).role == "dns"
+    assert decide_role(flow("C4", proto="icmp"), "Zoom", {}).role == "other"
+
+
+def test_cdn_is_not_telemetry() -> None:
+    cdn = flow("C1", category="cdn_cloud", organisation="Fastly", service="tls")
+    assert decide_role(cdn, "", {}, "Zoom").role == "web/API"

@@ -1,0 +1,69 @@
+"""Server naming with provenance: SNI first, then time-aware DNS, ambiguity kept."""
+
+from __future__ import annotations
+
+from inspector.attribute.names import DNS_GRACE_S, DnsIndex, choose_name
+from tests.factories import row
+
+
+def answers(*items: tuple[float, str, str, int]) -> DnsIndex:
+    return DnsIndex([row("Cdns", ts, 7, query=q, rr_name=q, rr_type="A", ttl=ttl, value=a)
+                     for ts, q, a, ttl in items])
+
+
+def test_ip_only_flow_named_by_earlier_dns_answer() -> None:
+    dns = answers((100.0, "graph.facebook.com", "157.240.1.1", 300))
+    ev = choose_name("C1", "157.240.1.1", 150.0, {}, dns)
+    assert (ev.name, ev.source) == ("graph.facebook.com", "dns")
+    assert "frame 7" in ev.detail
+
+
+def test_dns_answer_after_the_flow_does_not_name_it() -> None:
+    dns = answers((200.0, "graph.facebook.com", "157.240.1.1", 300))
+    assert choose_name("C1", "157.240.1.1", 150.0, {}, dns).source == "none"
+
+
+def test_ttl_is_respected() -> None:
+    dns = answers((100.0, "a.example", "192.0.2.7", 60))
+    assert choose_name("C1", "192.0.2.7", 100 + 60 + DNS_GRACE_S - 1, {}, dns).name == "a.example"
+    assert choose_name("C1", "192.0.2.7", 100 + 60 + DNS_GRACE_S + 1, {}, dns).source == "none"
+
+
+def test_shared_address_is_ambiguous_with_candidates() -> None:
+    dns = answers((100.0, "tracker.example", "192.0.2.9", 300),
+                  (101.0, "cdn-images.example", "192.0.2.9", 300))
+    ev = choose_name("C1", "192.0.2.9", 120.0, {}, dns)
+    assert ev.source == "dns_ambiguous"
+    assert set(ev.candidates) == {"tracker.example", "cdn-images.example"}
+    assert ev.name == "cdn-images.example"  # the most recent answer
+
+
+def test_cname_chain_gives_the_name_asked_for() -> None:
+    dns = DnsIndex([
+        row("Cdns", 100.0, 3, query="graph.facebook.com", rr_name="graph.facebook.com",
+            rr_type="CNAME", ttl=300, value="star.c10r.facebook.com"),
+        row("Cdns", 100.0, 3, query="graph.facebook.com", rr_name="star.c10r.facebook.com",
+            rr_type="A", ttl=300, value="157.240.1.1"),
+    ])
+    assert choose_name("C1", "157.240.1.1", 101.0, {}, dns).name == "graph.facebook.com"
+
+
+def test_sni_wins_over_dns_and_http() -> None:
+    dns = answers((100.0, "other.example", "192.0.2.1", 300))
+    tables = {"tls": {"C1": [row("C1", sni="zoom.us", ech="none")]},
+              "http": {"C1": [row("C1", host="ignored.example")]}}
+    ev = choose_name("C1", "192.0.2.1", 120.0, tables, dns)
+    assert (ev.name, ev.source) == ("zoom.us", "tls_sni")
+
+
+def test_http_host_port_is_stripped() -> None:
+    ev = choose_name("C1", "192.0.2.1", 1.0, {"http": {"C1": [row("C1", host="a.example:8080")]}},
+                     answers())
+    assert (ev.name, ev.source) == ("a.example", "http_host")
+
+
+def test_certificate_names_are_the_last_resort() -> None:
+    tables = {"tls": {"C1": [row("C1", sni="", ech="none", cert_sans="x.example;y.example",
+                                 cert_subject="CN=x.example")]}}
+    ev = choose_name("C1", "192.0.2.1", 1.0, tables, answers())
+    assert (ev.name, ev.source) == ("x.example", "cert_san")
