@@ -46,10 +46,12 @@ def run_stages(collected: Collected, config: Config) -> Result:
     """The stages after the packet stages: attribute (then assess and findings)."""
     from inspector.assess.stage import assess, index_by_uid
     from inspector.attribute.database import bundled_database
+    from inspector.attribute.importers import load_list, match
     from inspector.attribute.stage import attribute
     from inspector.findings import build_findings, build_sessions
 
-    att = attribute(collected.rows, bundled_database(), config.client)
+    lists = [load_list(spec) for spec in config.tracker_lists]
+    att = attribute(collected.rows, bundled_database(), config.client, lists, match)
     rows = att.rows
     flows, sessions = assess(rows, att.client)
     rows["flows"] = flows

@@ -71,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="address of the client under study (default: the busiest local address)",
     )
+    a.add_argument(
+        "--lists",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a tracker list to match names against (Disconnect services.json, "
+        "DuckDuckGo TDS, Exodus trackers.json, X-Ray, hosts file or domain "
+        "list; format recognised, or force it as KIND:FILE); repeatable",
+    )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub.add_parser("schema", help="print the column reference of every output table")
     return p
@@ -116,7 +125,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.source import expand_paths
 
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
-    config = Config(client=args.client)
+    config = Config(client=args.client, tracker_lists=tuple(args.lists))
     bar, update = (None, None) if args.no_progress or args.quiet else _progress_bar(args.paths)
     if bar is not None:
         with bar:

@@ -106,9 +106,14 @@ def attribute(
         org, category, vendor, source, registrable, sdk = cache[key]
         hits = ""
         if lists and match_lists is not None and ev.name:
-            hits = ";".join(
-                f"{h.list_name}@{h.version}:{h.pattern}" for h in match_lists(lists, ev.name)
-            )
+            found = match_lists(lists, ev.name)
+            hits = ";".join(f"{h.list_name}@{h.version}:{h.pattern}" for h in found)
+            known = next((h for h in found if h.category not in ("", "unknown")), None)
+            if known is not None and category in ("", "unknown") and not vendor:
+                # the bundled database does not know the name: the user's list decides
+                org = known.organisation or org
+                category = known.category
+                source = f"list {known.list_name}@{known.version}: {known.pattern}"
         out_flows.append(
             dataclasses.replace(
                 flow,
