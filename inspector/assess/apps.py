@@ -169,7 +169,7 @@ def _p2p_by_port(flows: Sequence[Any], out: dict[str, AppDecision], client: str)
                 (f.ts, f.ts + f.duration_s, d.app, f.uid)
             )
     for f in flows:
-        if f.uid in out or f.proto != "udp":
+        if f.uid in out or f.proto != "udp" or f.resp_p in (53, 5353, 5355, 853):
             continue
         for start, end, app, uid in seen.get((f.orig_h, f.orig_p), []):
             if start - P2P_WINDOW_S <= f.ts <= end + P2P_WINDOW_S:
