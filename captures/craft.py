@@ -1,4 +1,4 @@
-"""Building blocks for the project's own synthetic captures (scapy for framing, struct for payloads).
+"""Building blocks for the project's synthetic captures (scapy for framing, struct for payloads).
 
 Everything here is deterministic: fixed addresses, fixed clock, seeded randomness, so regenerating
 a capture gives the same bytes. Used by ``generate.py``; not part of the installed package.
@@ -23,9 +23,9 @@ __all__ = [
     "client_hello",
     "http_request",
     "rtp",
+    "server_hello_certificate",
     "stun_binding",
     "zoom_media",
-    "server_hello_certificate",
 ]
 
 CLIENT_MAC = "02:00:00:00:00:01"
@@ -240,7 +240,7 @@ def rtp(
 def zoom_media(
     kind: str, sfu_seq: int, media_seq: int, rtp_packet: bytes, to_zoom: bool = True
 ) -> bytes:
-    """Zoom server framing: 8-byte SFU header (type 5) + inner media header + RTP (IMC'22 layout)."""
+    """Zoom server framing: 8-byte SFU header (type 5), inner media header, RTP (IMC'22)."""
     sfu = struct.pack("!BHIB", 0x05, sfu_seq & 0xFFFF, 0, 0x00 if to_zoom else 0x04)
     if kind == "audio":
         inner = struct.pack(
@@ -283,11 +283,11 @@ def write_pcap(path: str, frames: list[tuple[float, bytes]], linktype: int = 1) 
 
 
 def ecb_encrypt(key: bytes, data: bytes) -> bytes:
-    """AES-128-ECB over whole blocks (the 2020 Zoom media cipher per Citizen Lab); pads with zeros."""
+    """AES-128-ECB over whole blocks (2020 Zoom media cipher per Citizen Lab); zero padding."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     data += b"\x00" * (-len(data) % 16)
-    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - deliberately weak
+    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     return enc.update(data) + enc.finalize()
 
 
@@ -480,7 +480,7 @@ def quic_initial(dcid: bytes, scid: bytes, crypto: bytes, pn: int = 0, offset: i
     sealed = AESGCM(key).encrypt(nonce, payload, head)
     pn_off = len(head) - pn_len
     sample = sealed[4 - pn_len : 4 - pn_len + 16]
-    enc = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()  # noqa: S305 - RFC 9001 5.4
+    enc = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
     mask = enc.update(sample) + enc.finalize()
     out = bytearray(head + sealed)
     out[0] ^= mask[0] & 0x0F

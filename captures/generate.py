@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from craft import (  # noqa: E402
+from craft import (
     Trace,
     app_data,
     channel_data,
@@ -33,7 +33,6 @@ from craft import (  # noqa: E402
     rtp,
     server_hello_certificate,
     srtp,
-    stun_attr,
     stun_message,
     write_pcap,
     xor_address,
@@ -380,7 +379,7 @@ def meet_quic() -> Trace:
     t.udp(CLIENT, 55000, "142.250.74.46", 443, quic_initial(dcid, scid, ch[half:], 1, half))
     t.udp(CLIENT, 55000, "142.250.74.46", 443, quic_initial(dcid, scid, ch[:half], 2, 0))
     rnd = random.Random(82)
-    for i in range(12):
+    for _ in range(12):
         t.udp(
             "142.250.74.46",
             443,
