@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["APPS", "APP_OWNERS", "AppDecision", "app_for_vendor", "decide_apps"]
+__all__ = ["APPS", "APP_OWNERS", "AppDecision", "app_for_vendor", "decide_apps", "ice_both_ways"]
 
 #: The applications the tool names (plus "unknown WebRTC").
 APPS = (
@@ -153,10 +153,26 @@ def decide_apps(
     _p2p_by_port(flows, out, client)
     for f in flows:
         if f.uid not in out and _webrtc(f, by_uid):
+            both = ice_both_ways(by_uid.get("stun", {}).get(f.uid, []))
             out[f.uid] = AppDecision(
-                "unknown WebRTC", "STUN and DTLS on one flow (WebRTC), no vendor fingerprint"
+                "unknown WebRTC",
+                "STUN and DTLS on one flow (WebRTC), no vendor fingerprint"
+                + ("; both ends send ICE checks (peer-to-peer)" if both else ""),
+                p2p=both and not f.vendor,
             )
     return out
+
+
+def ice_both_ways(stun_rows: Sequence[Any]) -> bool:
+    """Both ends sent Binding requests: full ICE on both sides, as between two participants
+    (an ICE-lite SFU never sends checks)."""
+    senders = {
+        bool(getattr(r, "from_orig", False))
+        for r in stun_rows
+        if (getattr(r, "method", "") or "").lower() == "binding"
+        and (getattr(r, "msg_class", "") or "").lower() == "request"
+    }
+    return senders == {True, False}
 
 
 def _p2p_by_port(flows: Sequence[Any], out: dict[str, AppDecision], client: str) -> None:

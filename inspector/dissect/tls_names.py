@@ -1,0 +1,421 @@
+"""IANA names for TLS/DTLS code points: versions, cipher suites, groups, SRTP profiles.
+
+Also the weakness reasons derived from a negotiated version or cipher suite
+(encryption-heuristics.md section 5.4: RFC 8996, RFC 7465, SWEET32, Lucky13).
+Sources: IANA "TLS Parameters" and "TLS Cipher Suites" registries, cross-checked against the
+value strings of Wireshark 4.0 (``tshark -G values``); RFC 5764 / RFC 7714 / RFC 8723 / RFC 8269
+for the SRTP protection profiles.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CIPHER_SUITES",
+    "GROUP_NAMES",
+    "PQ_GROUPS",
+    "SRTP_NULL_PROFILES",
+    "SRTP_PROFILES",
+    "cipher_name",
+    "cipher_weaknesses",
+    "group_name",
+    "is_grease",
+    "srtp_name",
+    "version_name",
+    "version_weaknesses",
+]
+
+
+def is_grease(value: int) -> bool:
+    """True for the 16 GREASE code points 0x0A0A, 0x1A1A, ... 0xFAFA (RFC 8701)."""
+    return (value & 0x0F0F) == 0x0A0A and (value >> 8) == (value & 0xFF)
+
+
+_VERSIONS: dict[int, str] = {
+    0x0002: "SSL 2.0",
+    0x0300: "SSL 3.0",
+    0x0301: "TLS 1.0",
+    0x0302: "TLS 1.1",
+    0x0303: "TLS 1.2",
+    0x0304: "TLS 1.3",
+    0x0100: "DTLS 1.0 (OpenSSL pre-0.9.8f)",
+    0xFEFF: "DTLS 1.0",
+    0xFEFD: "DTLS 1.2",
+    0xFEFC: "DTLS 1.3",
+}
+
+
+def version_name(version: int) -> str:
+    """``"TLS 1.2"``, ``"DTLS 1.2"``, ``"TLS 1.3 draft 28"``; unknown values as ``0x%04x``."""
+    name = _VERSIONS.get(version)
+    if name is not None:
+        return name
+    if version & 0xFF00 == 0x7F00:
+        return f"TLS 1.3 draft {version & 0xFF}"
+    if version & 0xFF00 == 0x7E00 or version & 0xFF00 == 0xFB00:
+        return f"TLS 1.3 draft (0x{version:04x})"
+    return f"0x{version:04x}"
+
+
+def version_weaknesses(version: int) -> tuple[str, ...]:
+    """``("TLS<=1.1",)`` for SSL 2/3, TLS 1.0/1.1 and DTLS 1.0 (deprecated by RFC 8996)."""
+    if version in (0x0002, 0x0300, 0x0301, 0x0302, 0xFEFF, 0x0100):
+        return ("TLS<=1.1",)
+    return ()
+
+
+# "code name" lines, one per suite (hex code point without 0x).
+_CIPHER_TABLE = """
+0000 TLS_NULL_WITH_NULL_NULL
+0001 TLS_RSA_WITH_NULL_MD5
+0002 TLS_RSA_WITH_NULL_SHA
+0003 TLS_RSA_EXPORT_WITH_RC4_40_MD5
+0004 TLS_RSA_WITH_RC4_128_MD5
+0005 TLS_RSA_WITH_RC4_128_SHA
+0006 TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5
+0007 TLS_RSA_WITH_IDEA_CBC_SHA
+0008 TLS_RSA_EXPORT_WITH_DES40_CBC_SHA
+0009 TLS_RSA_WITH_DES_CBC_SHA
+000A TLS_RSA_WITH_3DES_EDE_CBC_SHA
+000B TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA
+000C TLS_DH_DSS_WITH_DES_CBC_SHA
+000D TLS_DH_DSS_WITH_3DES_EDE_CBC_SHA
+000E TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA
+000F TLS_DH_RSA_WITH_DES_CBC_SHA
+0010 TLS_DH_RSA_WITH_3DES_EDE_CBC_SHA
+0011 TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA
+0012 TLS_DHE_DSS_WITH_DES_CBC_SHA
+0013 TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA
+0014 TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA
+0015 TLS_DHE_RSA_WITH_DES_CBC_SHA
+0016 TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA
+0017 TLS_DH_anon_EXPORT_WITH_RC4_40_MD5
+0018 TLS_DH_anon_WITH_RC4_128_MD5
+0019 TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA
+001A TLS_DH_anon_WITH_DES_CBC_SHA
+001B TLS_DH_anon_WITH_3DES_EDE_CBC_SHA
+001E TLS_KRB5_WITH_DES_CBC_SHA
+001F TLS_KRB5_WITH_3DES_EDE_CBC_SHA
+0020 TLS_KRB5_WITH_RC4_128_SHA
+0021 TLS_KRB5_WITH_IDEA_CBC_SHA
+0022 TLS_KRB5_WITH_DES_CBC_MD5
+0023 TLS_KRB5_WITH_3DES_EDE_CBC_MD5
+0024 TLS_KRB5_WITH_RC4_128_MD5
+0025 TLS_KRB5_WITH_IDEA_CBC_MD5
+0026 TLS_KRB5_EXPORT_WITH_DES_CBC_40_SHA
+0027 TLS_KRB5_EXPORT_WITH_RC2_CBC_40_SHA
+0028 TLS_KRB5_EXPORT_WITH_RC4_40_SHA
+0029 TLS_KRB5_EXPORT_WITH_DES_CBC_40_MD5
+002A TLS_KRB5_EXPORT_WITH_RC2_CBC_40_MD5
+002B TLS_KRB5_EXPORT_WITH_RC4_40_MD5
+002C TLS_PSK_WITH_NULL_SHA
+002D TLS_DHE_PSK_WITH_NULL_SHA
+002E TLS_RSA_PSK_WITH_NULL_SHA
+002F TLS_RSA_WITH_AES_128_CBC_SHA
+0030 TLS_DH_DSS_WITH_AES_128_CBC_SHA
+0031 TLS_DH_RSA_WITH_AES_128_CBC_SHA
+0032 TLS_DHE_DSS_WITH_AES_128_CBC_SHA
+0033 TLS_DHE_RSA_WITH_AES_128_CBC_SHA
+0034 TLS_DH_anon_WITH_AES_128_CBC_SHA
+0035 TLS_RSA_WITH_AES_256_CBC_SHA
+0036 TLS_DH_DSS_WITH_AES_256_CBC_SHA
+0037 TLS_DH_RSA_WITH_AES_256_CBC_SHA
+0038 TLS_DHE_DSS_WITH_AES_256_CBC_SHA
+0039 TLS_DHE_RSA_WITH_AES_256_CBC_SHA
+003A TLS_DH_anon_WITH_AES_256_CBC_SHA
+003B TLS_RSA_WITH_NULL_SHA256
+003C TLS_RSA_WITH_AES_128_CBC_SHA256
+003D TLS_RSA_WITH_AES_256_CBC_SHA256
+0040 TLS_DHE_DSS_WITH_AES_128_CBC_SHA256
+0041 TLS_RSA_WITH_CAMELLIA_128_CBC_SHA
+0042 TLS_DH_DSS_WITH_CAMELLIA_128_CBC_SHA
+0043 TLS_DH_RSA_WITH_CAMELLIA_128_CBC_SHA
+0044 TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA
+0045 TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA
+0046 TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA
+0060 TLS_RSA_EXPORT1024_WITH_RC4_56_MD5
+0061 TLS_RSA_EXPORT1024_WITH_RC2_CBC_56_MD5
+0062 TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA
+0063 TLS_DHE_DSS_EXPORT1024_WITH_DES_CBC_SHA
+0064 TLS_RSA_EXPORT1024_WITH_RC4_56_SHA
+0065 TLS_DHE_DSS_EXPORT1024_WITH_RC4_56_SHA
+0066 TLS_DHE_DSS_WITH_RC4_128_SHA
+0067 TLS_DHE_RSA_WITH_AES_128_CBC_SHA256
+0068 TLS_DH_DSS_WITH_AES_256_CBC_SHA256
+0069 TLS_DH_RSA_WITH_AES_256_CBC_SHA256
+006A TLS_DHE_DSS_WITH_AES_256_CBC_SHA256
+006B TLS_DHE_RSA_WITH_AES_256_CBC_SHA256
+006C TLS_DH_anon_WITH_AES_128_CBC_SHA256
+006D TLS_DH_anon_WITH_AES_256_CBC_SHA256
+0084 TLS_RSA_WITH_CAMELLIA_256_CBC_SHA
+0085 TLS_DH_DSS_WITH_CAMELLIA_256_CBC_SHA
+0086 TLS_DH_RSA_WITH_CAMELLIA_256_CBC_SHA
+0087 TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA
+0088 TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA
+0089 TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA
+0096 TLS_RSA_WITH_SEED_CBC_SHA
+0097 TLS_DH_DSS_WITH_SEED_CBC_SHA
+0098 TLS_DH_RSA_WITH_SEED_CBC_SHA
+0099 TLS_DHE_DSS_WITH_SEED_CBC_SHA
+009A TLS_DHE_RSA_WITH_SEED_CBC_SHA
+009B TLS_DH_anon_WITH_SEED_CBC_SHA
+009C TLS_RSA_WITH_AES_128_GCM_SHA256
+009D TLS_RSA_WITH_AES_256_GCM_SHA384
+009E TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+009F TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
+00A0 TLS_DH_RSA_WITH_AES_128_GCM_SHA256
+00A1 TLS_DH_RSA_WITH_AES_256_GCM_SHA384
+00A2 TLS_DHE_DSS_WITH_AES_128_GCM_SHA256
+00A3 TLS_DHE_DSS_WITH_AES_256_GCM_SHA384
+00A4 TLS_DH_DSS_WITH_AES_128_GCM_SHA256
+00A5 TLS_DH_DSS_WITH_AES_256_GCM_SHA384
+00A6 TLS_DH_anon_WITH_AES_128_GCM_SHA256
+00A7 TLS_DH_anon_WITH_AES_256_GCM_SHA384
+00C6 TLS_SM4_GCM_SM3
+00C7 TLS_SM4_CCM_SM3
+00FF TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+1301 TLS_AES_128_GCM_SHA256
+1302 TLS_AES_256_GCM_SHA384
+1303 TLS_CHACHA20_POLY1305_SHA256
+1304 TLS_AES_128_CCM_SHA256
+1305 TLS_AES_128_CCM_8_SHA256
+5600 TLS_FALLBACK_SCSV
+C001 TLS_ECDH_ECDSA_WITH_NULL_SHA
+C002 TLS_ECDH_ECDSA_WITH_RC4_128_SHA
+C003 TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA
+C004 TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA
+C005 TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA
+C006 TLS_ECDHE_ECDSA_WITH_NULL_SHA
+C007 TLS_ECDHE_ECDSA_WITH_RC4_128_SHA
+C008 TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA
+C009 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+C00A TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
+C00B TLS_ECDH_RSA_WITH_NULL_SHA
+C00C TLS_ECDH_RSA_WITH_RC4_128_SHA
+C00D TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA
+C00E TLS_ECDH_RSA_WITH_AES_128_CBC_SHA
+C00F TLS_ECDH_RSA_WITH_AES_256_CBC_SHA
+C010 TLS_ECDHE_RSA_WITH_NULL_SHA
+C011 TLS_ECDHE_RSA_WITH_RC4_128_SHA
+C012 TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA
+C013 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+C014 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
+C015 TLS_ECDH_anon_WITH_NULL_SHA
+C016 TLS_ECDH_anon_WITH_RC4_128_SHA
+C017 TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA
+C018 TLS_ECDH_anon_WITH_AES_128_CBC_SHA
+C019 TLS_ECDH_anon_WITH_AES_256_CBC_SHA
+C01A TLS_SRP_SHA_WITH_3DES_EDE_CBC_SHA
+C01B TLS_SRP_SHA_RSA_WITH_3DES_EDE_CBC_SHA
+C01C TLS_SRP_SHA_DSS_WITH_3DES_EDE_CBC_SHA
+C01D TLS_SRP_SHA_WITH_AES_128_CBC_SHA
+C01E TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA
+C01F TLS_SRP_SHA_DSS_WITH_AES_128_CBC_SHA
+C020 TLS_SRP_SHA_WITH_AES_256_CBC_SHA
+C021 TLS_SRP_SHA_RSA_WITH_AES_256_CBC_SHA
+C022 TLS_SRP_SHA_DSS_WITH_AES_256_CBC_SHA
+C023 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
+C024 TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
+C025 TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256
+C026 TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384
+C027 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+C028 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384
+C029 TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256
+C02A TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384
+C02B TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+C02C TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+C02D TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256
+C02E TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384
+C02F TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+C030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+C031 TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256
+C032 TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384
+C09C TLS_RSA_WITH_AES_128_CCM
+C09D TLS_RSA_WITH_AES_256_CCM
+C09E TLS_DHE_RSA_WITH_AES_128_CCM
+C09F TLS_DHE_RSA_WITH_AES_256_CCM
+C0A0 TLS_RSA_WITH_AES_128_CCM_8
+C0A1 TLS_RSA_WITH_AES_256_CCM_8
+C0A2 TLS_DHE_RSA_WITH_AES_128_CCM_8
+C0A3 TLS_DHE_RSA_WITH_AES_256_CCM_8
+C0A4 TLS_PSK_WITH_AES_128_CCM
+C0A5 TLS_PSK_WITH_AES_256_CCM
+C0A6 TLS_DHE_PSK_WITH_AES_128_CCM
+C0A7 TLS_DHE_PSK_WITH_AES_256_CCM
+C0A8 TLS_PSK_WITH_AES_128_CCM_8
+C0A9 TLS_PSK_WITH_AES_256_CCM_8
+C0AA TLS_PSK_DHE_WITH_AES_128_CCM_8
+C0AB TLS_PSK_DHE_WITH_AES_256_CCM_8
+C0AC TLS_ECDHE_ECDSA_WITH_AES_128_CCM
+C0AD TLS_ECDHE_ECDSA_WITH_AES_256_CCM
+C0AE TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+C0AF TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8
+C0B4 TLS_SHA256_SHA256
+C0B5 TLS_SHA384_SHA384
+CCA8 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+CCA9 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+CCAA TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+CCAB TLS_PSK_WITH_CHACHA20_POLY1305_SHA256
+CCAC TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+CCAD TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+CCAE TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256
+"""
+
+#: cipher suite code point -> IANA name.
+CIPHER_SUITES: dict[int, str] = {
+    int(code, 16): name
+    for code, name in (line.split(" ", 1) for line in _CIPHER_TABLE.strip().splitlines())
+}
+
+
+def cipher_name(code: int) -> str:
+    """IANA name of a cipher suite, ``"GREASE"`` for GREASE values, else ``0x%04x``."""
+    name = CIPHER_SUITES.get(code)
+    if name is not None:
+        return name
+    if is_grease(code):
+        return "GREASE"
+    return f"0x{code:04x}"
+
+
+def cipher_weaknesses(code: int) -> tuple[str, ...]:
+    """Weakness reasons of one cipher suite, in a fixed order; () when fine or unknown.
+
+    Reasons: ``RC4`` (RFC 7465), ``3DES`` (SWEET32), ``NULL`` (no encryption, including the
+    integrity-only TLS 1.3 suites of RFC 9150), ``EXPORT``, ``anon`` (unauthenticated),
+    ``static-RSA`` (RSA key transport: no forward secrecy), ``CBC-SHA1`` (CBC with HMAC-SHA1,
+    Lucky13 class).
+    """
+    name = CIPHER_SUITES.get(code)
+    if name is None or code in (0x00FF, 0x5600):
+        return ()
+    out: list[str] = []
+    if "_RC4_" in name:
+        out.append("RC4")
+    if "3DES" in name:
+        out.append("3DES")
+    if "WITH_NULL" in name or code in (0xC0B4, 0xC0B5):
+        out.append("NULL")
+    if "EXPORT" in name:
+        out.append("EXPORT")
+    if "_anon_" in name:
+        out.append("anon")
+    if name.startswith("TLS_RSA_"):
+        out.append("static-RSA")
+    if name.endswith("_CBC_SHA"):
+        out.append("CBC-SHA1")
+    return tuple(out)
+
+
+#: named group code point -> IANA name.
+GROUP_NAMES: dict[int, str] = {
+    **{
+        i + 1: n
+        for i, n in enumerate(
+            [
+                "sect163k1",
+                "sect163r1",
+                "sect163r2",
+                "sect193r1",
+                "sect193r2",
+                "sect233k1",
+                "sect233r1",
+                "sect239k1",
+                "sect283k1",
+                "sect283r1",
+                "sect409k1",
+                "sect409r1",
+                "sect571k1",
+                "sect571r1",
+                "secp160k1",
+                "secp160r1",
+                "secp160r2",
+                "secp192k1",
+                "secp192r1",
+                "secp224k1",
+                "secp224r1",
+                "secp256k1",
+                "secp256r1",
+                "secp384r1",
+                "secp521r1",
+                "brainpoolP256r1",
+                "brainpoolP384r1",
+                "brainpoolP512r1",
+                "x25519",
+                "x448",
+                "brainpoolP256r1tls13",
+                "brainpoolP384r1tls13",
+                "brainpoolP512r1tls13",
+            ]
+        )
+    },
+    0x0022: "GC256A",
+    0x0023: "GC256B",
+    0x0024: "GC256C",
+    0x0025: "GC256D",
+    0x0026: "GC512A",
+    0x0027: "GC512B",
+    0x0028: "GC512C",
+    0x0029: "curveSM2",
+    0x0100: "ffdhe2048",
+    0x0101: "ffdhe3072",
+    0x0102: "ffdhe4096",
+    0x0103: "ffdhe6144",
+    0x0104: "ffdhe8192",
+    0x0200: "MLKEM512",
+    0x0201: "MLKEM768",
+    0x0202: "MLKEM1024",
+    0x11EB: "SecP256r1MLKEM768",
+    0x11EC: "X25519MLKEM768",
+    0x11ED: "SecP384r1MLKEM1024",
+    0x6399: "X25519Kyber768Draft00",
+    0x639A: "SecP256r1Kyber768Draft00",
+    0xFE30: "X25519Kyber512Draft00",
+    0xFE31: "X25519Kyber768Draft00(old)",
+    0xFF01: "arbitrary_explicit_prime_curves",
+    0xFF02: "arbitrary_explicit_char2_curves",
+}
+
+#: groups whose key exchange includes a post-quantum KEM (ML-KEM / Kyber hybrids, pure ML-KEM,
+#: and the Open Quantum Safe experimental Kyber code points 0x023A-0x023D, 0x2F3A-0x2F3D).
+PQ_GROUPS: frozenset[int] = frozenset(
+    {0x0200, 0x0201, 0x0202, 0x11EB, 0x11EC, 0x11ED, 0x6399, 0x639A, 0xFE30, 0xFE31}
+    | set(range(0x023A, 0x023E))
+    | set(range(0x2F3A, 0x2F3E))
+)
+
+
+def group_name(code: int) -> str:
+    """IANA name of a supported group / key share group; unknown as ``0x%04x``."""
+    name = GROUP_NAMES.get(code)
+    if name is not None:
+        return name
+    if is_grease(code):
+        return "GREASE"
+    return f"0x{code:04x}"
+
+
+#: DTLS-SRTP protection profiles (use_srtp, RFC 5764 section 4.1.2; IANA registry).
+SRTP_PROFILES: dict[int, str] = {
+    0x0001: "SRTP_AES128_CM_HMAC_SHA1_80",
+    0x0002: "SRTP_AES128_CM_HMAC_SHA1_32",
+    0x0005: "SRTP_NULL_HMAC_SHA1_80",
+    0x0006: "SRTP_NULL_HMAC_SHA1_32",
+    0x0007: "SRTP_AEAD_AES_128_GCM",
+    0x0008: "SRTP_AEAD_AES_256_GCM",
+    0x0009: "DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM",
+    0x000A: "DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM",
+    0x000B: "SRTP_ARIA_128_CTR_HMAC_SHA1_80",
+    0x000C: "SRTP_ARIA_128_CTR_HMAC_SHA1_32",
+    0x000D: "SRTP_ARIA_256_CTR_HMAC_SHA1_80",
+    0x000E: "SRTP_ARIA_256_CTR_HMAC_SHA1_32",
+    0x000F: "SRTP_AEAD_ARIA_128_GCM",
+    0x0010: "SRTP_AEAD_ARIA_256_GCM",
+}
+
+#: profiles that authenticate but do not encrypt the media.
+SRTP_NULL_PROFILES: frozenset[int] = frozenset({0x0005, 0x0006})
+
+
+def srtp_name(code: int) -> str:
+    """IANA name of an SRTP protection profile; unknown as ``0x%04x``."""
+    return SRTP_PROFILES.get(code, f"0x{code:04x}")
