@@ -90,6 +90,16 @@ def zoom_2020() -> Trace:
                 ),
                 dt=0.001,
             )
+        if i % 4 == 0:
+            tile = ecb_encrypt(key, media_plaintext(rnd, 800))
+            t.udp(
+                CLIENT,
+                60002,
+                "144.195.44.2",
+                8801,
+                zoom_media("screen", i, i // 4, rtp(7000 + i // 4, i * 750, 0x3C3C3C3C, 99, tile)),
+                dt=0.001,
+            )
         if i % 3 == 0:
             back = ecb_encrypt(key, media_plaintext(rnd, 160))
             t.udp(

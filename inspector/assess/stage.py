@@ -42,9 +42,13 @@ def assess(rows: Mapping[str, list[Row]], client: str) -> tuple[list[Row], list[
         app = d.app if d else ""
         role = decide_role(f, app, by_uid, session_app)
         v = assess_flow(f, app or session_app, bool(d and d.p2p), by_uid)
+        category = f.category
+        if role.role in ("media", "relay") and (category or "").startswith("first-party"):
+            category = "first-party media"  # the vendor's domain, but this flow carries media
         out.append(
             dataclasses.replace(
                 f,
+                category=category,
                 app=app,
                 app_reason=d.reason if d else "",
                 peer_to_peer=bool(d and d.p2p),

@@ -20,6 +20,7 @@ DISSECTOR_MODULES: tuple[tuple[str, str], ...] = (
     ("quic", "inspector.dissect.quic"),
     ("dtls", "inspector.dissect.dtls"),
     ("stun", "inspector.dissect.stun"),
+    ("rtp", "inspector.dissect.rtp"),
 )
 
 
