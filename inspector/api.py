@@ -56,7 +56,9 @@ def run_stages(collected: Collected, config: Config) -> Result:
     flows, sessions = assess(rows, att.client)
     rows["flows"] = flows
     by_uid = index_by_uid(rows)
-    rows["findings"] = build_findings(flows, by_uid, sessions, rows.get("lookups", []))
+    rows["findings"] = build_findings(
+        flows, by_uid, sessions, rows.get("lookups", []), rows.get("http", [])
+    )
     rows["sessions"] = build_sessions(flows, sessions)
     collected.rows = rows
     return result_from(collected, {"attribution": att.meta})

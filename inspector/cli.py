@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from inspector import __version__
 from inspector.errors import InputError
+from inspector.live import add_live_parser, run_live
 
 __all__ = ["main"]
 
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "list; format recognised, or force it as KIND:FILE); repeatable",
     )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    add_live_parser(sub)
     sub.add_parser("schema", help="print the column reference of every output table")
     return p
 
@@ -160,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "live":
+            return run_live(args)
         if args.command == "schema":
             return _schema()
         _parser().print_help()

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.assess.helpers import helper_findings
 from inspector.assess.roles import TELEMETRY_CATEGORIES, same_owner
 from inspector.assess.sessions import Session
 from inspector.schema.base import Row
@@ -180,6 +181,16 @@ def _explain(kind: str, flows: list[Any], dest: str, app: str) -> str:
             "network path could play it back."
         )
     if kind == "plaintext_http":
+        if f.resp_h.startswith("127.") or f.resp_h == "::1":
+            return (
+                f"Programs on this machine talked to {dest} over unencrypted HTTP on the "
+                "loopback interface; that traffic never leaves the machine."
+            )
+        if f.organisation == "local network":
+            return (
+                f"The device talked to {dest} on the local network over unencrypted HTTP; "
+                "other devices on that network could read or alter it."
+            )
         return (
             f"The device talked to {dest} over unencrypted HTTP; the requests and responses "
             "could be read or altered by anyone on the network path."
@@ -268,9 +279,11 @@ def build_findings(
     by_uid: Mapping[str, Mapping[str, list[Any]]],
     sessions: Sequence[Session],
     lookups: Sequence[Any] = (),
+    http: Sequence[Any] = (),
 ) -> list[Row]:
     app_of = {s.session_id: s.app for s in sessions}
     rows: list[FindingRow] = _lookup_findings(lookups, flows, app_of)
+    rows += helper_findings(flows, http)
     for (file, session_id, kind, dest), g in _groups(flows).items():
         fl = sorted(g.flows, key=lambda x: x.ts)
         f = fl[0]

@@ -94,7 +94,9 @@ VENDOR_NAMES = {
     "WhatsApp": "WhatsApp",
     "Signal": "Signal",
     "FaceTime": "FaceTime",
-    "FaceTime / APNs": "FaceTime",  # Apple's 17.0.0.0/8; APNs carries FaceTime's signalling
+    # Apple's whole 17.0.0.0/8 carries every Apple service (iCloud, App Store, APNs, FaceTime):
+    # an address there names Apple, not the FaceTime app.
+    "FaceTime / APNs": "",
     "Telegram": "Telegram",
     "Messenger": "Messenger",
     "APNs": "",  # Apple Push Notification service: an OS service for every app

@@ -84,7 +84,7 @@ def test_category_normalisation(built: Path) -> None:
 def test_ranges_and_ports(built: Path) -> None:
     ranges = {r["network"]: r for r in _rows(built / "ip_ranges.csv")}
     assert list(ranges) == ["17.0.0.0/8", "17.249.0.0/16", "170.114.0.0/16", "2603:1063::/39"]
-    assert ranges["17.0.0.0/8"]["vendor"] == "FaceTime"
+    assert ranges["17.0.0.0/8"]["vendor"] == ""  # names Apple, not the FaceTime app
     assert (ranges["17.249.0.0/16"]["vendor"], ranges["17.249.0.0/16"]["category"]) == (
         "",
         "os_services",
@@ -122,7 +122,7 @@ def test_metadata_and_version(builder: ModuleType, tmp_path: Path) -> None:
     assert db.version == "2026.01.02-2"
     assert db.lookup_domain("x.zoom.us").vendor == "Zoom"  # type: ignore[union-attr]
     assert db.lookup_ip("17.249.1.1").category == "os_services"  # type: ignore[union-attr]
-    assert db.lookup_ip("17.1.1.1").vendor == "FaceTime"  # type: ignore[union-attr]
+    assert db.lookup_ip("17.1.1.1").organisation == "Apple Inc."  # type: ignore[union-attr]
 
 
 def test_bad_reference_fails_cleanly(builder: ModuleType, tmp_path: Path) -> None:

@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["APPS", "APP_OWNERS", "AppDecision", "app_for_vendor", "decide_apps", "ice_both_ways"]
+__all__ = [
+    "APPS",
+    "APP_OWNERS",
+    "AppDecision",
+    "app_for_vendor",
+    "decide_apps",
+    "ice_both_ways",
+    "ice_lite_server",
+]
 
 #: The applications the tool names (plus "unknown WebRTC").
 APPS = (
@@ -140,6 +148,11 @@ def decide_apps(
                 break
         if f.uid in out:
             continue
+        for r in by_uid.get("signatures", {}).get(f.uid, []):
+            out[f.uid] = AppDecision(r.app, f"{r.detail}, frame {r.frame}")
+            break
+        if f.uid in out:
+            continue
         for r in by_uid.get("rtp", {}).get(f.uid, []):
             framing = getattr(r, "framing", "") or ""
             if framing.startswith("zoom"):
@@ -163,16 +176,24 @@ def decide_apps(
     return out
 
 
-def ice_both_ways(stun_rows: Sequence[Any]) -> bool:
-    """Both ends sent Binding requests: full ICE on both sides, as between two participants
-    (an ICE-lite SFU never sends checks)."""
-    senders = {
+def _check_senders(stun_rows: Sequence[Any]) -> set[bool]:
+    return {
         bool(getattr(r, "from_orig", False))
         for r in stun_rows
         if (getattr(r, "method", "") or "").lower() == "binding"
         and (getattr(r, "msg_class", "") or "").lower() == "request"
     }
-    return senders == {True, False}
+
+
+def ice_both_ways(stun_rows: Sequence[Any]) -> bool:
+    """Both ends sent Binding requests: full ICE on both sides, as between two participants
+    (an ICE-lite SFU never sends checks)."""
+    return _check_senders(stun_rows) == {True, False}
+
+
+def ice_lite_server(stun_rows: Sequence[Any]) -> bool:
+    """Only the client side sent Binding requests: the far end is ICE-lite, i.e. a media server."""
+    return _check_senders(stun_rows) == {True}
 
 
 def _p2p_by_port(flows: Sequence[Any], out: dict[str, AppDecision], client: str) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.assess.apps import ice_lite_server
+
 __all__ = ["E2E_BY_DESIGN", "VERDICTS", "Verdict", "assess_flow"]
 
 VERDICTS = (
@@ -313,6 +315,18 @@ def _media_verdict(
                 f"{f.organisation or 'The server operator'} terminates DTLS and can "
                 "decrypt the media. An end-to-end layer inside SRTP (Insertable "
                 "Streams/SFrame), if enabled, would not be visible here.",
+            )
+        if not p2p and ice_lite_server(_rows(by_uid, "stun", f.uid)):
+            return Verdict(
+                "HOP_BY_HOP_SRTP",
+                tuple(mods),
+                "medium",
+                f"DTLS-SRTP handshake ({prof or 'profile not seen'}) with {f.resp_h}, which "
+                f"acts as a media server: it answers connectivity checks but never sends its own "
+                f"(ICE-lite) (frame {d.frame})." + ecb_note,
+                "Whoever runs that server terminates DTLS and can decrypt the media; its operator "
+                "is not identified here. An end-to-end layer inside SRTP, if enabled, would not "
+                "be visible.",
             )
         if app in E2E_BY_DESIGN:
             return Verdict(

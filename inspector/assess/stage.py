@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from inspector.assess.apps import decide_apps
+from inspector.assess.apps import AppDecision, decide_apps
 from inspector.assess.encryption import assess_flow
 from inspector.assess.roles import decide_role
 from inspector.assess.sessions import Session, group_sessions
@@ -14,7 +14,7 @@ from inspector.schema.base import Row
 
 __all__ = ["BY_UID_TABLES", "assess", "index_by_uid"]
 
-BY_UID_TABLES = ("tls", "quic", "http", "dtls", "stun", "rtp", "dns")
+BY_UID_TABLES = ("tls", "quic", "http", "dtls", "stun", "rtp", "dns", "signatures")
 
 
 def index_by_uid(rows: Mapping[str, list[Row]]) -> dict[str, dict[str, list[Any]]]:
@@ -41,6 +41,14 @@ def assess(rows: Mapping[str, list[Row]], client: str) -> tuple[list[Row], list[
         session_app = app_of_session.get(session_id, "")
         app = d.app if d else ""
         role = decide_role(f, app, by_uid, session_app)
+        if not app and session_app and role.role in ("media", "relay"):
+            # flow timing: media from the same client during the app's session
+            d = AppDecision(
+                session_app,
+                f"media during the {session_app} session {session_id} "
+                "from the same client (timing only, no direct evidence)",
+            )
+            app = session_app
         v = assess_flow(f, app or session_app, bool(d and d.p2p), by_uid)
         category = f.category
         if role.role in ("media", "relay") and (category or "").startswith("first-party"):

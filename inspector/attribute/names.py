@@ -109,12 +109,20 @@ def choose_name(
             names,
             f"{len(names)} names resolved to {server} at that time",
         )
-    san = _first(tls, "cert_sans") or _first(tls, "cert_subject")
-    if san:
-        first = san.split(";")[0]
-        if first.lower().startswith("cn="):
-            first = first[3:].split(",")[0]
-        return NameEvidence(
-            first, "cert_san", tuple(san.split(";"))[:20], "server certificate (TLS <= 1.2)"
-        )
+    for rows, what in ((tls, "TLS"), (dtls, "DTLS")):
+        sans = _first(rows, "cert_sans")
+        subject = _first(rows, "cert_subject")
+        if rows and getattr(rows[0], "cert_self_signed", False):
+            continue  # a self-signed certificate (CN=WebRTC) names nobody
+        names = [n for n in sans.split(";") if n] if sans else []
+        if not names and subject:
+            cn = next((p[3:] for p in subject.split(",") if p.upper().startswith("CN=")), "")
+            names = [cn] if cn else []
+        if names:
+            return NameEvidence(
+                names[0],
+                "cert_san",
+                tuple(names[:20]),
+                f"server certificate in the {what} handshake (cleartext in {what} <= 1.2)",
+            )
     return NameEvidence("", "none")

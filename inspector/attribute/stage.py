@@ -195,6 +195,7 @@ def _lookups(dns_rows: Sequence[Any], flows: Sequence[Any], db: Database) -> lis
 
 def _owner(db: Database, name: str, server: str) -> tuple[str, str, str, str, str, str]:
     """(organisation, category, vendor, attribution_source, registrable_domain, sdk_name)."""
+    name = name.removeprefix("*.")  # a certificate's wildcard names the domain below it
     registrable = registrable_domain(name) if name else ""
     if name:
         m = db.lookup_domain(name)

@@ -21,6 +21,7 @@ DISSECTOR_MODULES: tuple[tuple[str, str], ...] = (
     ("dtls", "inspector.dissect.dtls"),
     ("stun", "inspector.dissect.stun"),
     ("rtp", "inspector.dissect.rtp"),
+    ("signatures", "inspector.dissect.signatures"),
 )
 
 

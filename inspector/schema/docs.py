@@ -19,7 +19,11 @@ def render_markdown() -> str:
         "Lists are joined with `;`. Times are seconds since the Unix epoch (UTC).",
         "",
     ]
-    for name, spec in load_all().items():
+    tables = load_all()
+    first = [t for t in ("flows", "findings", "sessions", "lookups") if t in tables]
+    order = first + sorted(t for t in tables if t not in first)
+    for name in order:
+        spec = tables[name]
         lines += [f"## {name}", "", spec.doc, "", "| column | type | meaning |", "|---|---|---|"]
         for col_name, dtype, doc in columns(spec.row):
             lines.append(f"| `{col_name}` | {dtype} | {doc.replace('|', '&#124;')} |")
