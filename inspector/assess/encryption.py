@@ -35,6 +35,11 @@ E2E_BY_DESIGN = {
     "FaceTime": "Apple Platform Security: FaceTime keys are exchanged between devices via IDS",
 }
 PERC_PROFILES = ("DOUBLE", "0x0009", "0x000a")
+ZOOM_CAVEAT = (
+    "Zoom documents AES-256-GCM with a meeting key generated and held by Zoom's servers unless "
+    "the meeting uses Zoom's E2EE, which looks the same on the wire: no end-to-end claim can be "
+    "made from the network. P2P does not mean end-to-end."
+)
 E2E_UNKNOWABLE = (
     "Key authenticity (whether the vendor swapped keys in signalling) cannot be "
     "seen on the network; users comparing security codes is what settles it."
@@ -145,8 +150,7 @@ def assess_flow(
             (),
             "low",
             f"UDP {f.resp_p} to Zoom without recognised RTP inside its framing.",
-            "Zoom documents AES-256-GCM media encryption with keys held by its servers "
-            "(unless E2EE is on); that is a vendor claim, not seen here.",
+            ZOOM_CAVEAT,
             "NO_RTP_FOUND",
         )
     payload = int(f.orig_payload_bytes) + int(f.resp_payload_bytes)
@@ -281,10 +285,7 @@ def _media_verdict(
             "medium",
             f"Zoom media framing ({', '.join(kinds) or 'media'}) {where}; RTP headers "
             "are readable, payloads are not." + ecb_note,
-            "Zoom documents AES-256-GCM with a meeting key generated and held by Zoom's "
-            "servers unless the meeting uses Zoom's E2EE, which looks the same on the "
-            "wire: no end-to-end claim can be made from the network. P2P does not mean "
-            "end-to-end."
+            ZOOM_CAVEAT
             + (
                 " ECB is suspected from repeated ciphertext blocks, not confirmed by decryption."
                 if ecb

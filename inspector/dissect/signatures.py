@@ -4,6 +4,11 @@
   74-byte datagram, type 0x0001 (request) or 0x0002 (response), length 70, SSRC, a 64-byte
   NUL-padded address, port.
 - Discord voice keep-alive ping: 8 bytes starting 0x1337cafe (nDPI ``protocols/discord.c``).
+- Zoom SFU framing on Zoom's media ports 8801-8810 (nDPI ``protocols/zoom.c``; the project's
+  encryption-heuristics notes, section 1.5): every datagram starts with SFU type 3, 4 or 5, and
+  at least one type-5 datagram carries the direction byte (0x00 to Zoom, 0x04 from Zoom) at
+  offset 7. The port alone is never enough; the framing alone is too weak: both are required,
+  over at least four datagrams.
 
 Each signature needs the exact length and fixed fields, so random UDP matches with chance
 below 2^-32 per datagram.
@@ -17,7 +22,7 @@ from inspector.dissect.base import FlowView
 from inspector.schema.base import Row
 from inspector.schema.signatures import SignatureRow
 
-__all__ = ["discord_ip_discovery", "discord_ping", "dissect"]
+__all__ = ["discord_ip_discovery", "discord_ping", "dissect", "zoom_sfu_flow"]
 
 _HH = struct.Struct("!HH")
 
@@ -35,6 +40,18 @@ def discord_ip_discovery(payload: bytes) -> bool:
 
 def discord_ping(payload: bytes) -> bool:
     return len(payload) == 8 and payload[:4] == b"\x13\x37\xca\xfe"
+
+
+def zoom_sfu_flow(view: FlowView) -> list[int]:
+    """Indexes of the datagrams of a flow framed like Zoom's SFU control/media (see above)."""
+    if not (8801 <= view.resp_p <= 8810 or 8801 <= view.orig_p <= 8810):
+        return []
+    grams = [d.payload for d in view.datagrams]
+    if len(grams) < 4 or any(len(p) < 9 or p[0] not in (3, 4, 5) for p in grams):
+        return []
+    if not any(p[0] == 5 and p[7] in (0, 4) for p in grams):
+        return []
+    return list(range(len(grams)))
 
 
 _SIGNATURES = (
@@ -58,6 +75,21 @@ def dissect(view: FlowView) -> list[Row]:
     if view.proto != "udp" or not view.datagrams:
         return []
     rows: list[Row] = []
+    zoom = zoom_sfu_flow(view)
+    if zoom:
+        first = view.datagrams[zoom[0]]
+        rows.append(
+            SignatureRow(
+                first.ts,
+                view.uid,
+                first.frame,
+                "Zoom",
+                "zoom_sfu_framing",
+                len(zoom),
+                "Zoom SFU framing (types 3/4/5, direction byte) on "
+                "Zoom's media port (as nDPI protocols/zoom.c recognises it)",
+            )
+        )
     for app, name, test, detail in _SIGNATURES:
         hits = [d for d in view.datagrams if test(d.payload)]
         if hits:
