@@ -10,6 +10,7 @@ from typing import NoReturn
 from inspector import __version__
 from inspector.errors import InputError
 from inspector.live import add_live_parser, run_live
+from inspector.report.cli_support import add_evidence_parser, run_evidence
 
 __all__ = ["main"]
 
@@ -29,8 +30,14 @@ outputs (in OUTDIR):
   dns.csv tls.csv quic.csv http.csv stun.csv dtls.csv rtp.csv
                   one table per protocol, rows keyed by `uid`
   weird.csv       everything that could not be parsed (malformed packets are data)
+  findings.csv    what a journalist or auditor should know, one row per finding
+  sessions.csv    one row per conferencing session
   summary.json    packet accounting: total = decoded + skipped + malformed
+  <table>.json    every table again as JSON records (missing values are null)
+  report.html     one self-contained page for people: summary, findings, charts, caveats
+  report.csv      the findings for a spreadsheet, plain column names (UTF-8 with BOM)
 Column reference: docs/schema.md.
+Packets behind a finding: inspector evidence OUTDIR F0001 -o F0001.pcap
 
 exit codes: 0 done, 2 bad usage or unreadable input, 1 internal error.
 """
@@ -82,8 +89,21 @@ def _parser() -> argparse.ArgumentParser:
         "list; format recognised, or force it as KIND:FILE); repeatable",
     )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    a.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary, sessions and findings as one JSON document (for scripts)",
+    )
+    a.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace the device's own, local and peer addresses, MACs and .local names with "
+        "stable tokens (client-1, local-1, peer-1, mac-1) in every output; public server "
+        "addresses are kept as evidence",
+    )
     add_live_parser(sub)
     sub.add_parser("schema", help="print the column reference of every output table")
+    add_evidence_parser(sub)
     return p
 
 
@@ -128,25 +148,24 @@ def _analyze(args: argparse.Namespace) -> int:
 
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
     config = Config(client=args.client, tracker_lists=tuple(args.lists))
-    bar, update = (None, None) if args.no_progress or args.quiet else _progress_bar(args.paths)
+    silent = args.no_progress or args.quiet or args.json
+    bar, update = (None, None) if silent else _progress_bar(args.paths)
     if bar is not None:
         with bar:
             result = analyze(args.paths, config, progress=update)
     else:
         result = analyze(args.paths, config)
+    if args.pseudonymize:
+        from inspector.report.pseudonymize import pseudonymize
+
+        result = pseudonymize(result)
     write_outputs(result, args.outdir)
+    from inspector.report.cli_support import render_terminal
+    from inspector.report.text import safe_text
+
     for w in result.warnings:
-        print(f"inspector: warning: {w}", file=sys.stderr)
-    if not args.quiet:
-        s = result.summary
-        pk = s["packets"]
-        print(
-            f"{len(s['inputs'])} capture(s), {pk['total']} packets: {pk['decoded']} decoded, "
-            f"{pk['skipped_total']} skipped, {pk['malformed_total']} malformed"
-        )
-        tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
-        print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
-        print(f"outputs written to {args.outdir}")
+        print(f"inspector: warning: {safe_text(w)}", file=sys.stderr)
+    render_terminal(result, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
     return 0
 
 
@@ -166,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_live(args)
         if args.command == "schema":
             return _schema()
+        if args.command == "evidence":
+            return run_evidence(args)
         _parser().print_help()
         return 2
     except InputError as exc:

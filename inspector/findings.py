@@ -73,7 +73,7 @@ def display_filter(flows: Sequence[Any], extra_frames: Sequence[int] = ()) -> st
             parts = [f"({'ipv6' if ':' in flows[0].orig_h else 'ip'}.addr=={flows[0].orig_h})"]
     if extra_frames:
         parts.append(
-            "frame.number in {" + " ".join(str(n) for n in sorted(set(extra_frames))) + "}"
+            "frame.number in {" + ", ".join(str(n) for n in sorted(set(extra_frames))) + "}"
         )
     return " || ".join(parts)
 
@@ -235,7 +235,7 @@ def _lookup_findings(
         frames = [int(n) for n in lk.frames.split(";") if n]
         during = f"During this {app} session" if app else "Outside any conferencing session"
         what = lk.sdk_name or lk.category.replace("_", " ")
-        frame_clause = " || frame.number in {" + " ".join(map(str, frames)) + "}" if frames else ""
+        frame_clause = " || frame.number in {" + ", ".join(map(str, frames)) + "}" if frames else ""
         answered = f", answered {lk.answers.replace(';', ', ')}" if lk.answers else ""
         out.append(
             FindingRow(

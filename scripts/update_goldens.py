@@ -14,9 +14,21 @@ sys.path.insert(0, str(ROOT))
 
 import inspector  # noqa: E402
 
-GOLDEN_COLUMNS = ["finding_id", "session_id", "app", "finding", "severity", "destination",
-                  "organisation", "category", "verdict", "modifiers", "confidence", "frames",
-                  "flows"]
+GOLDEN_COLUMNS = [
+    "finding_id",
+    "session_id",
+    "app",
+    "finding",
+    "severity",
+    "destination",
+    "organisation",
+    "category",
+    "verdict",
+    "modifiers",
+    "confidence",
+    "frames",
+    "flows",
+]
 
 
 def golden_frame(capture: Path):  # type: ignore[no-untyped-def]

@@ -10,11 +10,27 @@ from inspector.schema.flows import FlowRow
 
 def flow(uid: str = "Cflow1", **kw: Any) -> FlowRow:
     base: dict[str, Any] = dict(
-        uid=uid, ts=1000.0, proto="tcp", orig_h="192.168.1.20", orig_p=50000,
-        resp_h="203.0.113.10", resp_p=443, duration_s=1.0, orig_pkts=10, resp_pkts=10,
-        orig_bytes=1000, resp_bytes=2000, orig_payload_bytes=500, resp_payload_bytes=1500,
-        history="ShADadFf", service="", end_reason="end_of_input", tunnel="", first_frame=1,
-        last_frame=20, file="t.pcap",
+        uid=uid,
+        ts=1000.0,
+        proto="tcp",
+        orig_h="192.168.1.20",
+        orig_p=50000,
+        resp_h="203.0.113.10",
+        resp_p=443,
+        duration_s=1.0,
+        orig_pkts=10,
+        resp_pkts=10,
+        orig_bytes=1000,
+        resp_bytes=2000,
+        orig_payload_bytes=500,
+        resp_payload_bytes=1500,
+        history="ShADadFf",
+        service="",
+        end_reason="end_of_input",
+        tunnel="",
+        first_frame=1,
+        last_frame=20,
+        file="t.pcap",
     )
     base.update(kw)
     return FlowRow(**base)

@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("captures_generate", ROOT / "captures" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "captures_generate", ROOT / "captures" / "generate.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -16,8 +16,13 @@ SAMPLE = ROOT / "captures" / "zoom-2020.pcap"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inspector", *args], capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_analyze_writes_contract_outputs(tmp_path: Path) -> None:
@@ -27,9 +32,22 @@ def test_analyze_writes_contract_outputs(tmp_path: Path) -> None:
     for name in ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp", "weird"):
         assert (out / f"{name}.csv").is_file(), name
     header = (out / "flows.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    for column in ("uid", "ts", "proto", "orig_h", "orig_p", "resp_h", "resp_p", "server_name",
-                   "server_name_source", "organisation", "category", "app", "role",
-                   "encryption_verdict"):
+    for column in (
+        "uid",
+        "ts",
+        "proto",
+        "orig_h",
+        "orig_p",
+        "resp_h",
+        "resp_p",
+        "server_name",
+        "server_name_source",
+        "organisation",
+        "category",
+        "app",
+        "role",
+        "encryption_verdict",
+    ):
         assert column in header
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     pk = summary["packets"]

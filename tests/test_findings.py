@@ -38,9 +38,23 @@ def test_sample_findings() -> None:
 def test_filters_select_the_listed_frames() -> None:
     r = inspector.analyze(SAMPLE)
     for _, row in r.findings.iterrows():
-        out = subprocess.run(["tshark", "-r", str(SAMPLE), "-Y", row.evidence_filter, "-T",
-                              "fields", "-e", "frame.number"], capture_output=True, text=True,
-                             check=False, timeout=60)
+        out = subprocess.run(
+            [
+                "tshark",
+                "-r",
+                str(SAMPLE),
+                "-Y",
+                row.evidence_filter,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         assert out.returncode == 0, (row.finding_id, row.evidence_filter, out.stderr)
         got = {int(x) for x in out.stdout.split()}
         listed = {int(x) for x in row.frames.split(";") if x}

@@ -17,8 +17,9 @@ SCENARIOS = sorted(p.stem for p in CAPTURES.glob("*.pcap"))
 
 
 def _golden_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("update_goldens",
-                                                  ROOT / "scripts" / "update_goldens.py")
+    spec = importlib.util.spec_from_file_location(
+        "update_goldens", ROOT / "scripts" / "update_goldens.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -40,8 +41,9 @@ def test_every_scenario_has_a_golden_file() -> None:
 def test_findings_match_golden(name: str) -> None:
     mod = _golden_module()
     got = result(name).findings[mod.GOLDEN_COLUMNS].astype("string").fillna("")
-    want = pd.read_csv(CAPTURES / "golden" / f"{name}.findings.csv", dtype="string",
-                       keep_default_na=False)
+    want = pd.read_csv(
+        CAPTURES / "golden" / f"{name}.findings.csv", dtype="string", keep_default_na=False
+    )
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
 
 
@@ -111,6 +113,13 @@ def test_meet_over_quic() -> None:
 def test_telemetry_heavy_flags_every_tracker() -> None:
     f = result("telemetry-heavy").findings
     third = set(f[f.finding == "third_party_telemetry"].destination)
-    assert {"app-measurement.com", "app.adjust.com", "o1234.ingest.sentry.io",
-            "googleads.g.doubleclick.net", "app.launchdarkly.com", "api.mixpanel.com",
-            "graph.facebook.com", "api2.branch.io"} <= third
+    assert {
+        "app-measurement.com",
+        "app.adjust.com",
+        "o1234.ingest.sentry.io",
+        "googleads.g.doubleclick.net",
+        "app.launchdarkly.com",
+        "api.mixpanel.com",
+        "graph.facebook.com",
+        "api2.branch.io",
+    } <= third

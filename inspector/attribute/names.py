@@ -10,11 +10,12 @@ kept (as TrackerControl does).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name"]
+__all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name", "host_name"]
 
 #: Answers are accepted this long past their TTL (resolvers and clients round and cache).
 DNS_GRACE_S = 30.0
@@ -59,6 +60,21 @@ class DnsIndex:
         return sorted(valid.values(), key=lambda e: -e[1])
 
 
+_PORT = re.compile(r":[0-9]{1,5}$")
+
+
+def host_name(host: str) -> str:
+    """The name in an HTTP Host value: a trailing ``:port`` and IPv6 brackets removed, nothing
+    else touched (the value is kept whole when it is not of that form)."""
+    if host.startswith("[") and "]" in host:
+        inner, _, rest = host[1:].partition("]")
+        if ":" in inner and (rest == "" or _PORT.fullmatch(rest)):
+            return inner
+    if host.count(":") == 1 and _PORT.search(host):
+        return host[: host.rindex(":")]
+    return host
+
+
 def _first(rows: Sequence[Any], attr: str) -> str:
     for r in rows:
         v = getattr(r, attr, "") or ""
@@ -86,7 +102,7 @@ def choose_name(
     http = by_table.get("http", {}).get(uid, [])
     host = _first(http, "host")
     if host:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
+        name = host_name(host)
         return NameEvidence(name, "http_host", (), "HTTP Host header")
     dtls = by_table.get("dtls", {}).get(uid, [])
     sni = _first(dtls, "sni")

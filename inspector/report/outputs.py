@@ -1,21 +1,47 @@
-"""Write every output file of a run into OUTDIR."""
+"""Write every output file of a run into OUTDIR.
+
+For each table: ``<table>.csv`` (spreadsheet-safe, see :mod:`inspector.report.csvout`) and
+``<table>.json`` (records, for machines). For people: ``report.html`` (self-contained page) and
+``report.csv`` (the findings with plain column names). ``summary.json`` holds the packet
+accounting and where each capture was read from (``inputs[].abspath``, which
+``inspector evidence`` uses to find it again; left out of pseudonymised runs).
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import copy
+import os
 from pathlib import Path
+from typing import Any
 
 from inspector.api import Result
-from inspector.report.csvout import write_csv
+from inspector.report.csvout import write_csv, write_report_csv
+from inspector.report.html import write_html
+from inspector.report.jsonout import dumps, write_json
 
-__all__ = ["CONTRACT_TABLES", "write_outputs"]
+__all__ = ["CONTRACT_TABLES", "summary_for_output", "write_outputs"]
 
 #: Tables always written (even when empty), per the interface contract.
 CONTRACT_TABLES = ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp", "weird")
 
 
+def summary_for_output(result: Result) -> dict[str, Any]:
+    """``result.summary`` plus, unless pseudonymised, each input's absolute path and size."""
+    summary = copy.deepcopy(result.summary)
+    if summary.get("pseudonymized"):
+        return summary
+    for item in summary.get("inputs", []):
+        path = item.get("path")
+        if isinstance(path, str) and path:
+            item["abspath"] = os.path.abspath(path)
+            with contextlib.suppress(OSError):
+                item["size_bytes"] = os.path.getsize(path)
+    return summary
+
+
 def write_outputs(result: Result, outdir: str | Path) -> list[Path]:
-    """Write ``<table>.csv`` for every table and ``summary.json``; return the paths written."""
+    """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -23,9 +49,19 @@ def write_outputs(result: Result, outdir: str | Path) -> list[Path]:
         path = out / f"{name}.csv"
         write_csv(frame, path)
         written.append(path)
+        path = out / f"{name}.json"
+        write_json(frame, path)
+        written.append(path)
     summary = out / "summary.json"
-    summary.write_text(
-        json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    summary.write_bytes(
+        (dumps(summary_for_output(result)) + "\n").encode("utf-8", "backslashreplace")
     )
     written.append(summary)
+    if "findings" in result.tables:
+        path = out / "report.csv"
+        write_report_csv(result.tables["findings"], path)
+        written.append(path)
+    # A pseudonymised report is for publishing: do not print the local folder's path in it.
+    hint = "OUTDIR" if result.summary.get("pseudonymized") else str(outdir)
+    written.append(write_html(result, out / "report.html", outdir_hint=hint))
     return written

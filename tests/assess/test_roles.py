@@ -15,8 +15,12 @@ def test_tracker_is_third_party_for_zoom_but_first_party_for_its_owner() -> None
 
 def test_media_relay_dns_and_icmp() -> None:
     media = flow("C1", proto="udp")
-    assert decide_role(media, "Zoom", {"rtp": {"C1": [row("C1", zoom_media="audio",
-                                                          framing="zoom_server")]}}).role == "media"
+    assert (
+        decide_role(
+            media, "Zoom", {"rtp": {"C1": [row("C1", zoom_media="audio", framing="zoom_server")]}}
+        ).role
+        == "media"
+    )
     relay = flow("C2", proto="udp")
     by_uid = {"stun": {"C2": [row("C2", method="Allocate")]}, "rtp": {"C2": [row("C2")]}}
     assert decide_role(relay, "", by_uid).role == "relay"

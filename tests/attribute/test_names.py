@@ -7,8 +7,12 @@ from tests.factories import row
 
 
 def answers(*items: tuple[float, str, str, int]) -> DnsIndex:
-    return DnsIndex([row("Cdns", ts, 7, query=q, rr_name=q, rr_type="A", ttl=ttl, value=a)
-                     for ts, q, a, ttl in items])
+    return DnsIndex(
+        [
+            row("Cdns", ts, 7, query=q, rr_name=q, rr_type="A", ttl=ttl, value=a)
+            for ts, q, a, ttl in items
+        ]
+    )
 
 
 def test_ip_only_flow_named_by_earlier_dns_answer() -> None:
@@ -30,8 +34,10 @@ def test_ttl_is_respected() -> None:
 
 
 def test_shared_address_is_ambiguous_with_candidates() -> None:
-    dns = answers((100.0, "tracker.example", "192.0.2.9", 300),
-                  (101.0, "cdn-images.example", "192.0.2.9", 300))
+    dns = answers(
+        (100.0, "tracker.example", "192.0.2.9", 300),
+        (101.0, "cdn-images.example", "192.0.2.9", 300),
+    )
     ev = choose_name("C1", "192.0.2.9", 120.0, {}, dns)
     assert ev.source == "dns_ambiguous"
     assert set(ev.candidates) == {"tracker.example", "cdn-images.example"}
@@ -39,31 +45,74 @@ def test_shared_address_is_ambiguous_with_candidates() -> None:
 
 
 def test_cname_chain_gives_the_name_asked_for() -> None:
-    dns = DnsIndex([
-        row("Cdns", 100.0, 3, query="graph.facebook.com", rr_name="graph.facebook.com",
-            rr_type="CNAME", ttl=300, value="star.c10r.facebook.com"),
-        row("Cdns", 100.0, 3, query="graph.facebook.com", rr_name="star.c10r.facebook.com",
-            rr_type="A", ttl=300, value="157.240.1.1"),
-    ])
+    dns = DnsIndex(
+        [
+            row(
+                "Cdns",
+                100.0,
+                3,
+                query="graph.facebook.com",
+                rr_name="graph.facebook.com",
+                rr_type="CNAME",
+                ttl=300,
+                value="star.c10r.facebook.com",
+            ),
+            row(
+                "Cdns",
+                100.0,
+                3,
+                query="graph.facebook.com",
+                rr_name="star.c10r.facebook.com",
+                rr_type="A",
+                ttl=300,
+                value="157.240.1.1",
+            ),
+        ]
+    )
     assert choose_name("C1", "157.240.1.1", 101.0, {}, dns).name == "graph.facebook.com"
 
 
 def test_sni_wins_over_dns_and_http() -> None:
     dns = answers((100.0, "other.example", "192.0.2.1", 300))
-    tables = {"tls": {"C1": [row("C1", sni="zoom.us", ech="none")]},
-              "http": {"C1": [row("C1", host="ignored.example")]}}
+    tables = {
+        "tls": {"C1": [row("C1", sni="zoom.us", ech="none")]},
+        "http": {"C1": [row("C1", host="ignored.example")]},
+    }
     ev = choose_name("C1", "192.0.2.1", 120.0, tables, dns)
     assert (ev.name, ev.source) == ("zoom.us", "tls_sni")
 
 
 def test_http_host_port_is_stripped() -> None:
-    ev = choose_name("C1", "192.0.2.1", 1.0, {"http": {"C1": [row("C1", host="a.example:8080")]}},
-                     answers())
+    ev = choose_name(
+        "C1", "192.0.2.1", 1.0, {"http": {"C1": [row("C1", host="a.example:8080")]}}, answers()
+    )
     assert (ev.name, ev.source) == ("a.example", "http_host")
 
 
 def test_certificate_names_are_the_last_resort() -> None:
-    tables = {"tls": {"C1": [row("C1", sni="", ech="none", cert_sans="x.example;y.example",
-                                 cert_subject="CN=x.example")]}}
+    tables = {
+        "tls": {
+            "C1": [
+                row(
+                    "C1",
+                    sni="",
+                    ech="none",
+                    cert_sans="x.example;y.example",
+                    cert_subject="CN=x.example",
+                )
+            ]
+        }
+    }
     ev = choose_name("C1", "192.0.2.1", 1.0, tables, answers())
     assert (ev.name, ev.source) == ("x.example", "cert_san")
+
+
+def test_host_name_strips_only_a_real_port() -> None:
+    from inspector.attribute.names import host_name
+
+    assert host_name("a.example:8080") == "a.example"
+    assert host_name("[2001:db8::1]:443") == "2001:db8::1"
+    assert host_name('=HYPERLINK("http://evil","x")') == '=HYPERLINK("http://evil","x")'
+    assert host_name("[bold red]markup[/]") == "[bold red]markup[/]"
+    assert host_name("\tx.example") == "\tx.example"
+    assert host_name("evil:notaport") == "evil:notaport"

@@ -1,0 +1,332 @@
+"""``report.html``: one self-contained page a non-expert can read and an editor can check.
+
+The page holds, per conferencing session, a plain-language headline summary, the findings ordered
+by severity (each with its explanation, evidence, caveat and the Wireshark filter and frames that
+back it) and a timeline of the session's flows; then charts of bytes per organisation and per
+category, the caveats, the methods (database version, what each verdict means) and the packet
+accounting.
+
+Safety: the template is rendered by Jinja2 with autoescape on, every capture string first goes
+through :func:`inspector.report.text.plain` (control characters made visible), charts are SVG
+built with escaped text, and a Content-Security-Policy forbids scripts and any network access.
+No JavaScript, no external fonts, stylesheets or images: the file opens offline and on a phone.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from inspector import __version__
+from inspector.api import Result
+from inspector.report.charts import (
+    ROLE_COLOURS,
+    Bar,
+    bar_chart,
+    bytes_by,
+    category_colour,
+    timeline,
+)
+from inspector.report.text import (
+    CONFIDENCE_TEXT,
+    FINDING_TITLES,
+    SEVERITY_ORDER,
+    SEVERITY_TEXT,
+    VERDICT_MEANING,
+    VERDICT_SHORT,
+    human_bytes,
+    iso_time,
+    plain,
+    verdict_phrase,
+)
+
+__all__ = ["GENERAL_CAVEATS", "render_html", "report_context", "write_html"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+GENERAL_CAVEATS = (
+    "A capture shows who the device talked to, when, and how much; it does not show the content "
+    "of encrypted traffic. Sizes and destinations are facts; what was inside is not known.",
+    "Names come from the packets themselves (TLS server name, HTTP Host, DNS answers) and can be "
+    "chosen by the software that sent them. Organisations and categories come from the bundled "
+    "database, whose source is given for every match; a destination missing from it is not "
+    "proof that it is harmless.",
+    "Only the traffic in this capture is covered. Traffic from other devices, other networks, or "
+    "before and after the capture is not.",
+    "'End-to-end' can never be proven from the network alone: whether the keys are authentic is "
+    "settled by comparing security codes between participants, or by reading the app's code.",
+    "Country is where the server's address is registered at its regional internet registry, not "
+    "where the server physically is.",
+)
+
+_ALERT_KINDS = ("plaintext_media", "plaintext_http", "ecb_suspected", "weak_tls", "cleartext_dns")
+
+
+def _s(value: object) -> str:
+    return plain(value)
+
+
+def _int(value: object) -> int:
+    return 0 if _s(value) == "" else int(value)  # type: ignore[call-overload]
+
+
+def _bool(value: object) -> bool:
+    try:
+        return bool(value)
+    except TypeError:  # pandas NA
+        return False
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _flows_by_uid(flows: pd.DataFrame) -> dict[str, Any]:
+    return {str(f.uid): f for f in flows.itertuples(index=False)}
+
+
+def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
+    uids = [u for u in _s(r.uids).split(";") if u]
+    sdk = next((_s(flows[u].sdk_name) for u in uids if u in flows and _s(flows[u].sdk_name)), "")
+    verdict = _s(r.verdict)
+    category = _s(r.category).replace("_", " ")
+    who = [_s(r.organisation) or "organisation not in the database", sdk]
+    if category and category != "unknown":
+        who.append(category)
+    if _s(r.country):
+        who.append(f"address registered in {_s(r.country)}")
+    return {
+        "who": " · ".join(x for x in who if x),
+        "id": _s(r.finding_id),
+        "severity": _s(r.severity) or "info",
+        "kind": _s(r.finding),
+        "title": FINDING_TITLES.get(_s(r.finding), _s(r.finding).replace("_", " ")),
+        "destination": _s(r.destination),
+        "organisation": _s(r.organisation),
+        "category": category,
+        "country": _s(r.country),
+        "verdict": verdict,
+        "verdict_short": VERDICT_SHORT.get(verdict, verdict),
+        "modifiers": _s(r.modifiers).replace(";", ", "),
+        "explanation": _s(r.explanation),
+        "evidence": _s(r.evidence),
+        "caveat": _s(r.caveat),
+        "confidence": _s(r.confidence),
+        "filter": _s(r.evidence_filter),
+        "frames": _s(r.frames).replace(";", ", "),
+        "file": _s(r.file),
+        "flows": _int(r.flows),
+        "sent": human_bytes(_int(r.bytes_to_server)),
+        "received": human_bytes(_int(r.bytes_from_server)),
+        "first_seen": iso_time(r.first_seen),
+        "last_seen": iso_time(r.last_seen),
+        "source": _s(r.attribution_source),
+        "sdk": sdk,
+        "command": f"inspector evidence {shlex.quote(outdir_hint)} {_s(r.finding_id)} "
+        f"-o {_s(r.finding_id)}.pcap",
+    }
+
+
+def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
+    who = f"This {app} session" if app else "Outside any conferencing session, the device"
+    lines: list[str] = []
+    trackers: dict[str, str] = {}
+    for f in findings:
+        if f["kind"] == "third_party_telemetry" and f["destination"] not in trackers:
+            about = "; ".join(x for x in (f["organisation"], f["sdk"] or f["category"]) if x)
+            trackers[f["destination"]] = (
+                f"{f['destination']} ({about})" if about else f["destination"]
+            )
+    if trackers:
+        n = len(trackers)
+        noun = "tracker" if n == 1 else "trackers"
+        lines.append(f"{who} contacted {n} third-party {noun}: {_join(list(trackers.values()))}.")
+    elif session is not None:
+        lines.append(f"{who} contacted no third-party tracker known to the bundled database.")
+    if session is not None:
+        verdicts = [v for v in _s(session.media_verdicts).split(";") if v]
+        if verdicts:
+            kinds = _s(session.media_kinds).replace(";", ", ").replace("_", " ")
+            label = f"Media ({kinds})" if kinds else "Media (audio/video)"
+            lines.append(
+                f"{label}: " + "; and partly ".join(verdict_phrase(v, app) for v in verdicts) + "."
+            )
+        else:
+            lines.append("No audio or video flows were recognised in this session.")
+        if _bool(session.peer_to_peer):
+            lines.append("Some media went directly between participants (peer-to-peer).")
+    signalling = sorted({f["verdict"] for f in findings if f["kind"] == "signalling_encryption"})
+    if signalling:
+        lines.append(
+            "Call set-up (signalling): "
+            + "; and partly ".join(verdict_phrase(v, app) for v in signalling)
+            + "."
+        )
+    for kind in _ALERT_KINDS:
+        dests = sorted({f["destination"] for f in findings if f["kind"] == kind})
+        if dests:
+            shown = _join(dests[:5]) + (f" and {len(dests) - 5} more" if len(dests) > 5 else "")
+            lines.append(f"{FINDING_TITLES[kind]}: {shown}.")
+    first = sorted({f["destination"] for f in findings if f["kind"] == "first_party_telemetry"})
+    if first:
+        lines.append(f"Telemetry sent to the vendor's own services: {_join(first[:5])}.")
+    return lines
+
+
+def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
+
+
+def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
+    """Everything the template shows, as plain (display-safe, not yet HTML-escaped) values."""
+    tables = result.tables
+    flows = tables.get("flows", pd.DataFrame())
+    findings_df = tables.get("findings", pd.DataFrame())
+    sessions_df = tables.get("sessions", pd.DataFrame())
+    by_uid = _flows_by_uid(flows) if len(flows) else {}
+    findings = [_finding(r, by_uid, outdir_hint) for r in findings_df.itertuples(index=False)]
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for f, r in zip(findings, findings_df.itertuples(index=False), strict=True):
+        by_session.setdefault(_s(r.session_id) or "outside", []).append(f)
+
+    sessions: list[dict[str, Any]] = []
+    for s in sessions_df.itertuples(index=False):
+        sid = _s(s.session_id)
+        app = _s(s.app)
+        fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
+        start, end = float(s.start_ts), float(s.end_ts)
+        svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}")
+        items = _sort(by_session.get(sid, []))
+        sessions.append(
+            {
+                "id": sid,
+                "app": app,
+                "client": _s(s.client),
+                "start": iso_time(start),
+                "end": iso_time(end),
+                "duration": _duration(float(s.duration_s)),
+                "flows": _int(s.flows),
+                "media_flows": _int(s.media_flows),
+                "bytes": human_bytes(_int(s.bytes_total)),
+                "weakest": _s(s.weakest_verdict),
+                "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
+                "headlines": _headlines(app, s, items),
+                "findings": items,
+                "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
+                "timeline": svg,
+                "timeline_hidden": hidden,
+            }
+        )
+    known = {sess["id"] for sess in sessions}
+    outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
+
+    def colour_of(key: str, subset: pd.DataFrame) -> str:
+        cats = subset["category"].fillna("").astype(str)
+        return category_colour(cats.mode().iloc[0] if len(cats) else "")
+
+    org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
+    cat_bars = [
+        Bar(b.label.replace("_", " "), b.value, b.colour)
+        for b in bytes_by(flows, "category", "unknown", colour=lambda k, _f: category_colour(k))
+    ]
+    summary = result.summary
+    att = summary.get("attribution", {})
+    pk = summary.get("packets", {})
+    caveats: dict[str, list[str]] = {}
+    for f in findings:
+        if f["caveat"]:
+            caveats.setdefault(f["caveat"], []).append(f["id"])
+    apps = sorted({s["app"] for s in sessions if s["app"]})
+    return {
+        "title": "Network report" + (f": {', '.join(apps)}" if apps else ""),
+        "version": __version__,
+        "inputs": [
+            {
+                "name": _s(Path(str(i.get("path", ""))).name),
+                "format": _s(i.get("format", "")),
+                "packets": i.get("packets", 0),
+                "truncated": bool(i.get("truncated", False)),
+            }
+            for i in summary.get("inputs", [])
+        ],
+        "first_seen": iso_time(float(flows["ts"].min())) if len(flows) else "",
+        "sessions": sessions,
+        "outside": outside,
+        "outside_headlines": _headlines("", None, outside) if outside else [],
+        "findings_total": len(findings),
+        "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
+        "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
+        "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
+        "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
+        "role_colours": list(ROLE_COLOURS.items()),
+        "general_caveats": GENERAL_CAVEATS,
+        "caveats": [(text, ids) for text, ids in caveats.items()],
+        "verdicts": [(k, VERDICT_SHORT[k], v) for k, v in VERDICT_MEANING.items()],
+        "severities": list(SEVERITY_TEXT.items()),
+        "confidences": list(CONFIDENCE_TEXT.items()),
+        "database_version": _s(att.get("database_version", "")),
+        "database_built": _s(att.get("database_built", "")),
+        "tracker_lists": [_s(x) for x in att.get("tracker_lists", [])],
+        "client": _s(att.get("client", "")),
+        "client_source": _s(att.get("client_source", "")),
+        "packets": {
+            "total": pk.get("total", 0),
+            "decoded": pk.get("decoded", 0),
+            "skipped_total": pk.get("skipped_total", 0),
+            "malformed_total": pk.get("malformed_total", 0),
+            "skipped": [(_s(k), v) for k, v in pk.get("skipped", {}).items()],
+            "malformed": [(_s(k), v) for k, v in pk.get("malformed", {}).items()],
+        },
+        "flows_total": summary.get("flows", len(flows)),
+        "flows_evicted": summary.get("flows_evicted", 0),
+        "fragments_evicted": summary.get("fragments_evicted", 0),
+        "overlap_conflicts": summary.get("tcp_overlap_conflicts", 0),
+        "internal_errors": summary.get("internal_errors", 0),
+        "warnings": [_s(w) for w in result.warnings or summary.get("warnings", [])],
+        "pseudonymized": bool(summary.get("pseudonymized")),
+        "outdir_hint": outdir_hint,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(result: Result, outdir_hint: str = "OUTDIR") -> str:
+    """The report page as text."""
+    return (
+        _environment().get_template("report.html.j2").render(**report_context(result, outdir_hint))
+    )
+
+
+def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") -> Path:
+    """Write ``report.html`` to ``path`` (UTF-8) and return the path."""
+    out = Path(path)
+    text = render_html(result, outdir_hint)
+    out.write_bytes(text.encode("utf-8", "backslashreplace"))
+    return out

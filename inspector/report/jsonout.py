@@ -1,0 +1,60 @@
+"""JSON output for machines: each table as an array of records, missing values as ``null``.
+
+Strings are written as decoded from the capture (control characters become JSON ``\\u00XX``
+escapes, which every JSON reader turns back into the original text). Numbers keep their full
+precision; NaN, pandas NA and None all become ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["dumps", "records", "write_json"]
+
+
+def _value(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else v
+    if hasattr(v, "item"):  # numpy scalar
+        return _value(v.item())
+    return v
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as plain dicts (JSON-ready: no NaN, no numpy types)."""
+    cols = list(frame.columns)
+    out: list[dict[str, Any]] = []
+    for row in frame.itertuples(index=False, name=None):
+        out.append({c: _value(v) for c, v in zip(cols, row, strict=True)})
+    return out
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return _value(obj)
+
+
+def _encode(obj: Any, indent: int | None) -> str:
+    return json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_value)
+
+
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    """``obj`` as JSON text: UTF-8 characters kept, NaN/inf/NA as null, numpy scalars as numbers."""
+    return _encode(_clean(obj), indent)
+
+
+def write_json(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` to ``path`` as a JSON array of records."""
+    text = _encode(records(frame), 1) + "\n"
+    # A lone surrogate (never expected) becomes the JSON escape \udcXX, still valid JSON.
+    Path(path).write_bytes(text.encode("utf-8", "backslashreplace"))

@@ -1,0 +1,133 @@
+"""CSV outputs: formula-safe, UTF-8, every capture string kept, no forged rows."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inspector.api import Result
+from inspector.report.csvout import (
+    FORMULA_PREFIXES,
+    REPORT_COLUMNS,
+    neutralise,
+    report_columns_markdown,
+    report_frame,
+    write_csv,
+)
+from tests.report.hostile import ESCAPE, FORMULA, HOSTILE, SCRIPT
+
+BLANKS = " \t\r\n\x0b\x0c\u00a0\u3000"
+
+
+def read_cells(path: Path, encoding: str = "utf-8") -> list[list[str]]:
+    with path.open(newline="", encoding=encoding) as fh:
+        return list(csv.reader(fh))
+
+
+def is_formula(cell: str) -> bool:
+    return cell.startswith(FORMULA_PREFIXES) or cell.lstrip(BLANKS).startswith(FORMULA_PREFIXES)
+
+
+def un_neutralise(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and is_formula(cell[1:]) else cell
+
+
+def test_neutralise_prefixes_each_trigger() -> None:
+    for trigger in ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"):
+        assert neutralise(trigger + "1+1") == "'" + trigger + "1+1"
+    assert neutralise("  =1+1") == "'  =1+1"  # spreadsheets that trim would still see '='
+    assert neutralise("\u00a0@SUM(1)") == "'\u00a0@SUM(1)"
+    assert neutralise("zoom.us") == "zoom.us"
+    assert neutralise("a=b") == "a=b"
+    assert neutralise("") == ""
+    assert neutralise(5) == 5 and neutralise(None) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_neutralise_property(text: str) -> None:
+    out = neutralise(text)
+    assert isinstance(out, str)
+    assert not is_formula(out)
+    assert out in (text, "'" + text)  # the capture's string is kept whole after the mark
+
+
+def test_no_table_csv_cell_starts_a_formula(hostile_out: Path, hostile_result: Result) -> None:
+    for name, frame in hostile_result.tables.items():
+        rows = read_cells(hostile_out / f"{name}.csv")
+        assert rows[0] == list(frame.columns), name
+        assert len(rows) == len(frame) + 1, f"{name}: a CR/LF in a cell forged a row"
+        for row in rows:
+            for cell in row:
+                assert not is_formula(cell), (name, cell)
+
+
+def test_hostile_strings_are_kept_readable(hostile_out: Path) -> None:
+    cells = {cell for row in read_cells(hostile_out / "tls.csv") for cell in row}
+    for name in HOSTILE:
+        assert name in cells or "'" + name in cells, repr(name)
+    assert "'" + FORMULA in cells and SCRIPT in cells and ESCAPE in cells
+    http = {cell for row in read_cells(hostile_out / "http.csv") for cell in row}
+    assert "'" + FORMULA in http
+
+
+def test_table_csv_round_trips_through_pandas(hostile_out: Path, hostile_result: Result) -> None:
+    back = pd.read_csv(hostile_out / "tls.csv", dtype=str, keep_default_na=False)
+    original = hostile_result.tables["tls"]["sni"].fillna("").tolist()
+    assert [un_neutralise(x) for x in back["sni"]] == original
+
+
+def test_crlf_line_ends_and_utf8(hostile_out: Path) -> None:
+    raw = (hostile_out / "flows.csv").read_bytes()
+    assert raw.endswith(b"\r\n") and not raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8")  # strict: valid UTF-8
+    assert "Ünïcødé-名前" in text
+
+
+def test_report_csv_for_people(hostile_out: Path, hostile_result: Result) -> None:
+    raw = (hostile_out / "report.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "BOM so that Excel detects UTF-8"
+    rows = read_cells(hostile_out / "report.csv", encoding="utf-8-sig")
+    assert rows[0] == [name for name, _doc, _fn in REPORT_COLUMNS]
+    assert len(rows) == len(hostile_result.tables["findings"]) + 1
+    cells = [cell for row in rows for cell in row]
+    assert not any(is_formula(c) for c in cells)
+    assert not any(ch in c for c in cells for ch in "\x1b\x07\x08\r\u202e")
+    assert "\\x1b[31mred" in cells  # control characters shown, not dropped
+    assert "evil\\u202etxt.exe" in cells
+    assert SCRIPT in cells and "Ünïcødé-名前" in cells
+    assert any(c.startswith("'=HYPERLINK(") for c in cells)
+    assert "Unencrypted web request" in cells
+    header = dict(zip(rows[0], rows[1], strict=True))
+    assert header["Finding ID"] == "F0001" and header["First seen (UTC)"].endswith(" UTC")
+
+
+def test_report_frame_sample(sample_result: Result) -> None:
+    findings = sample_result.tables["findings"]
+    frame = report_frame(findings)
+    assert list(frame["Finding ID"]) == list(findings["finding_id"])
+    i = list(findings["finding"]).index("third_party_telemetry")
+    row = frame.iloc[i]
+    assert row["Finding"] == "Third-party tracker or telemetry contacted"
+    assert row["Destination"] == "graph.facebook.com"
+    assert row["Protection"] == "TLS to the server (TRANSPORT_TLS)"
+    assert int(row["Bytes sent"]) == int(findings["bytes_to_server"].iloc[i])
+    assert str(frame["Connections"].dtype) == "Int64"
+
+
+def test_report_columns_documented() -> None:
+    doc = report_columns_markdown()
+    for name, text, _fn in REPORT_COLUMNS:
+        assert f"| {name} | {text} |" in doc
+
+
+def test_write_csv_empty_and_na(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"a": pd.array(["=x", None], dtype="string"), "n": pd.array([1, None], dtype="Int64")}
+    )
+    write_csv(frame, tmp_path / "t.csv")
+    assert read_cells(tmp_path / "t.csv") == [["a", "n"], ["'=x", "1"], ["", ""]]

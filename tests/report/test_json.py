@@ -1,0 +1,81 @@
+"""JSON outputs: records, NaN/NA as null, strings exactly as decoded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inspector.api import Result
+from inspector.report.jsonout import dumps, records, write_json
+from tests.report.hostile import ESCAPE, FORMULA, SCRIPT
+
+
+def strict_load(path: Path) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_records_missing_values_become_null() -> None:
+    frame = pd.DataFrame(
+        {
+            "s": pd.array(["a", None], dtype="string"),
+            "i": pd.array([1, None], dtype="Int64"),
+            "f": [1.5, float("nan")],
+            "b": pd.array([True, None], dtype="boolean"),
+        }
+    )
+    assert records(frame) == [
+        {"s": "a", "i": 1, "f": 1.5, "b": True},
+        {"s": None, "i": None, "f": None, "b": None},
+    ]
+    assert type(records(frame)[0]["i"]) is int
+
+
+def test_dumps_refuses_nan_and_converts_numpy() -> None:
+    assert json.loads(dumps({"x": np.int64(3), "y": np.float64(2.5)})) == {"x": 3, "y": 2.5}
+    assert dumps({"x": float("nan")}, indent=None) == '{"x": null}'
+
+
+def test_every_table_written_as_json(sample_out: Path, sample_result: Result) -> None:
+    for name, frame in sample_result.tables.items():
+        data = strict_load(sample_out / f"{name}.json")
+        assert isinstance(data, list) and len(data) == len(frame), name
+        if len(frame):
+            assert list(data[0]) == list(frame.columns)
+
+
+def test_json_keeps_values_exactly(sample_out: Path, sample_result: Result) -> None:
+    flows = strict_load(sample_out / "flows.json")
+    frame = sample_result.flows
+    assert [f["uid"] for f in flows] == list(frame["uid"])
+    for got, ts in zip(flows, frame["ts"], strict=True):
+        assert got["ts"] == ts  # full float precision, not rounded
+    findings = strict_load(sample_out / "findings.json")
+    assert findings[0]["finding_id"] == "F0001"
+    assert findings[0]["modifiers"] is None or isinstance(findings[0]["modifiers"], str)
+
+
+def test_hostile_strings_exact_in_json(hostile_out: Path) -> None:
+    raw = (hostile_out / "tls.json").read_text(encoding="utf-8")
+    assert "\x1b" not in raw  # escaped as \u001b by JSON itself
+    snis = {r["sni"] for r in strict_load(hostile_out / "tls.json")}  # type: ignore[union-attr]
+    assert {FORMULA, SCRIPT, ESCAPE, "bell\x07back\x08cr\rnul", "evil\u202etxt.exe"} <= snis
+
+
+def test_summary_json_has_capture_location(sample_out: Path) -> None:
+    summary = strict_load(sample_out / "summary.json")
+    item = summary["inputs"][0]  # type: ignore[index]
+    assert Path(item["abspath"]).is_absolute() and Path(item["abspath"]).is_file()
+    assert item["size_bytes"] == Path(item["abspath"]).stat().st_size
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_infinities_become_null(tmp_path: Path, value: float) -> None:
+    write_json(pd.DataFrame({"f": [value]}), tmp_path / "x.json")
+    assert strict_load(tmp_path / "x.json") == [{"f": None}]
