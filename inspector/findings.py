@@ -138,6 +138,17 @@ def _groups(flows: Sequence[Any]) -> dict[tuple[str, str, str, str], _Group]:
     return groups
 
 
+_NAME_SOURCES = {
+    "tls_sni": "the server name in its TLS handshake",
+    "quic_sni": "the server name in its QUIC handshake",
+    "dtls_sni": "the server name in its DTLS handshake",
+    "http_host": "the HTTP Host header",
+    "dns": "an earlier DNS answer for its address",
+    "dns_ambiguous": "a DNS answer its address shared with other names",
+    "cert_san": "the server's certificate",
+}
+
+
 def _explain(kind: str, flows: list[Any], dest: str, app: str) -> str:
     f = flows[0]
     sent = sum(int(x.orig_bytes) for x in flows)
@@ -146,7 +157,9 @@ def _explain(kind: str, flows: list[Any], dest: str, app: str) -> str:
     if kind == "third_party_telemetry":
         what = f.sdk_name or f.category.replace("_", " ")
         how = (
-            f"named by {f.server_name_source.replace('_', ' ')}" if f.server_name else "by address"
+            f"named by {_NAME_SOURCES.get(f.server_name_source, f.server_name_source)}"
+            if f.server_name
+            else "identified by its address"
         )
         return (
             f"{during} the device contacted {dest} ({org}; {what}), {how}, sending {sent} "
