@@ -12,7 +12,17 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-__all__ = ["ICMP", "ICMP6", "TCP", "UDP", "Decoded", "Decoder", "Malformed"]
+__all__ = [
+    "ICMP",
+    "ICMP6",
+    "ICMP6_COUNTERPART",
+    "ICMP_COUNTERPART",
+    "TCP",
+    "UDP",
+    "Decoded",
+    "Decoder",
+    "Malformed",
+]
 
 TCP: Final = 6
 UDP: Final = 17
@@ -20,7 +30,10 @@ ICMP: Final = 1
 ICMP6: Final = 58
 
 #: (proto, src, dst, sport, dport, tcp_flags, seq, frame_bytes, payload_start, payload_end,
-#:  ip_len, tunnel). For ICMP sport/dport are type/code. src/dst are 4 or 16 raw bytes.
+#:  ip_len, tunnel). src/dst are 4 or 16 raw bytes. For ICMP, as in Zeek, sport is the type
+#: and dport is the type of the matching reply or request for the message kinds that come in
+#: pairs (echo, timestamp, router and neighbour discovery...), else the code: a request and
+#: its reply then share one bidirectional flow.
 Decoded = tuple[int, bytes, bytes, int, int, int, int, bytes, int, int, int, str]
 
 _HH = struct.Struct("!HH")
@@ -58,6 +71,10 @@ IP_PROTO_NAMES = {
     33: "dccp",
 }
 _V6_EXT = frozenset({0, 43, 60, 135, 139, 140, 253, 254})
+#: ICMP request/reply pairs (Zeek's ICMP4_counterpart / ICMP6_counterpart)
+ICMP_COUNTERPART = {8: 0, 0: 8, 10: 9, 9: 10, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17}
+ICMP6_COUNTERPART = {128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130}
+ICMP6_COUNTERPART.update({139: 140, 140: 139})
 _MAX_DEPTH = 4
 GTP_U_PORT = 2152
 VXLAN_PORT = 4789
@@ -88,12 +105,18 @@ class Decoder:
     """Stateful only for IP fragment reassembly (bounded in count, bytes and time)."""
 
     def __init__(
-        self, max_pending: int = 4096, timeout_s: float = 30.0, max_datagram: int = 65535
+        self,
+        max_pending: int = 4096,
+        timeout_s: float = 30.0,
+        max_datagram: int = 65535,
+        max_bytes: int = 1 << 24,
     ) -> None:
-        self.max_pending = max_pending
+        self.max_pending = max_pending  #: datagrams being reassembled at once
         self.timeout_s = timeout_s
         self.max_datagram = max_datagram
+        self.max_bytes = max_bytes  #: fragment bytes held at once, all datagrams together
         self._frags: dict[tuple[bytes, bytes, int, int], _Reassembly] = {}
+        self._frag_bytes = 0
         self.fragments_evicted = 0
         self.tunnels: dict[str, int] = {}
 
@@ -103,6 +126,8 @@ class Decoder:
         if linktype == 1:
             if n < 14:
                 raise Malformed("truncated_ethernet", f"{n} bytes, Ethernet needs 14")
+            if data[12] == 8 and data[13] == 0:  # IPv4, the common case: no VLAN walk
+                return self._ipv4(data, 14, ts, "", 0)
             return self._ether(data, 12, ts, "", 0)
         if linktype in (101, 12, 14, 228, 229):
             return self._ip_guess(data, 0, ts, "", 0)
@@ -237,7 +262,9 @@ class Decoder:
             )
             if got is None:
                 return "ip_fragment"
-            return self._transport(proto, src, dst, got, 0, len(got), total, ts, tun, depth)
+            return self._transport(
+                proto, src, dst, got, 0, len(got), ihl + len(got), ts, tun, depth
+            )
         return self._transport(
             proto, src, dst, data, off + ihl, end, total, ts, tun, depth, off + total > n
         )
@@ -253,40 +280,29 @@ class Decoder:
         src = data[off + 8 : off + 24]
         dst = data[off + 24 : off + 40]
         end = min(off + 40 + plen, n) if plen else n
-        pos = off + 40
-        for _ in range(16):
-            if nxt in _V6_EXT or nxt == 51:
-                if end < pos + 2:
-                    raise Malformed("bad_ipv6_extension", "packet ends inside an extension header")
-                step = (data[pos + 2 - 1] + 2) * 4 if nxt == 51 else (data[pos + 1] + 1) * 8
-                nxt = data[pos]
-                pos += step
-                if pos > end:
-                    raise Malformed("bad_ipv6_extension", "extension header runs past the packet")
-            elif nxt == 44:
-                if end < pos + 8:
-                    raise Malformed("bad_ipv6_extension", "packet ends inside a fragment header")
-                inner = data[pos]
-                fo = (data[pos + 2] << 8) | data[pos + 3]
-                ident = _I.unpack_from(data, pos + 4)[0]
-                got = self._fragment(
-                    (src, dst, ident, 256),
-                    ts,
-                    inner,
-                    fo & 0xFFF8,
-                    bool(fo & 1),
-                    data[pos + 8 : end],
-                    b"",
-                )
-                if got is None:
-                    return "ip_fragment"
-                return self._transport(
-                    inner, src, dst, got, 0, len(got), 40 + len(got), ts, tun, depth
-                )
-            else:
-                break
-        else:
-            raise Malformed("bad_ipv6_extension", "more than 16 extension headers")
+        nxt, pos = _v6_skip(data, nxt, off + 40, end)
+        if nxt == 44:
+            if end < pos + 8:
+                raise Malformed("bad_ipv6_extension", "packet ends inside a fragment header")
+            inner = data[pos]
+            fo = (data[pos + 2] << 8) | data[pos + 3]
+            ident = _I.unpack_from(data, pos + 4)[0]
+            got = self._fragment(
+                (src, dst, ident, 256),
+                ts,
+                inner,
+                fo & 0xFFF8,
+                bool(fo & 1),
+                data[pos + 8 : end],
+                b"",
+            )
+            if got is None:
+                return "ip_fragment"
+            # extension headers after the fragment header belong to the reassembled part
+            inner, start = _v6_skip(got, inner, 0, len(got))
+            return self._transport(
+                inner, src, dst, got, start, len(got), 40 + len(got), ts, tun, depth
+            )
         return self._transport(
             nxt, src, dst, data, pos, end, 40 + plen, ts, tun, depth, off + 40 + plen > n
         )
@@ -303,42 +319,66 @@ class Decoder:
     ) -> bytes | None:
         frags = self._frags
         r = frags.get(key)
+        if r is not None and ts - r.first_ts > self.timeout_s:
+            self._drop(key)
+            self.fragments_evicted += 1
+            r = None
         if r is None:
             if len(frags) >= self.max_pending:
                 self._expire(ts, force=True)
             r = frags[key] = _Reassembly(ts, proto)
-        elif ts - r.first_ts > self.timeout_s:
-            r = frags[key] = _Reassembly(ts, proto)
-        if offset + len(piece) > self.max_datagram:
-            del frags[key]
+        if offset + len(piece) > self.max_datagram or r.size + len(piece) > 2 * self.max_datagram:
+            self._drop(key)
             raise Malformed("fragment_too_large", f"fragment reaches byte {offset + len(piece)}")
         if offset not in r.pieces:  # first copy wins
             r.pieces[offset] = piece
             r.size += len(piece)
+            self._frag_bytes += len(piece)
+            if self._frag_bytes > self.max_bytes:
+                self._expire(ts, force=True, keep=key)
         if not more:
             r.total = offset + len(piece)
         if r.total < 0 or r.size < r.total:
             return None
-        buf = bytearray(r.total)
         covered = 0
         for off in sorted(r.pieces):
-            p = r.pieces[off]
             if off > covered:
                 return None  # a hole remains (overlaps inflated size)
-            buf[off : off + len(p)] = p
-            covered = max(covered, off + len(p))
+            covered = max(covered, off + len(r.pieces[off]))
         if covered < r.total:
             return None
-        del frags[key]
-        return bytes(buf[: r.total])
+        # overlapping bytes: the copy that arrived first wins (later ones are written first)
+        total = r.total
+        buf = bytearray(total)
+        for off, p in reversed(r.pieces.items()):
+            if off < total:
+                buf[off : off + len(p)] = p[: total - off]
+        self._drop(key)
+        return bytes(buf)
 
-    def _expire(self, ts: float, force: bool = False) -> None:
+    def _drop(self, key: tuple[bytes, bytes, int, int]) -> None:
+        r = self._frags.pop(key, None)
+        if r is not None:
+            self._frag_bytes -= r.size
+
+    def _expire(
+        self, ts: float, force: bool = False, keep: tuple[bytes, bytes, int, int] | None = None
+    ) -> None:
+        """Drop timed-out reassemblies; with ``force``, also the oldest eighth if none timed out
+        (or until the byte budget holds again). ``keep`` is never dropped."""
         frags = self._frags
-        old = [k for k, r in frags.items() if ts - r.first_ts > self.timeout_s]
+        old = [k for k, r in frags.items() if ts - r.first_ts > self.timeout_s and k != keep]
         if force and not old:
-            old = sorted(frags, key=lambda k: frags[k].first_ts)[: max(1, len(frags) // 8)]
+            by_age = sorted((k for k in frags if k != keep), key=lambda k: frags[k].first_ts)
+            old = by_age[: max(1, len(by_age) // 8)]
+            extra = self._frag_bytes - self.max_bytes - sum(frags[k].size for k in old)
+            for k in by_age[len(old) :]:
+                if extra <= 0:
+                    break
+                old.append(k)
+                extra -= frags[k].size
         for k in old:
-            del frags[k]
+            self._drop(k)
             self.fragments_evicted += 1
 
     # ----------------------------------------------------------------- transport layer
@@ -391,12 +431,16 @@ class Decoder:
         if proto in (ICMP, ICMP6):
             if avail < 4:
                 raise Malformed("truncated_icmp", f"{avail} bytes, ICMP header needs 4")
+            itype = data[off]
+            other = (ICMP_COUNTERPART if proto == ICMP else ICMP6_COUNTERPART).get(
+                itype, data[off + 1]
+            )
             return (
                 proto,
                 src,
                 dst,
-                data[off],
-                data[off + 1],
+                itype,
+                other,
                 0,
                 0,
                 data,
@@ -463,6 +507,21 @@ class Decoder:
         if ptype == 0x88BE:  # ERSPAN type II: 8-byte header, then Ethernet
             return self._ether(inner, pos + 8 + 12, ts, _tun(tun, "gre-erspan"), depth + 1)
         return f"gre_0x{ptype:04x}"
+
+
+def _v6_skip(data: bytes, nxt: int, pos: int, end: int) -> tuple[int, int]:
+    """Skip IPv6 extension headers other than the fragment header: (next header, offset)."""
+    for _ in range(16):
+        if nxt not in _V6_EXT and nxt != 51:
+            return nxt, pos
+        if end < pos + 2:
+            raise Malformed("bad_ipv6_extension", "packet ends inside an extension header")
+        step = (data[pos + 1] + 2) * 4 if nxt == 51 else (data[pos + 1] + 1) * 8
+        nxt = data[pos]
+        pos += step
+        if pos > end:
+            raise Malformed("bad_ipv6_extension", "extension header runs past the packet")
+    raise Malformed("bad_ipv6_extension", "more than 16 extension headers")
 
 
 def _tun(outer: str, name: str) -> str:

@@ -162,7 +162,25 @@ def test_udp_and_icmp() -> None:
     assert isinstance(d, tuple) and d[0] == ICMP4 and (d[3], d[4]) == (8, 0)
     v6 = Eth() / IPv6(src=A6, dst=B6) / ICMPv6EchoRequest()
     d = dec.decode(1, bytes(v6), 1.0)
-    assert isinstance(d, tuple) and d[0] == ICMP6 and d[3] == 128
+    assert isinstance(d, tuple) and d[0] == ICMP6 and (d[3], d[4]) == (128, 129)
+
+
+def test_icmp_ports_pair_requests_with_replies_as_zeek() -> None:
+    """sport = type; dport = the counterpart type for paired kinds, else the code."""
+    dec = Decoder()
+
+    def ports(icmp: bytes, v6: bool = False) -> tuple[int, int]:
+        ip = IPv6(src=A6, dst=B6, nh=58) if v6 else IP(src=A4, dst=B4, proto=1)
+        d = dec.decode(101, bytes(ip / icmp), 1.0)
+        assert isinstance(d, tuple)
+        return d[3], d[4]
+
+    assert ports(b"\x08\x00\x00\x00\x00\x01\x00\x01") == (8, 0)  # echo request
+    assert ports(b"\x00\x00\x00\x00\x00\x01\x00\x01") == (0, 8)  # echo reply
+    assert ports(b"\x03\x03\x00\x00" + bytes(24)) == (3, 3)  # port unreachable: code
+    assert ports(b"\x0b\x00\x00\x00" + bytes(24)) == (11, 0)
+    assert ports(b"\x87\x00\x00\x00" + bytes(20), v6=True) == (135, 136)  # NS / NA
+    assert ports(b"\x01\x04\x00\x00" + bytes(20), v6=True) == (1, 4)
 
 
 def test_tcp_options_and_payload_bounds() -> None:

@@ -34,15 +34,20 @@ def test_sample_findings() -> None:
         assert 20 < len(text) < 600
 
 
+CAPTURES = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcap"))
+
+
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
-def test_filters_select_the_listed_frames() -> None:
-    r = inspector.analyze(SAMPLE)
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: p.stem)
+def test_filters_select_the_listed_frames(capture: Path) -> None:
+    r = inspector.analyze(capture)
+    assert len(r.findings) > 0
     for _, row in r.findings.iterrows():
         out = subprocess.run(
             [
                 "tshark",
                 "-r",
-                str(SAMPLE),
+                str(capture),
                 "-Y",
                 row.evidence_filter,
                 "-T",

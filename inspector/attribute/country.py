@@ -8,6 +8,7 @@ not where the server is: an anycast or cloud address registered in the US may an
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from importlib import metadata
 
@@ -23,6 +24,7 @@ REGISTRY_COUNTRY_DOC = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def registry_country(addr: str) -> str:
     """RIR registration country of ``addr`` (e.g. ``"US"``), "" when private, reserved,
     unregistered or not an address. IPv4-mapped IPv6 is looked up as IPv4."""

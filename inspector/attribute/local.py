@@ -10,6 +10,7 @@ NOT local, so synthetic captures can use them as remote servers.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 __all__ = ["LOCAL_NETWORKS", "is_local"]
@@ -37,6 +38,7 @@ _V4 = tuple(n for n in LOCAL_NETWORKS if n.version == 4)
 _V6 = tuple(n for n in LOCAL_NETWORKS if n.version == 6)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_local(addr: str) -> bool:
     """True when ``addr`` (text, brackets and zone id allowed) is local; False if invalid."""
     text = addr.strip()

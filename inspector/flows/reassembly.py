@@ -1,8 +1,9 @@
 """Bounded TCP reassembly for one direction: in order, retransmission- and overlap-safe.
 
-Bytes are kept from the direction's first byte up to ``cap``; out-of-order segments wait (bounded)
-until the hole before them is filled. For overlapping data the first copy wins and a differing
-second copy is counted as a conflict (an evasion indicator, reported as a weird row).
+Bytes are kept from the direction's first byte up to ``cap``; out-of-order segments wait (bounded
+by ``max_pending`` bytes) until the hole before them is filled. For overlapping data the first
+copy wins and a differing later copy is counted in ``conflicts`` (an evasion indicator, reported
+as a weird row). Sequence numbers wrap modulo 2**32.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class StreamBuffer:
     def __init__(self, cap: int = 1 << 17, max_pending: int = 1 << 17) -> None:
         self.cap = cap
         self.max_pending = max_pending
-        self.isn: int | None = None
+        self.isn: int | None = None  #: sequence number of stream offset 0
         self.data = bytearray()
         self.segments: list[tuple[int, int, float]] = []
         self.pending: dict[int, tuple[bytes, int, float]] = {}
@@ -44,9 +45,33 @@ class StreamBuffer:
         self.dropped_pending = 0
 
     def syn(self, seq: int) -> None:
-        """A SYN fixes the initial sequence number: data starts at ``seq + 1``."""
-        if self.isn is None or not self.data:
-            self.isn = (seq + 1) & _WRAP
+        """A SYN fixes the initial sequence number: data starts at ``seq + 1``.
+
+        Before any data the latest SYN wins (a SYN retransmitted with a new sequence number).
+        Once bytes are held, a SYN that comes after them (a retransmitted SYN, or port reuse)
+        is ignored, and a SYN that comes before them (the capture saw data before the
+        handshake) re-bases what is held, in order or waiting, onto the new origin.
+        """
+        new = (seq + 1) & _WRAP
+        old = self.isn
+        if old is None or not (self.data or self.pending):
+            self.isn = new
+            return
+        shift = (old - new) & _WRAP
+        if shift == 0 or shift >= _HALF or shift >= self.cap:
+            return
+        data, segments, pending = bytes(self.data), self.segments, self.pending
+        self.isn = new
+        self.data = bytearray()
+        self.segments = []
+        self.pending = {}
+        self.pending_bytes = 0
+        self.capped = False
+        for i, (off, frame, ts) in enumerate(segments):
+            nxt = segments[i + 1][0] if i + 1 < len(segments) else len(data)
+            self.add((old + off) & _WRAP, data[off:nxt], frame, ts)
+        for off, (payload, frame, ts) in pending.items():
+            self.add((old + off) & _WRAP, payload, frame, ts)
 
     def add(self, seq: int, payload: bytes, frame: int, ts: float) -> bool:
         """Add a segment; return True when it only repeated bytes already held (retransmission)."""
@@ -55,25 +80,30 @@ class StreamBuffer:
         off = (seq - self.isn) & _WRAP
         if off >= _HALF:  # before the first byte we know: old retransmission or pre-capture data
             return True
-        if self.capped:
+        if self.capped or off >= self.cap:
             return False
         data = self.data
         nxt = len(data)
         end = off + len(payload)
         if end <= nxt:
-            if bytes(data[off:end]) != payload:
+            if data[off:end] != payload:
                 self.conflicts += 1
             return True
         if off > nxt:
-            if off - nxt > self.cap or self.pending_bytes + len(payload) > self.max_pending:
+            held = self.pending.get(off)
+            if held is not None and len(held[0]) >= len(payload):
+                if held[0][: len(payload)] != payload:
+                    self.conflicts += 1
+                return True
+            grow = len(payload) - (len(held[0]) if held is not None else 0)
+            if self.pending_bytes + grow > self.max_pending:
                 self.dropped_pending += 1
                 return False
-            held = self.pending.get(off)
-            if held is None or len(held[0]) < len(payload):
-                if held is not None:
-                    self.pending_bytes -= len(held[0])
-                self.pending[off] = (bytes(payload), frame, ts)
-                self.pending_bytes += len(payload)
+            if held is not None and payload[: len(held[0])] != held[0]:
+                self.conflicts += 1
+                payload = held[0] + payload[len(held[0]) :]  # first copy wins
+            self.pending[off] = (bytes(payload), frame, ts)
+            self.pending_bytes += grow
             return False
         self._append(off, payload, frame, ts)
         if self.pending:
@@ -81,11 +111,12 @@ class StreamBuffer:
         return False
 
     def _append(self, off: int, payload: bytes, frame: int, ts: float) -> None:
+        """Append the part of ``payload`` (starting at ``off`` <= len(data)) not yet held."""
         data = self.data
         nxt = len(data)
-        if off < nxt and bytes(data[off:nxt]) != payload[: nxt - off]:
+        if off < nxt and data[off:nxt] != payload[: nxt - off]:
             self.conflicts += 1
-        new = payload[nxt - off :]
+        new = payload if off == nxt else payload[nxt - off :]
         room = self.cap - nxt
         if len(new) >= room:
             new = new[:room]
@@ -95,17 +126,23 @@ class StreamBuffer:
             data += new
 
     def _drain(self) -> None:
+        """Move waiting segments that now touch the in-order bytes into them."""
         pending = self.pending
         while pending and not self.capped:
             nxt = len(self.data)
-            ready = [k for k in pending if k <= nxt]
+            ready = sorted(k for k in pending if k <= nxt)
             if not ready:
                 return
-            for k in sorted(ready):
+            for k in ready:
                 payload, frame, ts = pending.pop(k)
                 self.pending_bytes -= len(payload)
-                if k + len(payload) > len(self.data):
+                if self.capped:
+                    continue
+                end = k + len(payload)
+                if end > len(self.data):
                     self._append(k, payload, frame, ts)
+                elif self.data[k:end] != payload:
+                    self.conflicts += 1
         if self.capped:
             pending.clear()
             self.pending_bytes = 0

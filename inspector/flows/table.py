@@ -3,26 +3,42 @@
 Lifecycle as in NFStream: a flow is created by its first packet (``on_init``), updated by every
 packet (``on_update``) and, when it ends (idle or active timeout, TCP close followed by a new SYN,
 eviction under memory pressure, or end of input), appended to :attr:`FlowTable.ended`.
+
+Each flow has two :class:`Side` objects, one per direction, each reachable from a per-protocol
+map keyed by the direction's raw address/port bytes (``src + dst + sport + dport``, the same
+bytes an IPv4/IPv6 header holds contiguously when no options or extension headers intervene).
+One dictionary lookup thus finds both the flow and the direction of a packet; this is what lets
+:mod:`inspector.flows.fastloop` account most packets without building a decoded tuple.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
-from inspector.decode import TCP, UDP, Decoded
-from inspector.flows.key import addr_text, make_uid
+from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoded
+from inspector.flows.key import PROTO_NAMES, addr_text, make_uid
 from inspector.flows.reassembly import StreamBuffer
 from inspector.flows.view import Datagram, FlowView
 
-__all__ = ["Flow", "FlowLimits", "FlowTable"]
+__all__ = ["Flow", "FlowLimits", "FlowTable", "Side"]
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 _LETTERS = "SHADFRTG^"
+_RST_BITS = 3 << (2 * _LETTERS.index("R"))
+#: history letter -> (bit when sent by the originator, bit when sent by the responder)
+_BITS = {c: (1 << (2 * i), 1 << (2 * i + 1)) for i, c in enumerate(_LETTERS)}
+_D_ORIG, _D_RESP = _BITS["D"]
+_PORTS = struct.Struct("!HH").pack
+GTP_U_PORT = 2152
+VXLAN_PORT = 4789
 
 
 @dataclass(frozen=True, slots=True)
 class FlowLimits:
     tcp_idle_s: float = 300.0
+    #: a TCP flow closed by FIN both ways or by a RST ends once idle this long (Zeek: 5 s)
+    tcp_closed_s: float = 5.0
     udp_idle_s: float = 120.0
     other_idle_s: float = 60.0
     active_s: float = 3600.0
@@ -30,6 +46,51 @@ class FlowLimits:
     tcp_bytes: int = 1 << 17  #: reassembled bytes kept per TCP direction
     udp_datagrams: int = 600  #: datagrams kept per UDP flow
     sweep_every_s: float = 10.0
+
+
+class Side:
+    """One direction of a flow: its counters and (TCP) its byte stream.
+
+    ``fast`` is False for directions whose packets the decoder may turn into something else
+    (UDP to or from a tunnel port), so the fast loop hands them to the full decoder.
+    ``busy`` (TCP) is True while a data segment still needs the full treatment: history letter
+    ``D`` not yet written or the stream still below its byte cap. ``need_ack`` (TCP) is True until
+    history letter ``A`` is written for this direction. ``keep`` (UDP) is True while the flow
+    still retains datagrams.
+    """
+
+    __slots__ = (
+        "busy",
+        "bytes",
+        "fast",
+        "flow",
+        "from_orig",
+        "keep",
+        "key",
+        "last_frame",
+        "last_ts",
+        "need_ack",
+        "payload",
+        "pkts",
+        "stream",
+    )
+
+    def __init__(
+        self, flow: Flow, from_orig: bool, key: bytes, stream: StreamBuffer | None
+    ) -> None:
+        self.flow = flow
+        self.from_orig = from_orig
+        self.key = key
+        self.pkts = 0
+        self.bytes = 0
+        self.payload = 0
+        self.last_ts = flow.first_ts
+        self.last_frame = flow.first_frame
+        self.stream = stream
+        self.busy = stream is not None
+        self.need_ack = stream is not None
+        self.keep = flow.proto == UDP
+        self.fast = True
 
 
 class Flow:
@@ -44,28 +105,20 @@ class Flow:
         "hist",
         "history",
         "key",
-        "last_frame",
-        "last_ts",
+        "o",
         "orig",
-        "orig_bytes",
         "orig_p",
-        "orig_payload",
-        "orig_pkts",
-        "orig_stream",
         "proto",
+        "r",
         "resp",
-        "resp_bytes",
         "resp_p",
-        "resp_payload",
-        "resp_pkts",
-        "resp_stream",
         "tunnel",
         "uid",
     )
 
     def __init__(
         self,
-        key: tuple[int, bytes, int, bytes, int],
+        key: tuple[int, bytes],
         proto: int,
         orig: bytes,
         orig_p: int,
@@ -79,35 +132,83 @@ class Flow:
         self.key = key
         self.proto = proto
         self.orig, self.orig_p, self.resp, self.resp_p = orig, orig_p, resp, resp_p
-        self.first_ts = self.last_ts = ts
-        self.first_frame = self.last_frame = frame
-        self.orig_pkts = self.resp_pkts = 0
-        self.orig_bytes = self.resp_bytes = 0
-        self.orig_payload = self.resp_payload = 0
+        self.first_ts = ts
+        self.first_frame = frame
         self.hist = 0
         self.history = ""
         self.closed = 0  # bit 1: orig FIN/RST, bit 2: resp FIN/RST
         self.tunnel = tunnel
         self.end_reason = ""
         self.uid = make_uid(ts, proto, orig, orig_p, resp, resp_p)
-        self.datagrams: list[Datagram] = []
-        if proto == TCP:
-            self.orig_stream: StreamBuffer | None = StreamBuffer(limits.tcp_bytes)
-            self.resp_stream: StreamBuffer | None = StreamBuffer(limits.tcp_bytes)
-        else:
-            self.orig_stream = self.resp_stream = None
+        #: retained UDP payloads as ``(frame, ts, from_orig, payload)``; Datagram objects are
+        #: built by :meth:`view` (cheaper when nobody asks)
+        self.datagrams: list[tuple[int, float, bool, bytes]] = []
+        okey = orig + resp + _PORTS(orig_p, resp_p)
+        rkey = resp + orig + _PORTS(resp_p, orig_p)
+        tcp = proto == TCP
+        self.o = Side(self, True, okey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        self.r = Side(self, False, rkey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        if proto == UDP:
+            if GTP_U_PORT in (orig_p, resp_p):
+                self.o.fast = self.r.fast = False
+            if resp_p == VXLAN_PORT:
+                self.o.fast = False
+            if orig_p == VXLAN_PORT:
+                self.r.fast = False
+
+    # counters, per direction (kept on the sides so one lookup finds them)
+    @property
+    def orig_pkts(self) -> int:
+        return self.o.pkts
+
+    @property
+    def resp_pkts(self) -> int:
+        return self.r.pkts
+
+    @property
+    def orig_bytes(self) -> int:
+        return self.o.bytes
+
+    @property
+    def resp_bytes(self) -> int:
+        return self.r.bytes
+
+    @property
+    def orig_payload(self) -> int:
+        return self.o.payload
+
+    @property
+    def resp_payload(self) -> int:
+        return self.r.payload
+
+    @property
+    def last_ts(self) -> float:
+        o, r = self.o.last_ts, self.r.last_ts
+        return o if o > r else r
+
+    @property
+    def last_frame(self) -> int:
+        o, r = self.o.last_frame, self.r.last_frame
+        return o if o > r else r
+
+    @property
+    def orig_stream(self) -> StreamBuffer | None:
+        return self.o.stream
+
+    @property
+    def resp_stream(self) -> StreamBuffer | None:
+        return self.r.stream
 
     def mark(self, letter: str, from_orig: bool) -> None:
         """Add a history letter once per direction (upper case: originator)."""
-        bit = 1 << (_LETTERS.index(letter) * 2 + (0 if from_orig else 1))
+        bit = _BITS[letter][0 if from_orig else 1]
         if not self.hist & bit:
             self.hist |= bit
             self.history += letter if from_orig else letter.lower()
 
     def view(self) -> FlowView:
-        from inspector.flows.key import PROTO_NAMES
-
-        if self.orig_stream is not None and self.resp_stream is not None:
+        ostream, rstream = self.o.stream, self.r.stream
+        if ostream is not None and rstream is not None:
             return FlowView(
                 self.uid,
                 "tcp",
@@ -116,8 +217,8 @@ class Flow:
                 addr_text(self.resp),
                 self.resp_p,
                 self.first_ts,
-                orig=self.orig_stream.view(),
-                resp=self.resp_stream.view(),
+                orig=ostream.view(),
+                resp=rstream.view(),
             )
         return FlowView(
             self.uid,
@@ -127,13 +228,15 @@ class Flow:
             addr_text(self.resp),
             self.resp_p,
             self.first_ts,
-            datagrams=tuple(self.datagrams),
+            datagrams=tuple([Datagram(*d) for d in self.datagrams]),
         )
 
     def release(self) -> None:
         """Drop retained payloads once dissected (counters stay)."""
         self.datagrams = []
-        self.orig_stream = self.resp_stream = None
+        for side in (self.o, self.r):
+            side.stream = None
+            side.busy = side.keep = False
 
 
 class FlowTable:
@@ -141,7 +244,10 @@ class FlowTable:
 
     def __init__(self, limits: FlowLimits | None = None) -> None:
         self.limits = limits or FlowLimits()
-        self.flows: dict[tuple[int, bytes, int, bytes, int], Flow] = {}
+        #: one entry per active flow, in creation order
+        self.flows: dict[tuple[int, bytes], Flow] = {}
+        #: protocol -> direction key -> side; both directions of every active flow
+        self.sides: dict[int, dict[bytes, Side]] = {TCP: {}, UDP: {}, ICMP: {}, ICMP6: {}}
         self.ended: list[Flow] = []
         self.evicted = 0
         self.overlap_conflicts = 0
@@ -150,97 +256,126 @@ class FlowTable:
     def add(self, d: Decoded, ts: float, frame: int) -> Flow:
         """Account one decoded packet to its flow (creating the flow if needed)."""
         proto, src, dst, sport, dport, flags, seq, data, p0, p1, ip_len, tun = d
-        if src < dst or (src == dst and sport <= dport):
-            key = (proto, src, sport, dst, dport)
-        else:
-            key = (proto, dst, dport, src, sport)
-        flows = self.flows
-        flow = flows.get(key)
         limits = self.limits
         if ts - self._last_sweep >= limits.sweep_every_s:
             self.sweep(ts)
-            flow = flows.get(key)
-        if flow is not None and proto == TCP and flow.closed and flags & (SYN | ACK) == SYN:
-            self._end(flow, "tcp_reuse")  # a new connection on a closed 5-tuple
-            flow = None
-        if flow is None:
-            if len(flows) >= limits.max_flows:
+        sides = self.sides.get(proto)
+        if sides is None:
+            sides = self.sides[proto] = {}
+        key = src + dst + _PORTS(sport, dport)
+        side = sides.get(key)
+        if side is not None and proto == TCP and side.flow.closed and flags & (SYN | ACK) == SYN:
+            self._end(side.flow, "tcp_reuse")  # a new connection on a closed 5-tuple
+            side = None
+        if side is None:
+            if len(self.flows) >= limits.max_flows:
                 self._evict()
             if proto == TCP and flags & (SYN | ACK) == (SYN | ACK):
-                flow = Flow(key, proto, dst, dport, src, sport, ts, frame, tun, limits)
+                flow = Flow(
+                    (proto, dst + src + _PORTS(dport, sport)),
+                    proto,
+                    dst,
+                    dport,
+                    src,
+                    sport,
+                    ts,
+                    frame,
+                    tun,
+                    limits,
+                )
                 flow.mark("^", True)
             else:
-                flow = Flow(key, proto, src, sport, dst, dport, ts, frame, tun, limits)
-            flows[key] = flow
-        from_orig = src == flow.orig and sport == flow.orig_p
-        plen = p1 - p0
-        if from_orig:
-            flow.orig_pkts += 1
-            flow.orig_bytes += ip_len
-            flow.orig_payload += plen
-        else:
-            flow.resp_pkts += 1
-            flow.resp_bytes += ip_len
-            flow.resp_payload += plen
-        flow.last_ts = ts
-        flow.last_frame = frame
+                flow = Flow((proto, key), proto, src, sport, dst, dport, ts, frame, tun, limits)
+            self.flows[flow.key] = flow
+            sides[flow.o.key] = flow.o
+            if flow.r.key != flow.o.key:
+                sides[flow.r.key] = flow.r
+            side = sides[key]
+        flow = side.flow
+        side.pkts += 1
+        side.bytes += ip_len
+        side.payload += p1 - p0
+        side.last_ts = ts
+        side.last_frame = frame
         if proto == TCP:
-            self._tcp(flow, from_orig, flags, seq, data, p0, p1, frame, ts)
-        elif proto == UDP:
-            if len(flow.datagrams) < limits.udp_datagrams:
-                flow.datagrams.append(Datagram(frame, ts, from_orig, data[p0:p1]))
+            if flags & (SYN | FIN | RST):
+                self.tcp_flags(side, flags, seq)
+                if flags & SYN:
+                    seq = (seq + 1) & 0xFFFFFFFF
+            if p1 > p0:
+                if side.busy:
+                    self.tcp_data(side, seq, data, p0, p1, frame, ts)
+            elif side.need_ack and not flags & (SYN | FIN | RST) and flags & ACK:
+                flow.mark("A", side.from_orig)
+                side.need_ack = False
+        elif side.keep:
+            self.keep_datagram(side, data, p0, p1, frame, ts)
         return flow
 
-    def _tcp(
-        self,
-        flow: Flow,
-        from_orig: bool,
-        flags: int,
-        seq: int,
-        data: bytes,
-        p0: int,
-        p1: int,
-        frame: int,
-        ts: float,
-    ) -> None:
-        stream = flow.orig_stream if from_orig else flow.resp_stream
+    def tcp_flags(self, side: Side, flags: int, seq: int) -> None:
+        """History and stream bookkeeping for a segment with SYN, FIN or RST."""
+        flow, from_orig = side.flow, side.from_orig
         if flags & SYN:
             flow.mark("H" if flags & ACK else "S", from_orig)
-            if stream is not None:
-                stream.syn(seq)
-            seq = (seq + 1) & 0xFFFFFFFF
+            if side.stream is not None:
+                side.stream.syn(seq)
         if flags & RST:
             flow.mark("R", from_orig)
             flow.closed |= 1 if from_orig else 2
         if flags & FIN:
             flow.mark("F", from_orig)
             flow.closed |= 1 if from_orig else 2
-        if p1 > p0:
-            flow.mark("D", from_orig)
-            if stream is not None:
-                before = stream.conflicts
-                if stream.add(seq, data[p0:p1], frame, ts):
-                    flow.mark("T", from_orig)
-                if stream.conflicts != before:
-                    self.overlap_conflicts += 1
-        elif flags & (SYN | FIN | RST) == 0 and flags & ACK:
-            flow.mark("A", from_orig)
+
+    def tcp_data(
+        self, side: Side, seq: int, data: bytes, p0: int, p1: int, frame: int, ts: float
+    ) -> None:
+        """A segment with payload while ``side.busy``: history ``D``/``T`` and reassembly."""
+        flow = side.flow
+        if not flow.hist & (_D_ORIG if side.from_orig else _D_RESP):
+            flow.mark("D", side.from_orig)
+        stream = side.stream
+        if stream is None or stream.capped:
+            side.busy = False
+            return
+        before = stream.conflicts
+        if stream.add(seq, data[p0:p1], frame, ts):
+            flow.mark("T", side.from_orig)
+        if stream.conflicts != before:
+            self.overlap_conflicts += 1
+        if stream.capped:
+            side.busy = False
+
+    def keep_datagram(
+        self, side: Side, data: bytes, p0: int, p1: int, frame: int, ts: float
+    ) -> None:
+        """Retain a UDP payload while the flow is below its datagram budget."""
+        flow = side.flow
+        kept = flow.datagrams
+        if len(kept) < self.limits.udp_datagrams:
+            kept.append((frame, ts, side.from_orig, data[p0:p1]))
+        if len(kept) >= self.limits.udp_datagrams:
+            flow.o.keep = flow.r.keep = False
 
     def sweep(self, now: float) -> None:
         """End flows idle past their timeout or active past the active timeout."""
         self._last_sweep = now
         lim = self.limits
+        idle_s = {TCP: lim.tcp_idle_s, UDP: lim.udp_idle_s}
+        other, active, closed_s = lim.other_idle_s, lim.active_s, lim.tcp_closed_s
         done = []
         for flow in self.flows.values():
-            idle = (
-                lim.tcp_idle_s
-                if flow.proto == TCP
-                else (lim.udp_idle_s if flow.proto == UDP else lim.other_idle_s)
-            )
-            if now - flow.last_ts > idle:
+            o, r = flow.o.last_ts, flow.r.last_ts
+            idle = now - (o if o > r else r)
+            if idle > idle_s.get(flow.proto, other):
                 done.append((flow, "idle_timeout"))
-            elif now - flow.first_ts > lim.active_s:
+            elif now - flow.first_ts > active:
                 done.append((flow, "active_timeout"))
+            elif (
+                idle > closed_s
+                and flow.proto == TCP
+                and (flow.closed == 3 or flow.hist & _RST_BITS)
+            ):
+                done.append((flow, "tcp_closed"))
         for flow, why in done:
             self._end(flow, why)
 
@@ -253,13 +388,20 @@ class FlowTable:
     def _end(self, flow: Flow, reason: str) -> None:
         flow.end_reason = reason
         del self.flows[flow.key]
-        if flow.orig_stream is not None and flow.orig_stream.pending:
+        sides = self.sides[flow.proto]
+        sides.pop(flow.o.key, None)
+        sides.pop(flow.r.key, None)
+        if flow.o.stream is not None and flow.o.stream.pending:
             flow.mark("G", True)
-        if flow.resp_stream is not None and flow.resp_stream.pending:
+        if flow.r.stream is not None and flow.r.stream.pending:
             flow.mark("G", False)
+        flow.o.busy = flow.r.busy = flow.o.keep = flow.r.keep = False
+        # break the flow <-> side reference cycle, so an ended flow is freed by reference
+        # counting as soon as the pipeline drops it (no work left for the cyclic collector)
+        flow.o.flow = flow.r.flow = None  # type: ignore[assignment]
         self.ended.append(flow)
 
     def close_all(self) -> None:
-        """End every remaining flow (end of input)."""
+        """End every remaining flow (end of input), in order of their first packet."""
         for flow in sorted(self.flows.values(), key=lambda f: f.first_frame):
             self._end(flow, "end_of_input")

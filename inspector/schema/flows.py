@@ -24,7 +24,11 @@ class FlowRow(Row):
     orig_h: str = col("Address of the originator (the client once flows are oriented).")
     orig_p: int = col("Originator port (ICMP: type).", "Int64")
     resp_h: str = col("Address of the responder (the server once flows are oriented).")
-    resp_p: int = col("Responder port (ICMP: code).", "Int64")
+    resp_p: int = col(
+        "Responder port (ICMP: type of the matching reply/request for paired kinds such as echo, "
+        "else the code).",
+        "Int64",
+    )
     duration_s: float = col("Seconds between the first and last packet.", "float64")
     orig_pkts: int = col("Packets sent by the originator.", "Int64")
     resp_pkts: int = col("Packets sent by the responder.", "Int64")
@@ -41,7 +45,8 @@ class FlowRow(Row):
         "quic, dns, stun;dtls;rtp); empty when none."
     )
     end_reason: str = col(
-        "Why the flow ended: idle_timeout, active_timeout, tcp_reuse, evicted, end_of_input."
+        "Why the flow ended: idle_timeout, active_timeout, tcp_closed (FIN both ways or RST, then "
+        "5 s idle), tcp_reuse, evicted, end_of_input (open: still running in a live snapshot)."
     )
     tunnel: str = col(
         "Encapsulation the flow was carried in (gtp-u, vxlan, gre, ip-in-ip), "

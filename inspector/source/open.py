@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import zlib
 from collections.abc import Iterable, Iterator
@@ -13,7 +12,7 @@ from typing import BinaryIO, NamedTuple
 
 from inspector.errors import InputError
 
-__all__ = ["Capture", "RawPacket", "expand_paths", "open_capture"]
+__all__ = ["STREAM_ERRORS", "Capture", "RawPacket", "Span", "expand_paths", "open_capture"]
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
@@ -35,19 +34,27 @@ class RawPacket(NamedTuple):
     wirelen: int
 
 
+#: ``(ts, linktype, buf, start, end, wirelen)``: one record's bytes are ``buf[start:end]``.
+#: Readers hand out spans of their read buffer so the fast loop can decode without copying.
+#: Read errors are caught by the readers (``Capture.read_failed``), which close the file at the end.
+STREAM_ERRORS = (EOFError, zlib.error, OSError)
+Span = tuple[float, int, bytes, int, int, int]
+
+
 @dataclass
 class Capture:
-    """An opened capture: iterate it for :class:`RawPacket`; read the flags afterwards.
+    """An opened capture: iterate it for :class:`RawPacket` (or call :meth:`spans`), once.
 
-    ``truncated`` is set when the file ended inside a record (the records before the cut were
-    all delivered); ``warnings`` holds one-line human messages; ``skipped_blocks`` counts pcapng
-    blocks that carry no packet (statistics, name resolution, comments, secrets).
+    Read the flags afterwards: ``truncated`` is set when the file ended inside a record (the
+    records before the cut were all delivered); ``warnings`` holds one-line human messages;
+    ``skipped_blocks`` counts pcapng blocks that carry no packet (statistics, name resolution,
+    comments, secrets).
     """
 
     path: str
     format: str
     compressed: bool
-    _records: Iterator[RawPacket] | None = None
+    _records: Iterator[Span] | None = None
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
     skipped_blocks: dict[str, int] = field(default_factory=dict)
@@ -63,16 +70,24 @@ class Capture:
             return 0
 
     def __iter__(self) -> Iterator[RawPacket]:
+        new = tuple.__new__
+        for ts, linktype, buf, start, end, wirelen in self.spans():
+            yield new(RawPacket, (ts, linktype, buf[start:end], wirelen))
+
+    def spans(self) -> Iterator[Span]:
+        """Every record as a :data:`Span` (no copy); the capture can be read only once."""
         if self._records is None:
             raise InputError(f"{self.path}: capture already consumed")
         records, self._records = self._records, None
-        try:
-            yield from records
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            self.truncated = True
+        return records
+
+    def read_failed(self, exc: BaseException) -> None:
+        """Called by the readers when the file fails mid-way: what came before stands."""
+        self.truncated = True
+        if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
             self.warnings.append(f"{self.path}: compressed data ends early or is corrupt ({exc})")
-        finally:
-            self.close()
+        else:
+            self.warnings.append(f"{self.path}: read error, stopped there ({exc})")
 
     def close(self) -> None:
         if self._stream is not None:
@@ -90,13 +105,21 @@ def _peek_magic(stream: BinaryIO, path: str) -> bytes:
 
 def open_capture(path: str | os.PathLike[str]) -> Capture:
     """Open ``path``; raise :class:`InputError` with one clear line if it is not a capture."""
-    from inspector.source import pcap, pcapng  # local import: both import RawPacket from here
-
     p = str(path)
     try:
         raw: BinaryIO = open(p, "rb")  # noqa: SIM115 - closed by Capture.close
     except OSError as exc:
         raise InputError(f"{p}: cannot open ({exc.strerror or exc})") from exc
+    try:
+        return _open(p, raw)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _open(p: str, raw: BinaryIO) -> Capture:
+    from inspector.source import pcap, pcapng  # local import: both import Span from here
+
     compressed = False
     head = _peek_magic(raw, p)
     stream: BinaryIO = raw
@@ -105,7 +128,9 @@ def open_capture(path: str | os.PathLike[str]) -> Capture:
         raw.seek(0)
         stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
         head = _peek_magic(stream, p)
-    buffered = io.BufferedReader(stream, 1 << 20) if compressed else stream  # type: ignore[arg-type]
+    # no extra buffering over gzip: a read of a big buffer that meets the cut of a truncated
+    # gzip file raises and loses what it had decompressed; readers use read1 for bulk reads
+    buffered = stream
     if head in PCAP_MAGICS:
         cap = Capture(p, "pcap", compressed, _stream=buffered, _raw=raw)
         cap._records = pcap.read_records(buffered, head, cap)
@@ -114,9 +139,10 @@ def open_capture(path: str | os.PathLike[str]) -> Capture:
         cap = Capture(p, "pcapng", compressed, _stream=buffered, _raw=raw)
         cap._records = pcapng.read_records(buffered, head, cap)
         return cap
-    buffered.close()
     if not head:
         raise InputError(f"{p}: empty file, not a capture")
+    if compressed and len(head) < 4:
+        raise InputError(f"{p}: gzip file holds {len(head)} bytes, not a capture")
     raise InputError(f"{p}: not a pcap or pcapng capture (starts with {head.hex()})")
 
 

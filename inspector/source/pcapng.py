@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from inspector.errors import InputError
 
 if TYPE_CHECKING:
-    from inspector.source.open import Capture, RawPacket
+    from inspector.source.open import Capture, Span
 
 __all__ = ["read_records"]
 
@@ -63,18 +63,27 @@ def _parse_idb(body: bytes, order: str) -> _Iface:
         value = body[pos : pos + length]
         if code == 0:
             break
-        if code == 9 and length >= 1:
+        if code == 9 and len(value) >= 1:
             tick = _tsresol(value[0])
-        elif code == 14 and length >= 8:
+        elif code == 14 and len(value) >= 8:
             (offset,) = struct.unpack(order + "q", value[:8])
         pos += (length + 3) & ~3
     return _Iface(linktype, snaplen, tick, offset)
 
 
-def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPacket]:
+def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
     """Yield the packets of a pcapng whose 4 magic bytes were already read."""
-    from inspector.source.open import RawPacket
+    from inspector.source.open import STREAM_ERRORS
 
+    try:
+        yield from _blocks(stream, magic, cap)
+    except STREAM_ERRORS as exc:  # a cut gzip member, a disk error: what came before stands
+        cap.read_failed(exc)
+    finally:
+        cap.close()
+
+
+def _blocks(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
     ifaces: list[_Iface] = []
     last_ts = 0.0
     order = "<"
@@ -126,6 +135,9 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPa
         if len(body) < total - 8:
             _cut(cap, "block")
             return
+        if body[-4:] != head[4:8]:
+            _stop(cap, "a block whose trailing length differs from its leading length")
+            return
         body = body[:-4]
         if block_type == EPB:
             if len(body) < 20:
@@ -139,7 +151,7 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPa
                 continue
             iface = ifaces[if_id]
             last_ts = ((ts_hi << 32) | ts_lo) * iface.tick + iface.offset
-            yield RawPacket(last_ts, iface.linktype, body[20 : 20 + incl], orig)
+            yield (last_ts, iface.linktype, body, 20, 20 + incl, orig)
         elif block_type == SPB:
             if not ifaces or len(body) < 4:
                 cap.skipped_blocks["bad_packet_block"] = (
@@ -150,7 +162,7 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPa
             iface = ifaces[0]
             incl = min(orig, len(body) - 4, iface.snaplen or orig)
             # a simple packet block has no timestamp: it inherits the previous packet's
-            yield RawPacket(last_ts, iface.linktype, body[4 : 4 + incl], orig)
+            yield (last_ts, iface.linktype, body, 4, 4 + incl, orig)
         elif block_type == PB:
             if len(body) < 20:
                 continue
@@ -161,12 +173,8 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[RawPa
                 )
                 continue
             iface = ifaces[if_id]
-            yield RawPacket(
-                ((ts_hi << 32) | ts_lo) * iface.tick + iface.offset,
-                iface.linktype,
-                body[20 : 20 + incl],
-                orig,
-            )
+            last_ts = ((ts_hi << 32) | ts_lo) * iface.tick + iface.offset
+            yield (last_ts, iface.linktype, body, 20, 20 + incl, orig)
         elif block_type == IDB:
             try:
                 iface = _parse_idb(body, order)
