@@ -7,15 +7,18 @@ from tests.factories import flow, row
 
 
 def test_busiest_local_endpoint_is_the_client() -> None:
-    flows = [flow("C1", orig_h="192.168.1.5", orig_pkts=5, resp_pkts=5),
-             flow("C2", orig_h="192.168.1.20", orig_pkts=500, resp_pkts=500),
-             flow("C3", orig_h="203.0.113.1", resp_h="198.51.100.1", orig_pkts=9000)]
+    flows = [
+        flow("C1", orig_h="192.168.1.5", orig_pkts=5, resp_pkts=5),
+        flow("C2", orig_h="192.168.1.20", orig_pkts=500, resp_pkts=500),
+        flow("C3", orig_h="203.0.113.1", resp_h="198.51.100.1", orig_pkts=9000),
+    ]
     assert guess_client(flows) == "192.168.1.20"
 
 
 def test_flip_when_server_spoke_first() -> None:
-    f = flow("C1", orig_h="144.195.44.2", orig_p=8801, resp_h="192.168.1.20", resp_p=60000,
-             proto="udp")
+    f = flow(
+        "C1", orig_h="144.195.44.2", orig_p=8801, resp_h="192.168.1.20", resp_p=60000, proto="udp"
+    )
     assert needs_flip(f, "192.168.1.20", {})
     assert not needs_flip(flow("C2"), "192.168.1.20", {})
 

@@ -12,13 +12,26 @@ from tests.factories import flow, row
 
 
 def test_flipped_flow_swaps_counters_and_direction_columns() -> None:
-    f = flow("C1", proto="udp", orig_h="144.195.44.2", orig_p=8801, resp_h="192.168.1.20",
-             resp_p=60000, orig_pkts=3, resp_pkts=7, history="")
+    f = flow(
+        "C1",
+        proto="udp",
+        orig_h="144.195.44.2",
+        orig_p=8801,
+        resp_h="192.168.1.20",
+        resp_p=60000,
+        orig_pkts=3,
+        resp_pkts=7,
+        history="",
+    )
     stun = row("C1", 1000.0, 5, from_orig=True)
     att = attribute({"flows": [f], "stun": []}, bundled_database(), client="192.168.1.20")
     out = att.rows["flows"][0]
     assert (out.orig_h, out.resp_h, out.orig_pkts, out.resp_pkts) == (
-        "192.168.1.20", "144.195.44.2", 7, 3)
+        "192.168.1.20",
+        "144.195.44.2",
+        7,
+        3,
+    )
     assert out.flipped and out.organisation.startswith("Zoom")
     assert stun.from_orig  # the factory row is untouched; real rows are replaced
 
@@ -42,8 +55,10 @@ def test_teams_aria_is_microsoft_first_party_telemetry() -> None:
     assert len(aria) > 0
     assert set(aria.role) == {"first-party telemetry"}
     assert set(aria.organisation) == {"Microsoft Corporation"}
-    assert not (r.findings.finding.eq("third_party_telemetry")
-                & r.findings.destination.eq("mobile.pipe.aria.microsoft.com")).any()
+    assert not (
+        r.findings.finding.eq("third_party_telemetry")
+        & r.findings.destination.eq("mobile.pipe.aria.microsoft.com")
+    ).any()
 
 
 def test_zoom_first_party_and_google_tag_manager() -> None:
