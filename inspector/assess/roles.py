@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.assess.apps import APP_OWNERS
+from inspector.attribute.database import THIRD_PARTY_CATEGORIES
 
 __all__ = ["ROLES", "TELEMETRY_CATEGORIES", "RoleDecision", "decide_role", "same_owner"]
 
@@ -20,18 +21,9 @@ ROLES = (
     "dns",
     "other",
 )
-#: Third-party categories that collect data about the user or device.
-TELEMETRY_CATEGORIES = frozenset(
-    {
-        "analytics",
-        "advertising",
-        "crash_reporting",
-        "attribution",
-        "social_sdk",
-        "customer_support",
-        "feature_flags",
-    }
-)
+#: Third-party categories that collect data about the user or device (the third-party
+#: categories minus infrastructure: CDNs and operating-system services).
+TELEMETRY_CATEGORIES = frozenset(THIRD_PARTY_CATEGORIES) - {"cdn_cloud", "os_services"}
 DNS_PORTS = frozenset({53, 5353, 5355, 853, 137})
 
 

@@ -14,6 +14,8 @@ from importlib import metadata
 
 import iptocc
 
+from inspector.attribute.local import parse_addr
+
 __all__ = ["REGISTRY_COUNTRY_DOC", "registry_country", "registry_version"]
 
 #: Column documentation to reuse wherever this value is written to a table.
@@ -28,12 +30,8 @@ REGISTRY_COUNTRY_DOC = (
 def registry_country(addr: str) -> str:
     """RIR registration country of ``addr`` (e.g. ``"US"``), "" when private, reserved,
     unregistered or not an address. IPv4-mapped IPv6 is looked up as IPv4."""
-    text = addr.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
+    ip = parse_addr(addr)
+    if ip is None:
         return ""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped

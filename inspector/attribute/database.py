@@ -28,6 +28,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
 
+from inspector.attribute.local import parse_addr
 from inspector.errors import InputError
 
 __all__ = [
@@ -272,7 +273,7 @@ class Database:
 
     def lookup_ip(self, addr: str) -> RangeMatch | None:
         """The longest-prefix range containing ``addr``, or None (also for invalid strings)."""
-        ip = _parse_ip(addr)
+        ip = parse_addr(addr)
         if ip is None:
             return None
         if isinstance(ip, ipaddress.IPv6Address):
@@ -287,17 +288,6 @@ class Database:
         return tuple(
             p for p in self.ports if p.transport == t and p.port_low <= port <= p.port_high
         )
-
-
-def _parse_ip(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = addr.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    return ip
 
 
 def _rows(text: str) -> list[dict[str, str]]:

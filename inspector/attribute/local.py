@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 
-__all__ = ["LOCAL_NETWORKS", "is_local"]
+__all__ = ["LOCAL_NETWORKS", "is_local", "parse_addr"]
 
 LOCAL_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
     ipaddress.ip_network(n)
@@ -38,15 +38,22 @@ _V4 = tuple(n for n in LOCAL_NETWORKS if n.version == 4)
 _V6 = tuple(n for n in LOCAL_NETWORKS if n.version == 6)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def is_local(addr: str) -> bool:
-    """True when ``addr`` (text, brackets and zone id allowed) is local; False if invalid."""
+def parse_addr(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in ``addr`` (text; surrounding brackets allowed), or None if it is not one."""
     text = addr.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     try:
-        ip = ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def is_local(addr: str) -> bool:
+    """True when ``addr`` (text, brackets and zone id allowed) is local; False if invalid."""
+    ip = parse_addr(addr)
+    if ip is None:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
