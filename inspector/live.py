@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,9 @@ from types import FrameType
 from typing import Any
 
 from inspector.errors import InputError
+from inspector.report.text import safe_text
 
-__all__ = ["LIVE_EPILOG", "add_live_parser", "clean_text", "main", "render_findings", "run_live"]
+__all__ = ["LIVE_EPILOG", "add_live_parser", "main", "render_findings", "run_live"]
 
 LIVE_EPILOG = """\
 examples:
@@ -103,20 +103,6 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------- terminal
-def clean_text(text: str) -> str:
-    """``text`` with control, format (bidi) and line-separator characters shown escaped."""
-    if text.isprintable():
-        return text
-    out: list[str] = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def _cell(value: Any, style: str = "") -> Any:
     import pandas as pd
     from rich.text import Text
@@ -126,7 +112,7 @@ def _cell(value: Any, style: str = "") -> Any:
     except (TypeError, ValueError):
         missing = False
     text = "" if missing else str(value)
-    return Text(clean_text(text), style=style)  # Text: never parsed as markup
+    return Text(safe_text(text), style=style)  # Text: never parsed as markup
 
 
 def render_findings(findings: Any, header: str) -> Any:

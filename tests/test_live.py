@@ -35,9 +35,10 @@ from rich.console import Console
 from inspector.api import analyze, run_stages
 from inspector.assess.helpers import helper_findings
 from inspector.config import Config
-from inspector.live import add_live_parser, clean_text, render_findings, run_live
+from inspector.live import add_live_parser, render_findings, run_live
 from inspector.pipeline import collect
 from inspector.report.outputs import CONTRACT_TABLES, write_outputs
+from inspector.report.text import safe_text
 from inspector.source import live as source_live
 from inspector.source import open_capture
 from inspector.source.live import CaptureStats, PcapngWriter
@@ -729,13 +730,13 @@ def test_unwritable_capture_path_is_an_input_error(tmp_path: Path) -> None:
     [
         ("graph.facebook.com", "graph.facebook.com"),
         ("evil\x1b[31m.example", "evil\\x1b[31m.example"),
-        ("a\nb\tc\x7f", "a\\x0ab\\x09c\\x7f"),
+        ("a\nb\tc\x7f", "a\\nb\\tc\\x7f"),
         ("moc.elgoog\u202e", "moc.elgoog\\u202e"),
         ("caf\u00e9", "caf\u00e9"),
     ],
 )
-def test_clean_text_escapes_control_characters(text: str, shown: str) -> None:
-    assert clean_text(text) == shown
+def test_terminal_text_escapes_control_characters(text: str, shown: str) -> None:
+    assert safe_text(text) == shown
 
 
 def _render(findings_rows: list[object], header: str) -> str:
