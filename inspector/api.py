@@ -43,7 +43,10 @@ def result_from(collected: Collected, extra: dict[str, Any] | None = None) -> Re
 
 
 def run_stages(collected: Collected, config: Config) -> Result:
-    """The stages after the packet stages: attribute (then assess and findings)."""
+    """The stages after the packet stages: attribute, assess, findings; then DataFrames.
+
+    User tracker lists named in ``config`` are loaded here (they are configuration, read once).
+    """
     from inspector.assess.stage import assess, index_by_uid
     from inspector.attribute.database import bundled_database
     from inspector.attribute.importers import load_list, match
@@ -71,8 +74,8 @@ def analyze(
 ) -> Result:
     """Analyse one capture, a folder of captures, or several of either.
 
-    >>> result = analyze("captures/sample.pcapng")     # doctest: +SKIP
-    >>> result.flows[["orig_h", "resp_h", "server_name"]]   # doctest: +SKIP
+    >>> result = analyze("captures/zoom-2020.pcap")  # doctest: +SKIP
+    >>> result.findings[["finding", "destination", "explanation"]]  # doctest: +SKIP
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

@@ -7,6 +7,7 @@ selects at least the frames it lists.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,8 +362,6 @@ def build_findings(
             r.destination,
         )
     )
-    import dataclasses
-
     return [dataclasses.replace(r, finding_id=f"F{i:04d}") for i, r in enumerate(rows, 1)]
 
 
@@ -404,6 +403,3 @@ def build_sessions(flows: Sequence[Any], sessions: Sequence[Session]) -> list[Ro
             )
         )
     return out
-
-
-_ = TELEMETRY_CATEGORIES  # re-exported vocabulary used by roles; keeps the import explicit
