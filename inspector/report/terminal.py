@@ -86,7 +86,7 @@ def session_line(session: Any) -> str:
 
 def _destination(r: Any) -> Text:
     text = Text(plain(r.destination))
-    org = plain(r.organisation)
+    org = plain(r.organisation).split(" (")[0]  # compact: "(formerly ...)" stays in the files
     if org:
         text.append("\n" + org, style="dim")
     return text
