@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         "DuckDuckGo TDS, Exodus trackers.json, X-Ray, hosts file or domain "
         "list; format recognised, or force it as KIND:FILE); repeatable",
     )
+    a.add_argument(
+        "--keylog",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="TLS key log (SSLKEYLOGFILE format) to decrypt TLS 1.2 connections of "
+        "your own client and read the HTTP inside; secrets embedded in a pcapng "
+        "are used too; repeatable",
+    )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     a.add_argument(
         "--json",
@@ -147,7 +156,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.source import expand_paths
 
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
-    config = Config(client=args.client, tracker_lists=tuple(args.lists))
+    config = Config(client=args.client, tracker_lists=tuple(args.lists), keylogs=tuple(args.keylog))
     silent = args.no_progress or args.quiet or args.json
     bar, update = (None, None) if silent else _progress_bar(args.paths)
     if bar is not None:

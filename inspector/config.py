@@ -15,3 +15,4 @@ class Config:
     dissect: bool = True  #: run the protocol dissectors on ended flows
     client: str = ""  #: address of the local client (default: guessed)
     tracker_lists: tuple[str, ...] = ()  #: user-given tracker list files
+    keylogs: tuple[str, ...] = ()  #: user-given TLS key log files (SSLKEYLOGFILE format)

@@ -15,7 +15,10 @@ from inspector import __version__
 from inspector.config import Config
 from inspector.decode import Decoder, Malformed
 from inspector.dissect.base import Dissector
+from inspector.dissect.keylog import KeyLog
 from inspector.dissect.registry import dissect_flow, load_dissectors
+from inspector.dissect.tlsdecrypt import make_dissector
+from inspector.errors import InputError
 from inspector.flows.fastloop import feed_spans
 from inspector.flows.key import PROTO_NAMES, addr_text
 from inspector.flows.table import Flow, FlowTable
@@ -129,7 +132,7 @@ class Ingest:
         rows = dissect_flow(flow.view(), self.dissectors) if self.dissectors else []
         services: list[str] = []
         for row in rows:
-            t = row.TABLE
+            t = "http-in-tls" if getattr(row, "inside_tls", False) else row.TABLE
             if t != "weird" and t not in services and not t.endswith("_answers"):
                 services.append(t)
         return rows, _flow_row(flow, ";".join(services), self.file)
@@ -205,9 +208,15 @@ def read_packets(
     out: Collected,
     dissectors: Sequence[tuple[str, Dissector]] = (),
     progress: Progress | None = None,
+    keylog: KeyLog | None = None,
 ) -> Ingest:
-    """Source + decode + flows + dissect for one file."""
+    """Source + decode + flows + dissect for one file.
+
+    ``keylog`` also follows the key logs the capture itself carries (pcapng secrets blocks).
+    """
     cap = open_capture(path)
+    if keylog is not None:
+        keylog.follow(cap.secrets)
     size = os.path.getsize(path)
     ingest = Ingest(config, out, os.path.basename(path), dissectors)
     tick = (lambda: progress(path, cap.position(), size)) if progress is not None else None
@@ -240,12 +249,27 @@ def collect(
 ) -> Collected:
     """Run source -> decode -> flows -> dissect over every capture; rows per table."""
     config = config or Config()
+    keylog = KeyLog(read_keylogs(config.keylogs))
     dissectors = load_dissectors() if config.dissect else []
+    if dissectors:
+        dissectors.append(("tls_decrypt", make_dissector(keylog)))
     out = Collected()
     out.rows.setdefault("flows", [])
     for path in expand_paths(paths):
-        read_packets(path, config, out, dissectors, progress)
+        read_packets(path, config, out, dissectors, progress, keylog)
     return out
+
+
+def read_keylogs(paths: Iterable[str]) -> list[str]:
+    """The text of each user-named TLS key log; :class:`InputError` with one line otherwise."""
+    texts = []
+    for p in paths:
+        try:
+            with open(p, encoding="utf-8", errors="replace") as fh:
+                texts.append(fh.read())
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read key log ({exc.strerror or exc})") from exc
+    return texts
 
 
 def flow_views(path: str, config: Config | None = None) -> Iterator[FlowView]:

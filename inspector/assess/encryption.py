@@ -94,7 +94,7 @@ def assess_flow(
             f"DNS over TLS (port 853) to {f.resp_h}.",
             "Protects names from the path, not from the resolver.",
         )
-    http = _rows(by_uid, "http", uid)
+    http = [r for r in _rows(by_uid, "http", uid) if not getattr(r, "inside_tls", False)]
     if http:
         h = http[0]
         return Verdict(

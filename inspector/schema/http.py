@@ -74,3 +74,9 @@ class HttpRow(Row):
     server: str = col("`Server` header of the response.", "string", "")
     x_forwarded_for: str = col("`X-Forwarded-For` header of the request.", "string", "")
     frames: str = col("Frames that carried the request head, ';'-joined.", "string", "")
+    inside_tls: bool = col(
+        "True when the request was read from TLS application data decrypted with a key log "
+        "(--keylog, or secrets embedded in the pcapng); False for cleartext HTTP.",
+        "boolean",
+        False,
+    )

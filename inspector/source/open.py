@@ -58,6 +58,8 @@ class Capture:
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
     skipped_blocks: dict[str, int] = field(default_factory=dict)
+    #: TLS key logs found inside the capture (pcapng Decryption Secrets Blocks), as text
+    secrets: list[str] = field(default_factory=list)
     linktypes: set[int] = field(default_factory=set)
     _stream: BinaryIO | None = None
     _raw: BinaryIO | None = None

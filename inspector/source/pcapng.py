@@ -184,6 +184,11 @@ def _blocks(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
             ifaces.append(iface)
             cap.linktypes.add(iface.linktype)
         else:
+            if block_type == DSB and len(body) >= 8:
+                # Decryption Secrets Block: an NSS key log ("TLSK") is kept for TLS decryption
+                stype, slen = struct.unpack_from(order + "II", body, 0)
+                if stype == 0x544C534B:
+                    cap.secrets.append(body[8 : 8 + slen].decode("utf-8", "replace"))
             name = BLOCK_NAMES.get(block_type, f"block_0x{block_type:08x}")
             cap.skipped_blocks[name] = cap.skipped_blocks.get(name, 0) + 1
 
