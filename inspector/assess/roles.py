@@ -8,6 +8,7 @@ from typing import Any
 
 from inspector.assess.apps import APP_OWNERS
 from inspector.attribute.database import THIRD_PARTY_CATEGORIES
+from inspector.dissect.dns import doh_resolver, encrypted_dns_label
 
 __all__ = ["ROLES", "TELEMETRY_CATEGORIES", "RoleDecision", "decide_role", "same_owner"]
 
@@ -49,6 +50,24 @@ def _media_kinds(rtp_rows: list[Any]) -> str:
     return ";".join(sorted(kinds))
 
 
+def encrypted_dns(f: Any, by_uid: Mapping[str, Mapping[str, list[Any]]]) -> str:
+    """A description when the flow is encrypted DNS (DoT, DoQ, DoH to a public resolver)."""
+    alpns: list[str] = []
+    for table in ("tls", "quic"):
+        for r in by_uid.get(table, {}).get(f.uid, []):
+            alpns += [a for a in (getattr(r, "alpn", "") or "").split(";") if a]
+    label = encrypted_dns_label(f.proto, f.orig_p, f.resp_p, alpns)
+    if label:
+        return {"dot": "DNS over TLS", "doq": "DNS over QUIC"}[label]
+    if (
+        f.server_name
+        and doh_resolver(f.server_name)
+        and {"tls", "quic"} & set((f.service or "").split(";"))
+    ):
+        return f"DNS over HTTPS to the public resolver {f.server_name}"
+    return ""
+
+
 def decide_role(
     f: Any, app: str, by_uid: Mapping[str, Mapping[str, list[Any]]], session_app: str = ""
 ) -> RoleDecision:
@@ -58,6 +77,9 @@ def decide_role(
     category = f.category or ""
     if f.proto in ("icmp", "icmp6"):
         return RoleDecision("other", reason="ICMP control messages")
+    encrypted = encrypted_dns(f, by_uid)
+    if encrypted:
+        return RoleDecision("dns", reason=encrypted)
     if "dns" in services or (f.resp_p in DNS_PORTS and f.proto in ("udp", "tcp")):
         return RoleDecision("dns", reason="DNS traffic")
     if category in TELEMETRY_CATEGORIES:

@@ -50,6 +50,8 @@ def assess(rows: Mapping[str, list[Row]], client: str) -> tuple[list[Row], list[
             )
             app = session_app
         v = assess_flow(f, app or session_app, bool(d and d.p2p), by_uid)
+        if role.role == "dns" and v.verdict == "TRANSPORT_TLS":
+            v = dataclasses.replace(v, evidence=f"{role.reason}: {v.evidence}")
         category = f.category
         if role.role in ("media", "relay") and (category or "").startswith("first-party"):
             category = "first-party media"  # the vendor's domain, but this flow carries media

@@ -86,11 +86,12 @@ def doh_resolver(name: str) -> bool:
 
 
 def encrypted_dns_label(proto: str, orig_p: int, resp_p: int, alpns: Iterable[str] = ()) -> str:
-    """``dot`` (TCP 853, RFC 7858; or ALPN ``dot``), ``doq`` (UDP 853 or ALPN ``doq``, RFC 9250)
+    """``dot`` (TCP 853, RFC 7858; or ALPN ``dot``), ``doq`` (UDP 853 or ALPN ``doq``, RFC 9250,
+    or a draft's ``doq-iNN``)
     or ``""``. DoH on 443 cannot be told from HTTPS by ports: use :func:`doh_resolver` on the SNI.
     """
     names = {a.lower() for a in alpns}
-    if "doq" in names:
+    if any(n == "doq" or n.startswith("doq-i") for n in names):  # RFC 9250, and its drafts
         return "doq"
     if "dot" in names:
         return "dot"

@@ -31,3 +31,11 @@ def test_media_relay_dns_and_icmp() -> None:
 def test_cdn_is_not_telemetry() -> None:
     cdn = flow("C1", category="cdn_cloud", organisation="Fastly", service="tls")
     assert decide_role(cdn, "", {}, "Zoom").role == "web/API"
+
+
+def test_encrypted_dns_is_dns() -> None:
+    doq = flow("C1", proto="udp", resp_p=784, service="quic")
+    by_uid = {"quic": {"C1": [row("C1", alpn="doq-i00")]}}
+    assert decide_role(doq, "", by_uid).role == "dns"
+    doh = flow("C2", service="tls", server_name="dns.google")
+    assert decide_role(doh, "", {}).reason.startswith("DNS over HTTPS")

@@ -509,3 +509,12 @@ def test_dissect_never_raises(items: list[tuple[bool, bytes]], port: int, proto:
         assert isinstance(row, DnsRow | DnsAnswerRow | WeirdRow)
         if isinstance(row, DnsRow) and row.rtt_ms is not None:
             assert not math.isnan(row.rtt_ms)
+
+
+def test_encrypted_dns_labels() -> None:
+    from inspector.dissect.dns import encrypted_dns_label
+
+    assert encrypted_dns_label("udp", 50000, 784, ["doq-i00"]) == "doq"
+    assert encrypted_dns_label("tcp", 50000, 853) == "dot"
+    assert encrypted_dns_label("udp", 50000, 853) == "doq"
+    assert encrypted_dns_label("tcp", 50000, 443, ["h2"]) == ""
