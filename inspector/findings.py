@@ -375,8 +375,12 @@ def build_sessions(flows: Sequence[Any], sessions: Sequence[Session]) -> list[Ro
         media = [f for f in fl if f.role in ("media", "relay")]
         kinds = sorted({k for f in media for k in (f.media_kinds or "").split(";") if k})
         verdicts = sorted({f.encryption_verdict for f in media if f.encryption_verdict})
-        core = [
-            f for f in fl if f.role in ("media", "relay", "signalling") and f.encryption_verdict
+        core = [  # STUN-only flows carry no call content: they do not weaken the call
+            f
+            for f in fl
+            if f.role in ("media", "relay", "signalling")
+            and f.encryption_verdict
+            and f.service != "stun"
         ]
         weakest = min(
             (f.encryption_verdict for f in core), key=lambda v: _VERDICT_RANK.get(v, 1), default=""

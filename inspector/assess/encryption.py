@@ -369,6 +369,20 @@ def _media_verdict(
             "Keys exchanged through the vendor's signalling are known to the vendor "
             "(as in Microsoft Teams' normal calls).",
         )
+    if app == "Microsoft Teams/Skype":
+        return Verdict(
+            "UNKNOWN",
+            tuple(mods),
+            "medium",
+            f"Teams media as RTP with opaque payloads between {f.orig_h} and {f.resp_h}, with "
+            "no DTLS handshake on the media path." + ecb_note,
+            "Microsoft documents that normal Teams calls exchange SRTP keys over its TLS "
+            "signalling, so Microsoft can know them even when media goes directly between "
+            "participants; Teams' optional 1:1 end-to-end encryption would show a DTLS "
+            "handshake between the two clients, and none was seen. This rests on vendor "
+            "documentation, not on anything the packets prove.",
+            "NO_DTLS_KEYS_VIA_SIGNALLING",
+        )
     return Verdict(
         "UNKNOWN",
         tuple(mods),

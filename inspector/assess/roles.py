@@ -111,9 +111,13 @@ def decide_role(
             return RoleDecision("relay", kinds, "media through a TURN relay")
         return RoleDecision("media", kinds, "RTP/SRTP or DTLS-SRTP media")
     if stun:
-        if any((getattr(s, "method", "") or "").lower() == "allocate" for s in stun):
-            return RoleDecision("relay", reason="TURN allocation")
-        return RoleDecision("signalling" if app else "other", reason="STUN connectivity checks")
+        # no media recognised inside: call set-up, whatever the STUN method
+        carried = any((getattr(s, "method", "") or "").lower() in ("send", "data") for s in stun)
+        if carried:
+            return RoleDecision("relay", reason="TURN Send/Data indications carrying payloads")
+        allocate = any((getattr(s, "method", "") or "").lower() == "allocate" for s in stun)
+        reason = "TURN allocation, no media seen" if allocate else "STUN connectivity checks"
+        return RoleDecision("signalling" if app else "other", reason=reason)
     if f.proto == "udp" and app and "quic" not in services:
         return RoleDecision(
             "media",

@@ -165,7 +165,7 @@ class FlowRow(Row):
     encryption_confidence: str = col("high, medium or low.", "string", "")
     encryption_reason: str = col(
         "For UNKNOWN: why (NO_HANDSHAKE_SEEN, UNKNOWN_PROTOCOL, "
-        "P2P_DTLS_APP_UNKNOWN, TCP_TLS_FALLBACK, NO_PAYLOAD, ...).",
+        "P2P_DTLS_APP_UNKNOWN, TCP_TLS_FALLBACK, NO_PAYLOAD, NO_DTLS_KEYS_VIA_SIGNALLING, ...).",
         "string",
         "",
     )

@@ -39,3 +39,12 @@ def test_encrypted_dns_is_dns() -> None:
     assert decide_role(doq, "", by_uid).role == "dns"
     doh = flow("C2", service="tls", server_name="dns.google")
     assert decide_role(doh, "", {}).reason.startswith("DNS over HTTPS")
+
+
+def test_stun_only_flows_are_call_setup_not_media() -> None:
+    turn = flow("C1", proto="udp", resp_p=3478, service="stun")
+    by_uid = {"stun": {"C1": [row("C1", method="allocate")]}}
+    got = decide_role(turn, "Microsoft Teams/Skype", by_uid)
+    assert got.role == "signalling" and "no media" in got.reason
+    relayed = {"stun": {"C1": [row("C1", method="send")]}}
+    assert decide_role(turn, "WhatsApp", relayed).role == "relay"
