@@ -1,0 +1,31 @@
+"""The tree stays ruff clean (lint and format), so CI enforces the house style."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ruff() -> list[str]:
+    exe = shutil.which("ruff")
+    if exe is None:
+        pytest.skip("ruff not installed")
+    return [exe]
+
+
+@pytest.mark.parametrize("args", [["check", "."], ["format", "--check", "."]])
+def test_ruff(args: list[str]) -> None:
+    proc = subprocess.run(
+        [*_ruff(), *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_python_is_new_enough() -> None:
+    assert sys.version_info >= (3, 11)
