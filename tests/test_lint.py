@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ruff() -> list[str]:
-    exe = shutil.which("ruff")
+    beside = Path(sys.executable).parent / "ruff"  # the venv's own ruff (not on PATH in CI)
+    exe = str(beside) if beside.exists() else shutil.which("ruff")
     if exe is None:
         pytest.skip("ruff not installed")
     return [exe]
