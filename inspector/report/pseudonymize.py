@@ -32,23 +32,9 @@ from typing import Any
 import pandas as pd
 
 from inspector.api import Result
+from inspector.attribute.local import is_local, parse_addr
 
 __all__ = ["Pseudonymizer", "is_local_address", "pseudonymize"]
-
-_LOCAL_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "169.254.0.0/16",
-        "127.0.0.0/8",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    )
-)
 
 _CANDIDATE = re.compile(
     r"(?P<mac>(?<![\w:.-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\2[0-9A-Fa-f]{2}){4}(?![\w:-]))"
@@ -61,14 +47,26 @@ _CANDIDATE = re.compile(
 
 
 def is_local_address(text: str) -> bool:
-    """True for private, CGNAT, link-local, loopback and unique-local addresses."""
-    try:
-        ip = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
+    """True for private, CGNAT, link-local, loopback and unique-local addresses: a local device.
+
+    The attribution stage's :func:`is_local` minus what names no device (multicast, broadcast,
+    the unspecified block).
+    """
+    ip = parse_addr(text.split("%", 1)[0])
+    if ip is None:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return any(ip.version == n.version and ip in n for n in _LOCAL_NETS)
+    if ip.is_multicast or any(ip.version == n.version and ip in n for n in _NOT_DEVICES):
+        return False
+    return is_local(str(ip))
+
+
+_NOT_DEVICES = (
+    ipaddress.ip_network("0.0.0.0/8"),
+    ipaddress.ip_network("255.255.255.255/32"),
+    ipaddress.ip_network("::/128"),
+)
 
 
 def _canonical(text: str) -> str | None:
