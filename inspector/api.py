@@ -12,6 +12,7 @@ import pandas as pd
 from inspector.config import Config
 from inspector.pipeline import Collected, Progress, collect
 from inspector.schema import load_all
+from inspector.schema.base import index_by_uid
 from inspector.tables import to_frame
 
 __all__ = ["Result", "analyze", "result_from"]
@@ -47,7 +48,7 @@ def run_stages(collected: Collected, config: Config) -> Result:
 
     User tracker lists named in ``config`` are loaded here (they are configuration, read once).
     """
-    from inspector.assess.stage import assess, index_by_uid
+    from inspector.assess.stage import BY_UID_TABLES, assess
     from inspector.attribute.database import bundled_database
     from inspector.attribute.importers import load_list, match
     from inspector.attribute.stage import attribute
@@ -56,9 +57,9 @@ def run_stages(collected: Collected, config: Config) -> Result:
     lists = [load_list(spec) for spec in config.tracker_lists]
     att = attribute(collected.rows, bundled_database(), config.client, lists, match)
     rows = att.rows
-    flows, sessions = assess(rows, att.client)
+    by_uid = index_by_uid(rows, BY_UID_TABLES)  # after attribution, which may swap directions
+    flows, sessions = assess(rows, att.client, by_uid)
     rows["flows"] = flows
-    by_uid = index_by_uid(rows)
     rows["findings"] = build_findings(
         flows, by_uid, sessions, rows.get("lookups", []), rows.get("http", [])
     )

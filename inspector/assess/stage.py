@@ -12,25 +12,17 @@ from inspector.assess.roles import decide_role
 from inspector.assess.sessions import Session, group_sessions
 from inspector.schema.base import Row
 
-__all__ = ["BY_UID_TABLES", "assess", "index_by_uid"]
+__all__ = ["BY_UID_TABLES", "assess"]
 
+#: The per-protocol tables the assessment and findings join to flows by uid.
 BY_UID_TABLES = ("tls", "quic", "http", "dtls", "stun", "rtp", "dns", "signatures")
 
 
-def index_by_uid(rows: Mapping[str, list[Row]]) -> dict[str, dict[str, list[Any]]]:
-    out: dict[str, dict[str, list[Any]]] = {}
-    for t in BY_UID_TABLES:
-        idx: dict[str, list[Any]] = {}
-        for r in rows.get(t, []):
-            idx.setdefault(r.uid, []).append(r)  # type: ignore[attr-defined]
-        out[t] = idx
-    return out
-
-
-def assess(rows: Mapping[str, list[Row]], client: str) -> tuple[list[Row], list[Session]]:
+def assess(
+    rows: Mapping[str, list[Row]], client: str, by_uid: Mapping[str, Mapping[str, list[Any]]]
+) -> tuple[list[Row], list[Session]]:
     """New flows rows with app, role, session and verdict columns; and the sessions."""
     flows: list[Any] = list(rows.get("flows", []))
-    by_uid = index_by_uid(rows)
     apps = decide_apps(flows, by_uid, client)
     sessions, assign = group_sessions(flows, {u: d.app for u, d in apps.items()})
     app_of_session = {s.session_id: s.app for s in sessions}

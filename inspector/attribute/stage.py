@@ -19,7 +19,7 @@ from inspector.attribute.local import is_local
 from inspector.attribute.names import DnsIndex, choose_name
 from inspector.attribute.orient import guess_client, needs_flip
 from inspector.attribute.psl import registrable_domain
-from inspector.schema.base import Row
+from inspector.schema.base import Row, index_by_uid
 from inspector.schema.flows import FlowRow
 from inspector.schema.lookups import LookupRow
 
@@ -34,15 +34,7 @@ ListMatcher = Callable[[Sequence[TrackerList], str], list[ListHit]]
 class Attribution:
     rows: dict[str, list[Row]]
     client: str
-    flipped: int
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def _by_uid(rows: Sequence[Row]) -> dict[str, list[Row]]:
-    out: dict[str, list[Row]] = {}
-    for r in rows:
-        out.setdefault(r.uid, []).append(r)  # type: ignore[attr-defined]
-    return out
 
 
 def _flip(row: FlowRow) -> FlowRow:
@@ -89,7 +81,7 @@ def attribute(
     """Orient, name and attribute every flow."""
     flows: list[FlowRow] = list(rows.get("flows", []))  # type: ignore[arg-type]
     chosen = client or guess_client(flows)
-    evidence = {t: _by_uid(rows.get(t, [])) for t in _NAME_TABLES}
+    evidence = index_by_uid(rows, _NAME_TABLES)
     dns = DnsIndex(rows.get("dns_answers", []))
     cache: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
     flipped: set[str] = set()
@@ -137,7 +129,6 @@ def attribute(
     return Attribution(
         new_rows,
         chosen,
-        len(flipped),
         {
             "client": chosen,
             "client_source": "--client" if client else "busiest local endpoint",
