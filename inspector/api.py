@@ -11,8 +11,8 @@ import pandas as pd
 
 from inspector.config import Config
 from inspector.pipeline import Collected, Progress, collect
+from inspector.pipeline import run_stages as pipeline_stages
 from inspector.schema import load_all
-from inspector.schema.base import index_by_uid
 from inspector.tables import to_frame
 
 __all__ = ["Result", "analyze", "result_from"]
@@ -44,28 +44,9 @@ def result_from(collected: Collected, extra: dict[str, Any] | None = None) -> Re
 
 
 def run_stages(collected: Collected, config: Config) -> Result:
-    """The stages after the packet stages: attribute, assess, findings; then DataFrames.
-
-    User tracker lists named in ``config`` are loaded here (they are configuration, read once).
-    """
-    from inspector.assess.stage import BY_UID_TABLES, assess
-    from inspector.attribute.database import bundled_database
-    from inspector.attribute.importers import load_list, match
-    from inspector.attribute.stage import attribute
-    from inspector.findings import build_findings, build_sessions
-
-    lists = [load_list(spec) for spec in config.tracker_lists]
-    att = attribute(collected.rows, bundled_database(), config.client, lists, match)
-    rows = att.rows
-    by_uid = index_by_uid(rows, BY_UID_TABLES)  # after attribution, which may swap directions
-    flows, sessions = assess(rows, att.client, by_uid)
-    rows["flows"] = flows
-    rows["findings"] = build_findings(
-        flows, by_uid, sessions, rows.get("lookups", []), rows.get("http", [])
-    )
-    rows["sessions"] = build_sessions(flows, sessions)
-    collected.rows = rows
-    return result_from(collected, {"attribution": att.meta})
+    """The stages after the packet stages (:func:`inspector.pipeline.run_stages`), as DataFrames."""
+    meta = pipeline_stages(collected, config)
+    return result_from(collected, {"attribution": meta})
 
 
 def analyze(

@@ -1,6 +1,8 @@
 """Wires the stages; the only module that knows their order.
 
-source -> decode -> flows -> dissect -> (attribute -> assess -> findings), one way.
+source -> decode -> flows -> dissect -> evidence -> attribute -> assess -> findings -> render,
+one way. :func:`collect` runs the packet stages, :func:`run_stages` everything after them;
+``api``, ``cli`` and ``live`` call these two and nothing else of the stages.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from inspector.schema.flows import FlowRow
 from inspector.schema.weird import WeirdRow
 from inspector.source import expand_paths, open_capture
 
-__all__ = ["Collected", "Ingest", "collect", "flow_views", "read_packets"]
+__all__ = ["Collected", "Ingest", "collect", "flow_views", "read_packets", "run_stages"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -282,3 +284,40 @@ def flow_views(path: str, config: Config | None = None) -> Iterator[FlowView]:
 
     read_packets(path, config or Config(), Collected(), [("view", grab)])
     yield from views
+
+
+def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
+    """evidence -> attribute -> assess -> findings -> render, over the packet stages' tables.
+
+    Replaces ``collected.rows`` with the published tables and returns the attribution metadata
+    for the summary. User tracker lists named in ``config`` are read here (configuration).
+    """
+    from inspector.assess.helpers import helper_findings
+    from inspector.assess.stage import assess
+    from inspector.attribute.database import bundled_database
+    from inspector.attribute.importers import load_list, match
+    from inspector.attribute.stage import attribute
+    from inspector.evidence import build_evidence
+    from inspector.findings import (
+        FlowRecord,
+        build_findings,
+        build_lookup_findings,
+        build_sessions,
+    )
+    from inspector.report.findings_text import finding_rows
+    from inspector.report.render import oriented_tables
+
+    lists = [load_list(spec) for spec in config.tracker_lists]
+    evidence = build_evidence(collected.rows)
+    att = attribute(evidence, bundled_database(), config.client, lists, match)
+    assessed = assess(evidence, att.by_uid)
+    records = [FlowRecord(ev, att.by_uid[ev.uid], assessed.by_uid[ev.uid]) for ev in evidence]
+    rows = oriented_tables(collected.rows, records)
+    helpers = helper_findings(rows["flows"], rows.get("http", []))  # type: ignore[arg-type]
+    findings = build_findings(records, assessed.sessions)
+    lookups = build_lookup_findings(att.lookups, records, assessed.sessions)
+    rows["lookups"] = list(att.lookups)
+    rows["findings"] = list(finding_rows(findings, lookups, helpers))
+    rows["sessions"] = list(build_sessions(records, assessed.sessions))
+    collected.rows = rows
+    return att.meta

@@ -1,100 +1,28 @@
 """Which conferencing application each flow belongs to, and why.
 
 Evidence, strongest first: the server name or address matched a vendor's published domains or
-ranges (attribution), a vendor fingerprint in STUN, Zoom's own media framing, the same local
-port as an already attributed media/STUN flow (peer-to-peer media set up through the vendor),
-and finally generic WebRTC (STUN + DTLS with a WebRTC certificate or ALPN). Ports alone are
-never proof; they are only mentioned as a hint in the reason.
+ranges (attribution), a vendor fingerprint in STUN, a documented app signature, Zoom's own media
+framing, the same local port as an already attributed media/STUN flow (peer-to-peer media set up
+through the vendor), and finally generic WebRTC (STUN + DTLS on one flow). Ports alone are never
+proof.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-__all__ = [
-    "APPS",
-    "APP_OWNERS",
-    "AppDecision",
-    "app_for_vendor",
-    "decide_apps",
-    "ice_both_ways",
-    "ice_lite_server",
-]
+from inspector.assess.profiles import UNKNOWN_WEBRTC, profile_for_stun, profile_for_vendor
+from inspector.attribute.stage import Attribution
+from inspector.evidence import Endpoints, FlowEvidence
+from inspector.schema.stun import StunRow
 
-#: The applications the tool names (plus "unknown WebRTC").
-APPS = (
-    "Zoom",
-    "Microsoft Teams/Skype",
-    "Webex",
-    "Google Meet",
-    "Jitsi",
-    "Slack",
-    "Discord",
-    "WhatsApp",
-    "Signal",
-    "FaceTime",
-    "Telegram",
-    "Messenger",
-    "Viber",
-    "unknown WebRTC",
-)
+__all__ = ["AppDecision", "decide_apps", "ice_both_ways", "ice_lite_server"]
 
-#: Organisations whose infrastructure counts as first party for an app.
-APP_OWNERS: dict[str, tuple[str, ...]] = {
-    "Zoom": ("Zoom",),
-    "Microsoft Teams/Skype": ("Microsoft", "Skype"),
-    "Webex": ("Cisco", "Webex"),
-    "Google Meet": ("Google",),
-    "Jitsi": ("8x8", "Jitsi"),
-    "Slack": ("Slack", "Salesforce"),
-    "Discord": ("Discord",),
-    "WhatsApp": ("WhatsApp", "Meta", "Facebook"),
-    "Messenger": ("Meta", "Facebook"),
-    "Signal": ("Signal",),
-    "FaceTime": ("Apple",),
-    "Telegram": ("Telegram",),
-    "Viber": ("Viber", "Rakuten"),
-}
-
-_VENDOR_APP = {
-    "zoom": "Zoom",
-    "microsoft teams": "Microsoft Teams/Skype",
-    "teams": "Microsoft Teams/Skype",
-    "skype": "Microsoft Teams/Skype",
-    "webex": "Webex",
-    "google meet": "Google Meet",
-    "google": "Google Meet",
-    "jitsi": "Jitsi",
-    "slack": "Slack",
-    "discord": "Discord",
-    "whatsapp": "WhatsApp",
-    "signal": "Signal",
-    "facetime": "FaceTime",
-    "apns": "FaceTime",
-    "telegram": "Telegram",
-    "messenger": "Messenger",
-    "facebook": "Messenger",
-    "viber": "Viber",
-}
-
-#: STUN ``vendor_hint`` values -> app.
-_STUN_APP = {
-    "zoom": "Zoom",
-    "microsoft": "Microsoft Teams/Skype",
-    "teams": "Microsoft Teams/Skype",
-    "skype": "Microsoft Teams/Skype",
-    "whatsapp": "WhatsApp",
-    "google": "Google Meet",
-    "signal": "Signal",
-    "facebook": "Messenger",
-    "messenger": "Messenger",
-    "telegram": "Telegram",
-    "viber": "Viber",
-}
-
+#: Peer-to-peer media reuses the local port of an app's flow within this many seconds.
 P2P_WINDOW_S = 300.0
+#: Ports of name services: never peer-to-peer media.
+NAME_SERVICE_PORTS = frozenset({53, 5353, 5355, 853})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,120 +32,119 @@ class AppDecision:
     p2p: bool = False
 
 
-def app_for_vendor(vendor: str) -> str:
-    """Normalise a database vendor label ("Microsoft Teams / Office", "Jitsi Meet"...) to an app."""
-    v = vendor.lower()
-    for key, app in _VENDOR_APP.items():
-        if v.startswith(key):
-            return app
-    return ""
+Decider = Callable[[FlowEvidence, Attribution], AppDecision | None]
 
 
-def _stun_app(hint: str) -> str:
-    h = hint.lower()
-    for key, app in _STUN_APP.items():
-        if key in h:
-            return app
-    return ""
+def _by_vendor(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
+    p = profile_for_vendor(att.owner.vendor)
+    if p is None:
+        return None
+    where = att.name.name or att.ends.server_h
+    return AppDecision(p.name, f"{where} belongs to {p.name} ({att.owner.source.split(':')[0]})")
+
+
+def _by_stun(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
+    for s in ev.stun:
+        p = profile_for_stun(s.vendor_hint)
+        if p is not None:
+            attrs = s.vendor_attrs or s.realm
+            return AppDecision(
+                p.name,
+                f"STUN vendor fingerprint {s.vendor_hint}"
+                + (f" ({attrs})" if attrs else "")
+                + f" in frame {s.frame}",
+            )
+    return None
+
+
+def _by_signature(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
+    for r in ev.signatures:
+        return AppDecision(r.app, f"{r.detail}, frame {r.frame}")
+    return None
+
+
+def _by_zoom_framing(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
+    for r in ev.rtp:
+        if r.framing.startswith("zoom"):
+            return AppDecision(
+                "Zoom",
+                f"Zoom media framing ({r.framing}) with valid RTP inside, first in frame {r.frame}",
+                p2p=r.framing == "zoom_p2p",
+            )
+    return None
+
+
+#: Direct evidence, strongest first; the first that applies decides.
+DIRECT: tuple[Decider, ...] = (_by_vendor, _by_stun, _by_signature, _by_zoom_framing)
+
+
+def _check_senders(stun: Sequence[StunRow], ends: Endpoints) -> set[bool]:
+    """For each Binding request: whether the client sent it."""
+    return {
+        ends.sent_by_client(r.from_orig)
+        for r in stun
+        if r.method.lower() == "binding" and r.msg_class.lower() == "request"
+    }
+
+
+def ice_both_ways(stun: Sequence[StunRow], ends: Endpoints) -> bool:
+    """Both ends sent Binding requests: full ICE on both sides, as between two participants
+    (an ICE-lite SFU never sends checks)."""
+    return _check_senders(stun, ends) == {True, False}
+
+
+def ice_lite_server(stun: Sequence[StunRow], ends: Endpoints) -> bool:
+    """Only the client side sent Binding requests: the far end is ICE-lite, i.e. a media server."""
+    return _check_senders(stun, ends) == {True}
 
 
 def decide_apps(
-    flows: Sequence[Any], by_uid: Mapping[str, Mapping[str, list[Any]]], client: str
+    evidence: Sequence[FlowEvidence], atts: dict[str, Attribution]
 ) -> dict[str, AppDecision]:
     """uid -> decision for every flow that has app evidence."""
     out: dict[str, AppDecision] = {}
-    for f in flows:
-        app = app_for_vendor(f.vendor or "")
-        if app:
-            out[f.uid] = AppDecision(
-                app,
-                f"{f.server_name or f.resp_h} belongs to {app} "
-                f"({f.attribution_source.split(':')[0]})",
-            )
-            continue
-        for s in by_uid.get("stun", {}).get(f.uid, []):
-            app = _stun_app(getattr(s, "vendor_hint", "") or "")
-            if app:
-                attrs = getattr(s, "vendor_attrs", "") or getattr(s, "realm", "")
-                out[f.uid] = AppDecision(
-                    app,
-                    f"STUN vendor fingerprint {s.vendor_hint}"
-                    + (f" ({attrs})" if attrs else "")
-                    + f" in frame {s.frame}",
-                )
+    for ev in evidence:
+        att = atts[ev.uid]
+        for decide in DIRECT:
+            d = decide(ev, att)
+            if d is not None:
+                out[ev.uid] = d
                 break
-        if f.uid in out:
-            continue
-        for r in by_uid.get("signatures", {}).get(f.uid, []):
-            out[f.uid] = AppDecision(r.app, f"{r.detail}, frame {r.frame}")
-            break
-        if f.uid in out:
-            continue
-        for r in by_uid.get("rtp", {}).get(f.uid, []):
-            framing = getattr(r, "framing", "") or ""
-            if framing.startswith("zoom"):
-                out[f.uid] = AppDecision(
-                    "Zoom",
-                    f"Zoom media framing ({framing}) with valid RTP "
-                    f"inside, first in frame {r.frame}",
-                    p2p=framing == "zoom_p2p",
-                )
-                break
-    _p2p_by_port(flows, out, client)
-    for f in flows:
-        if f.uid not in out and _webrtc(f, by_uid):
-            both = ice_both_ways(by_uid.get("stun", {}).get(f.uid, []))
-            out[f.uid] = AppDecision(
-                "unknown WebRTC",
+    _p2p_by_port(evidence, atts, out)
+    for ev in evidence:
+        if ev.uid not in out and ev.stun and ev.dtls:
+            att = atts[ev.uid]
+            both = ice_both_ways(ev.stun, att.ends)
+            out[ev.uid] = AppDecision(
+                UNKNOWN_WEBRTC,
                 "STUN and DTLS on one flow (WebRTC), no vendor fingerprint"
                 + ("; both ends send ICE checks (peer-to-peer)" if both else ""),
-                p2p=both and not f.vendor,
+                p2p=both and not att.owner.vendor,
             )
     return out
 
 
-def _check_senders(stun_rows: Sequence[Any]) -> set[bool]:
-    return {
-        bool(getattr(r, "from_orig", False))
-        for r in stun_rows
-        if (getattr(r, "method", "") or "").lower() == "binding"
-        and (getattr(r, "msg_class", "") or "").lower() == "request"
-    }
-
-
-def ice_both_ways(stun_rows: Sequence[Any]) -> bool:
-    """Both ends sent Binding requests: full ICE on both sides, as between two participants
-    (an ICE-lite SFU never sends checks)."""
-    return _check_senders(stun_rows) == {True, False}
-
-
-def ice_lite_server(stun_rows: Sequence[Any]) -> bool:
-    """Only the client side sent Binding requests: the far end is ICE-lite, i.e. a media server."""
-    return _check_senders(stun_rows) == {True}
-
-
-def _p2p_by_port(flows: Sequence[Any], out: dict[str, AppDecision], client: str) -> None:
+def _p2p_by_port(
+    evidence: Sequence[FlowEvidence], atts: dict[str, Attribution], out: dict[str, AppDecision]
+) -> None:
     """UDP flows reusing the local port of an attributed STUN/media flow: the app's P2P media."""
     seen: dict[tuple[str, int], list[tuple[float, float, str, str]]] = {}
-    for f in flows:
-        d = out.get(f.uid)
-        if d is not None and f.proto == "udp":
-            seen.setdefault((f.orig_h, f.orig_p), []).append(
-                (f.ts, f.ts + f.duration_s, d.app, f.uid)
-            )
-    for f in flows:
-        if f.uid in out or f.proto != "udp" or f.resp_p in (53, 5353, 5355, 853):
+    for ev in evidence:
+        d = out.get(ev.uid)
+        if d is not None and ev.conn.proto == "udp":
+            e = atts[ev.uid].ends
+            end = ev.conn.ts + ev.conn.duration_s
+            seen.setdefault((e.client_h, e.client_p), []).append((ev.conn.ts, end, d.app, ev.uid))
+    for ev in evidence:
+        e = atts[ev.uid].ends
+        if ev.uid in out or ev.conn.proto != "udp" or e.server_p in NAME_SERVICE_PORTS:
             continue
-        for start, end, app, uid in seen.get((f.orig_h, f.orig_p), []):
-            if start - P2P_WINDOW_S <= f.ts <= end + P2P_WINDOW_S:
-                out[f.uid] = AppDecision(
+        for start, end, app, uid in seen.get((e.client_h, e.client_p), []):
+            if start - P2P_WINDOW_S <= ev.conn.ts <= end + P2P_WINDOW_S:
+                out[ev.uid] = AppDecision(
                     app,
-                    f"same local port {f.orig_h}:{f.orig_p} as {app} "
+                    f"same local port {e.client_h}:{e.client_p} as {app} "
                     f"flow {uid} (peer-to-peer media)",
                     p2p=True,
                 )
                 break
-
-
-def _webrtc(f: Any, by_uid: Mapping[str, Mapping[str, list[Any]]]) -> bool:
-    return bool(by_uid.get("stun", {}).get(f.uid)) and bool(by_uid.get("dtls", {}).get(f.uid))

@@ -1,396 +1,397 @@
-"""How each flow's content is protected: a verdict, its evidence, its caveat.
+"""How each flow's content is protected: an ordered table of verdict rules.
 
-The taxonomy is in ``docs/verdicts.md`` (after the project's research notes): PLAINTEXT,
-TRANSPORT_TLS, HOP_BY_HOP_SRTP, PROPRIETARY_ENCRYPTED, LIKELY_E2E, E2E_INDICATED, UNKNOWN, with
-the modifiers WEAK_TLS, ECB_SUSPECTED and CLEARTEXT_DNS. Entropy is never used to claim
-encryption: a verdict of encryption rests on a visible protocol (TLS, DTLS, SRTP, vendor framing),
-and end-to-end is only said where the protocol or the app's documented design supports it.
+The taxonomy is in ``docs/verdicts.md``, whose rule list is generated from :data:`VERDICT_RULES`.
+Entropy is never used to claim encryption: a verdict of encryption rests on a visible protocol
+(TLS, DTLS, SRTP, vendor framing), and end-to-end is only said where the protocol or the app's
+documented design supports it. Each rule returns structured facts; ``report/`` words them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from inspector.assess.apps import ice_lite_server
+from inspector.assess.context import FlowCtx
+from inspector.assess.rules import Facts, Rule, first_match
+from inspector.schema.dtls import DtlsRow
+from inspector.schema.rtp import RtpRow
+from inspector.vocab import Confidence, Modifier, Verdict
 
-__all__ = ["E2E_BY_DESIGN", "VERDICTS", "Verdict", "assess_flow"]
+__all__ = ["VERDICT_RULES", "VerdictDecision", "assess_flow"]
 
-VERDICTS = (
-    "PLAINTEXT",
-    "TRANSPORT_TLS",
-    "HOP_BY_HOP_SRTP",
-    "PROPRIETARY_ENCRYPTED",
-    "LIKELY_E2E",
-    "E2E_INDICATED",
-    "UNKNOWN",
-)
-#: Apps whose documentation says call media keys are derived only at the endpoints.
-E2E_BY_DESIGN = {
-    "Signal": "Signal's RingRTC derives SRTP keys from a Diffie-Hellman exchange between the two "
-    "phones (signalapp/ringrtc core/signaling.rs)",
-    "WhatsApp": "WhatsApp's encryption overview: the caller sends a random SRTP master secret "
-    "inside an end-to-end encrypted Signal-protocol message",
-    "FaceTime": "Apple Platform Security: FaceTime keys are exchanged between devices via IDS",
-}
+#: DTLS-SRTP profiles of PERC double encryption (RFC 8723 section 5.2; IANA 0x0009, 0x000A).
 PERC_PROFILES = ("DOUBLE", "0x0009", "0x000a")
-ZOOM_CAVEAT = (
-    "Zoom documents AES-256-GCM with a meeting key generated and held by Zoom's servers unless "
-    "the meeting uses Zoom's E2EE, which looks the same on the wire: no end-to-end claim can be "
-    "made from the network. P2P does not mean end-to-end."
-)
-E2E_UNKNOWABLE = (
-    "Key authenticity (whether the vendor swapped keys in signalling) cannot be "
-    "seen on the network; users comparing security codes is what settles it."
-)
+#: A codec structure test must pass in this share of packets (docs/verdicts.md).
+CODEC_MATCH_MIN = 0.9
+#: ... of at least this many packets of one RTP stream.
+CODEC_PACKETS_MIN = 50
+#: Streams this long make the codec verdict high confidence.
+CODEC_PACKETS_HIGH = 200
+#: Ports of cleartext DNS, mDNS (RFC 6762) and LLMNR (RFC 4795).
+CLEARTEXT_DNS_PORTS = frozenset({53, 5353, 5355})
+#: DNS over TLS (RFC 7858).
+DOT_PORT = 853
+#: Zoom's documented media ports (Zoom's firewall guide: TCP 443, 8801-8802 for media fallback).
+ZOOM_TCP_MEDIA_PORTS = frozenset({443, 8801, 8802})
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    verdict: str
-    modifiers: tuple[str, ...] = ()
-    confidence: str = "medium"  #: high, medium, low
-    evidence: str = ""
-    caveat: str = ""
-    reason: str = ""  #: reason code for UNKNOWN
+class VerdictDecision:
+    verdict: Verdict
+    modifiers: tuple[Modifier, ...]
+    confidence: Confidence
+    reason: str
+    rule: str
+    facts: Facts
 
 
-def _rows(by_uid: Mapping[str, Mapping[str, list[Any]]], table: str, uid: str) -> list[Any]:
-    return list(by_uid.get(table, {}).get(uid, []))
+def _f(**kw: object) -> Facts:
+    return kw
 
 
-def assess_flow(
-    f: Any, app: str, p2p: bool, by_uid: Mapping[str, Mapping[str, list[Any]]]
-) -> Verdict:
-    """The verdict for one flow (already attributed, with its app)."""
-    uid = f.uid
-    services = set((f.service or "").split(";"))
-    if f.proto in ("icmp", "icmp6"):
-        return Verdict(
-            "PLAINTEXT",
-            (),
-            "high",
-            "ICMP control messages are never encrypted.",
-            "Carries no application content.",
-        )
-    if "dns" in services or (f.resp_p in (53, 5353, 5355) and f.proto in ("udp", "tcp")):
-        q = _rows(by_uid, "dns", uid)
-        names = ", ".join(sorted({r.query for r in q if r.query})[:3])
-        return Verdict(
-            "PLAINTEXT",
-            ("CLEARTEXT_DNS",),
-            "high",
-            f"Cleartext DNS to {f.resp_h}:{f.resp_p}"
-            + (f" asking for {names}" if names else "")
-            + ".",
-            "Anyone on the path (Wi-Fi, ISP) sees every name looked up.",
-        )
-    if f.resp_p == 853 and f.proto == "tcp":
-        return Verdict(
-            "TRANSPORT_TLS",
-            (),
-            "medium",
-            f"DNS over TLS (port 853) to {f.resp_h}.",
-            "Protects names from the path, not from the resolver.",
-        )
-    http = [r for r in _rows(by_uid, "http", uid) if not getattr(r, "inside_tls", False)]
-    if http:
-        h = http[0]
-        return Verdict(
-            "PLAINTEXT",
-            (),
-            "high",
-            f"Cleartext HTTP {h.method} to {h.host or f.resp_h} in frame {h.frame}.",
-            "Everything in the request and response is readable and changeable on the path.",
-        )
-    tls = _rows(by_uid, "tls", uid) + _rows(by_uid, "quic", uid)
-    if tls:
-        return _tls_verdict(f, tls, "quic" in services and not _rows(by_uid, "tls", uid))
-    rtp = _rows(by_uid, "rtp", uid)
-    dtls = _rows(by_uid, "dtls", uid)
-    if dtls or rtp:
-        return _media_verdict(f, app, p2p, dtls, rtp, by_uid)
-    if services == {"stun"}:
-        stun = _rows(by_uid, "stun", uid)
-        carried = [r for r in stun if (r.method or "").lower() in ("send", "data")]
-        if carried:
-            return Verdict(
-                "UNKNOWN",
-                (),
-                "low",
-                f"TURN Send/Data indications carry relayed payloads (first in frame "
-                f"{carried[0].frame}) that were not recognised as RTP, DTLS or STUN.",
-                "What is inside the relay is not parsed, so its protection cannot be read here; "
-                "the app's documentation or a capture on the other side of the relay would "
-                "settle it.",
-                "RELAYED_PAYLOAD_UNPARSED",
-            )
-        return Verdict(
-            "PLAINTEXT",
-            (),
-            "high",
-            "STUN/TURN connectivity checks only; STUN is never encrypted.",
-            "STUN carries addresses and ICE credentials (which link the two ends of a call), "
-            "not the conversation.",
-        )
-    if f.proto == "tcp" and app == "Zoom" and f.resp_p in (443, 8801, 8802):
-        return Verdict(
-            "UNKNOWN",
-            (),
-            "low",
-            f"TCP {f.resp_p} to Zoom without a TLS handshake seen.",
-            "Zoom falls back to TCP/TLS for media when UDP is blocked; without the "
-            "handshake the protection cannot be read here.",
-            "TCP_TLS_FALLBACK",
-        )
-    if app == "Zoom" and f.proto == "udp":
-        return Verdict(
-            "PROPRIETARY_ENCRYPTED",
-            (),
-            "low",
-            f"UDP {f.resp_p} to Zoom without recognised RTP inside its framing.",
-            ZOOM_CAVEAT,
-            "NO_RTP_FOUND",
-        )
-    payload = int(f.orig_payload_bytes) + int(f.resp_payload_bytes)
-    if payload == 0:
-        return Verdict(
-            "UNKNOWN", (), "low", "No payload bytes.", "Nothing to protect.", "NO_PAYLOAD"
-        )
-    return Verdict(
-        "UNKNOWN",
-        (),
-        "low",
-        f"{payload} payload bytes with no protocol recognised.",
-        "The content may be encrypted or not: the network view does not say. Knowing "
-        "the application protocol (vendor documentation or a decrypting proxy) would "
-        "settle it.",
-        "UNKNOWN_PROTOCOL",
+def _icmp(c: FlowCtx) -> Facts | None:
+    return _f() if c.proto in ("icmp", "icmp6") else None
+
+
+def _cleartext_dns(c: FlowCtx) -> Facts | None:
+    port = c.proto in ("udp", "tcp") and c.att.ends.server_p in CLEARTEXT_DNS_PORTS
+    if "dns" not in c.ev.services and not port:
+        return None
+    names = sorted({r.query for r in c.ev.dns if r.query})[:3]
+    e = c.att.ends
+    return _f(server=e.server_h, port=e.server_p, names=", ".join(names))
+
+
+def _dot(c: FlowCtx) -> Facts | None:
+    return (
+        _f(server=c.att.ends.server_h)
+        if c.proto == "tcp" and c.att.ends.server_p == DOT_PORT
+        else None
     )
 
 
-def _tls_verdict(f: Any, rows: list[Any], quic: bool) -> Verdict:
-    r = rows[0]
-    version = getattr(r, "version", "") or ("QUIC (TLS 1.3)" if quic else "")
-    cipher = getattr(r, "cipher", "") or ""
-    weak = getattr(r, "weak", "") or ""
-    terminator = f.organisation or "an unidentified operator"
-    name = f.server_name or f.resp_h
-    mods = ("WEAK_TLS",) if weak else ()
-    if not getattr(r, "server_hello_seen", False) and not version:
-        proto = "QUIC" if quic else "TLS"
-        ev = f"{proto} ClientHello to {name} (frame {r.frame}); no ServerHello seen."
-        return Verdict(
-            "TRANSPORT_TLS",
-            mods,
-            "medium",
-            ev,
-            f"Encrypted to the server, which {terminator} operates: it can read the "
-            "content. The handshake was not seen completing.",
+def _cleartext_http(c: FlowCtx) -> Facts | None:
+    http = c.ev.cleartext_http
+    if not http:
+        return None
+    h = http[0]
+    return _f(method=h.method, host=h.host or c.att.ends.server_h, frame=h.frame)
+
+
+def _tls_facts(c: FlowCtx) -> dict[str, object]:
+    if c.ev.tls:
+        t = c.ev.tls[0]
+        proto, version, cipher, weak, frame, hello = (
+            "TLS",
+            t.version,
+            t.cipher,
+            t.weak,
+            t.frame,
+            bool(t.server_hello_seen),
+        )
+    else:
+        q = c.ev.quic[0]
+        proto, version, cipher, weak, frame, hello = (
+            "QUIC",
+            q.version,
+            q.cipher,
             "",
+            q.frame,
+            bool(q.server_hello_seen),
         )
-    ev = (
-        f"{version or 'TLS'}{' ' + cipher if cipher else ''} to {name}, terminated by "
-        f"{terminator} (frame {r.frame})"
-    )
-    if weak:
-        ev += f"; weak: {weak.replace(';', ', ')}"
-    return Verdict(
-        "TRANSPORT_TLS",
-        mods,
-        "high",
-        ev + ".",
-        f"Protects content from the network path only: {terminator} decrypts it. "
-        "Data inside could carry its own end-to-end layer, which cannot be seen here.",
+    return {
+        "proto": proto,
+        "version": version,
+        "cipher": cipher,
+        "weak": weak,
+        "name": c.att.name.name or c.att.ends.server_h,
+        "terminator": c.organisation or "an unidentified operator",
+        "frame": frame,
+        "hello_seen": hello,
+    }
+
+
+def _tls_incomplete(c: FlowCtx) -> Facts | None:
+    if not (c.ev.tls or c.ev.quic):
+        return None
+    facts = _tls_facts(c)
+    return facts if not facts["hello_seen"] and not facts["version"] else None
+
+
+def _tls(c: FlowCtx) -> Facts | None:
+    return _tls_facts(c) if c.ev.tls or c.ev.quic else None
+
+
+def _media_rows(c: FlowCtx) -> bool:
+    return bool(c.ev.rtp or c.ev.dtls)
+
+
+def _ecb(rtp: tuple[RtpRow, ...]) -> dict[str, object]:
+    for r in rtp:
+        if r.ecb_suspected:
+            return {
+                "ecb_blocks": r.ecb_repeated_blocks,
+                "ecb_positions": r.ecb_block_indices,
+                "ecb_example": r.ecb_example_block,
+                "ecb_frame": r.ecb_frames.split(";")[0],
+            }
+    return {}
+
+
+def _codec_plaintext(c: FlowCtx) -> Facts | None:
+    for r in c.ev.rtp:
+        fraction = r.codec_match_fraction or 0.0
+        plain = r.kind == "rtp" and not r.framing.startswith("zoom")
+        if plain and fraction >= CODEC_MATCH_MIN and int(r.packets) >= CODEC_PACKETS_MIN:
+            return _f(codec=r.codec_guess, fraction=float(fraction), packets=int(r.packets),
+                      ssrc=r.ssrc, codec_evidence=r.codec_evidence,
+                      long=int(r.packets) >= CODEC_PACKETS_HIGH)  # fmt: skip
+    return None
+
+
+def _dtls_where(c: FlowCtx, test: str) -> DtlsRow | None:
+    for d in c.ev.dtls:
+        if test == "null" and d.null_srtp:
+            return d
+        offered = (d.srtp_profiles_offered + d.srtp_profile).lower()
+        if test == "perc" and any(p.lower() in offered for p in PERC_PROFILES):
+            return d
+    return None
+
+
+def _null_srtp(c: FlowCtx) -> Facts | None:
+    if not _media_rows(c) or c.ev.tls or c.ev.quic:
+        return None
+    d = _dtls_where(c, "null")
+    return _f(profile=d.srtp_profile or d.srtp_profiles_offered, frame=d.frame) if d else None
+
+
+def _perc(c: FlowCtx) -> Facts | None:
+    d = _dtls_where(c, "perc")
+    return _f(frame=d.frame) if d else None
+
+
+def _zoom_framing(c: FlowCtx) -> Facts | None:
+    zoom = [r for r in c.ev.rtp if r.framing.startswith("zoom")]
+    if not zoom:
+        return None
+    kinds = sorted({r.zoom_media for r in zoom if r.zoom_media})
+    p2p = c.p2p or zoom[0].framing == "zoom_p2p"
+    return _f(
+        kinds=", ".join(kinds) or "media",
+        p2p=p2p,
+        server=c.att.ends.server_h,
+        app_caveat=_app_caveat(c),
+        **_ecb(c.ev.rtp),
     )
 
 
-def _media_verdict(
-    f: Any,
-    app: str,
-    p2p: bool,
-    dtls: list[Any],
-    rtp: list[Any],
-    by_uid: Mapping[str, Mapping[str, list[Any]]],
-) -> Verdict:
-    mods: list[str] = []
-    ecb = [r for r in rtp if getattr(r, "ecb_suspected", False)]
-    if ecb:
-        mods.append("ECB_SUSPECTED")
-    ecb_note = ""
-    if ecb:
-        r = ecb[0]
-        ecb_note = (
-            f" Identical 16-byte ciphertext blocks recur across packets "
-            f"({r.ecb_repeated_blocks} distinct blocks at {r.ecb_block_indices} block "
-            f"positions, e.g. {r.ecb_example_block} at {r.ecb_frames.split(';')[0]}): the "
-            "signature of deterministic (ECB-like) encryption."
+def _srtcp_clear(c: FlowCtx) -> Facts | None:
+    for r in c.ev.rtp:
+        if r.kind == "rtcp" and r.srtcp_e_flag == "0":
+            return _f(ssrc=r.ssrc)
+    return None
+
+
+def _vendor_server(c: FlowCtx) -> bool:
+    return bool(c.att.owner.vendor) or c.category.startswith("first-party")
+
+
+def _dtls_facts(c: FlowCtx) -> dict[str, object]:
+    d = c.ev.dtls[0]
+    e = c.att.ends
+    return {
+        "profile": d.srtp_profile or d.srtp_profiles_offered,
+        "frame": d.frame,
+        "client": e.client_h,
+        "server": e.server_h,
+        "organisation": c.organisation,
+        **_ecb(c.ev.rtp),
+    }
+
+
+def _dtls_vendor(c: FlowCtx) -> Facts | None:
+    return _dtls_facts(c) if c.ev.dtls and _vendor_server(c) and not c.p2p else None
+
+
+def _dtls_ice_lite(c: FlowCtx) -> Facts | None:
+    if c.ev.dtls and not c.p2p and ice_lite_server(c.ev.stun, c.att.ends):
+        return _dtls_facts(c)
+    return None
+
+
+def _e2e_app(c: FlowCtx) -> str:
+    app = c.app or c.session_app
+    return app.e2e_design if app is not None else ""
+
+
+def _dtls_e2e_app(c: FlowCtx) -> Facts | None:
+    if c.ev.dtls and _e2e_app(c):
+        return {**_dtls_facts(c), "design": _e2e_app(c)}
+    return None
+
+
+def _dtls_unknown(c: FlowCtx) -> Facts | None:
+    return _dtls_facts(c) if c.ev.dtls else None
+
+
+def _srtp_e2e_app(c: FlowCtx) -> Facts | None:
+    app = c.app or c.session_app
+    if c.ev.rtp and app is not None and app.e2e_design:
+        return _f(app=app.name, design=app.e2e_design)
+    return None
+
+
+def _rtp_facts(c: FlowCtx) -> dict[str, object]:
+    app = c.app or c.session_app
+    e = c.att.ends
+    return {"client": e.client_h, "server": e.server_h, "organisation": c.organisation,
+            "app": app.name if app else "", **_ecb(c.ev.rtp)}  # fmt: skip
+
+
+def _srtp_vendor(c: FlowCtx) -> Facts | None:
+    return _rtp_facts(c) if c.ev.rtp and _vendor_server(c) else None
+
+
+def _keys_via_signalling(c: FlowCtx) -> Facts | None:
+    app = c.app or c.session_app
+    if c.ev.rtp and app is not None and app.keys_via_signalling:
+        return _rtp_facts(c)
+    return None
+
+
+def _rtp_opaque(c: FlowCtx) -> Facts | None:
+    return _rtp_facts(c) if c.ev.rtp else None
+
+
+def _stun_only(c: FlowCtx) -> bool:
+    return c.ev.services == {"stun"}
+
+
+def _turn_unparsed(c: FlowCtx) -> Facts | None:
+    if not _stun_only(c):
+        return None
+    carried = [r for r in c.ev.stun if r.method.lower() in ("send", "data")]
+    return _f(frame=carried[0].frame) if carried else None
+
+
+def _stun(c: FlowCtx) -> Facts | None:
+    return _f() if _stun_only(c) else None
+
+
+def _app_caveat(c: FlowCtx) -> str:
+    app = c.app or c.session_app
+    return app.key_caveat if app is not None else ""
+
+
+def _is_zoom(c: FlowCtx) -> bool:
+    app = c.app or c.session_app
+    return app is not None and app.name == "Zoom"
+
+
+def _zoom_tcp(c: FlowCtx) -> Facts | None:
+    port = c.att.ends.server_p
+    ok = c.proto == "tcp" and _is_zoom(c) and port in ZOOM_TCP_MEDIA_PORTS
+    return _f(port=port) if ok else None
+
+
+def _zoom_udp(c: FlowCtx) -> Facts | None:
+    if _is_zoom(c) and c.proto == "udp":
+        return _f(port=c.att.ends.server_p, app_caveat=_app_caveat(c))
+    return None
+
+
+def _no_payload(c: FlowCtx) -> Facts | None:
+    return _f() if c.ev.payload_bytes == 0 else None
+
+
+def _anything(c: FlowCtx) -> Facts | None:
+    return _f(payload=c.ev.payload_bytes)
+
+
+V, H, M, L = Verdict, Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
+#: The verdict table, in order; the first row that applies decides.
+VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
+    Rule("icmp", _icmp, V.PLAINTEXT, "ICMP", H, "ICMP or ICMPv6 control messages."),
+    Rule("cleartext_dns", _cleartext_dns, V.PLAINTEXT, "CLEARTEXT_DNS", H,
+         "DNS, mDNS or LLMNR messages, or their ports (modifier `CLEARTEXT_DNS`)."),
+    Rule("dns_over_tls", _dot, V.TRANSPORT_TLS, "DNS_OVER_TLS", M, "TCP to port 853 (RFC 7858)."),
+    Rule("cleartext_http", _cleartext_http, V.PLAINTEXT, "CLEARTEXT_HTTP", H,
+         "An HTTP request read off the wire (not from inside TLS)."),
+    Rule("tls_incomplete", _tls_incomplete, V.TRANSPORT_TLS, "TLS_HANDSHAKE_INCOMPLETE", M,
+         "A TLS or QUIC ClientHello with no ServerHello seen."),
+    Rule("tls", _tls, V.TRANSPORT_TLS, "TLS_HANDSHAKE", H,
+         "A TLS or QUIC handshake; `WEAK_TLS` when the version or suite is weak."),
+    Rule("codec_plaintext", _codec_plaintext, V.PLAINTEXT, "CODEC_STRUCTURE", M,
+         "RTP (not Zoom-framed) whose payloads pass a codec structure test in >= 90 % of >= 50 "
+         "packets (high confidence from 200)."),
+    Rule("null_srtp", _null_srtp, V.PLAINTEXT, "NULL_SRTP_PROFILE", H,
+         "DTLS-SRTP negotiated a NULL SRTP profile: authenticated, not encrypted."),
+    Rule("perc", _perc, V.E2E_INDICATED, "PERC_DOUBLE_PROFILE", M,
+         "DTLS offered a double (PERC, RFC 8723) SRTP profile."),
+    Rule("zoom_framing", _zoom_framing, V.PROPRIETARY_ENCRYPTED, "ZOOM_FRAMING", M,
+         "Zoom media framing around RTP headers whose payloads fail the codec tests."),
+    Rule("srtcp_clear", _srtcp_clear, V.PLAINTEXT, "SRTCP_UNENCRYPTED", H,
+         "SRTCP packets with the E flag 0 (RFC 3711 section 3.4)."),
+    Rule("dtls_vendor_server", _dtls_vendor, V.HOP_BY_HOP_SRTP, "DTLS_VENDOR_SERVER", H,
+         "DTLS-SRTP with a server of the vendor (database vendor or first-party category)."),
+    Rule("dtls_ice_lite", _dtls_ice_lite, V.HOP_BY_HOP_SRTP, "DTLS_ICE_LITE_SERVER", M,
+         "DTLS-SRTP with a far end that answers ICE checks but sends none (ICE-lite: a server)."),
+    Rule("dtls_e2e_app", _dtls_e2e_app, V.LIKELY_E2E, "DTLS_E2E_APP", M,
+         "DTLS-SRTP between two endpoints, for an app documented to key media end to end."),
+    Rule("dtls_unknown", _dtls_unknown, V.UNKNOWN, "P2P_DTLS_APP_UNKNOWN", M,
+         "DTLS-SRTP between two endpoints of an app with no documented design."),
+    Rule("srtp_e2e_app", _srtp_e2e_app, V.LIKELY_E2E, "SRTP_E2E_APP", M,
+         "SRTP with no DTLS on the path, for an app documented to key media end to end."),
+    Rule("srtp_vendor_server", _srtp_vendor, V.HOP_BY_HOP_SRTP, "SRTP_VENDOR_SERVER", M,
+         "RTP with opaque payloads to a vendor server, no DTLS: keys came through signalling."),
+    Rule("keys_via_signalling", _keys_via_signalling, V.UNKNOWN, "NO_DTLS_KEYS_VIA_SIGNALLING", M,
+         "Opaque RTP of an app documented to send media keys through its signalling (Teams)."),
+    Rule("rtp_opaque", _rtp_opaque, V.UNKNOWN, "NO_HANDSHAKE_SEEN", L,
+         "RTP with opaque payloads and no key exchange seen."),
+    Rule("turn_unparsed", _turn_unparsed, V.UNKNOWN, "RELAYED_PAYLOAD_UNPARSED", L,
+         "TURN Send/Data indications whose payloads are not RTP, DTLS or STUN."),
+    Rule("stun_only", _stun, V.PLAINTEXT, "STUN_ONLY", H,
+         "STUN/TURN connectivity checks only: STUN is never encrypted."),
+    Rule("zoom_tcp", _zoom_tcp, V.UNKNOWN, "TCP_TLS_FALLBACK", L,
+         "TCP to Zoom's media ports with no TLS handshake seen."),
+    Rule("zoom_udp", _zoom_udp, V.PROPRIETARY_ENCRYPTED, "NO_RTP_FOUND", L,
+         "UDP to Zoom with no RTP recognised inside its framing."),
+    Rule("no_payload", _no_payload, V.UNKNOWN, "NO_PAYLOAD", L, "No payload bytes at all."),
+    Rule("unknown_protocol", _anything, V.UNKNOWN, "UNKNOWN_PROTOCOL", L,
+         "Payload with no protocol recognised."),
+)  # fmt: skip
+
+_TLS_RULES = frozenset({"tls_incomplete", "tls"})
+_MEDIA_FIRST = "codec_plaintext"
+_MEDIA_LAST = "rtp_opaque"
+_MEDIA_RULES = frozenset(
+    r.name
+    for r in VERDICT_RULES[
+        [x.name for x in VERDICT_RULES].index(_MEDIA_FIRST) : [x.name for x in VERDICT_RULES].index(
+            _MEDIA_LAST
         )
-    plain = [
-        r
-        for r in rtp
-        if (getattr(r, "codec_match_fraction", None) or 0) >= 0.9
-        and int(getattr(r, "packets", 0) or 0) >= 50
-        and getattr(r, "kind", "rtp") == "rtp"
-        and not (getattr(r, "framing", "") or "").startswith("zoom")
+        + 1
     ]
-    if plain:
-        r = plain[0]
-        conf = "high" if int(r.packets) >= 200 else "medium"
-        return Verdict(
-            "PLAINTEXT",
-            tuple(mods),
-            conf,
-            f"RTP payloads show {r.codec_guess} codec structure in "
-            f"{float(r.codec_match_fraction):.0%} of {r.packets} packets (SSRC {r.ssrc})."
-            + (f" {r.codec_evidence}." if getattr(r, "codec_evidence", "") else ""),
-            "Anyone on the path can decode this audio/video.",
-        )
-    srtcp_clear = [
-        r for r in rtp if getattr(r, "kind", "") == "rtcp" and getattr(r, "srtcp_e_flag", "") == "0"
-    ]
-    for d in dtls:
-        if getattr(d, "null_srtp", False):
-            return Verdict(
-                "PLAINTEXT",
-                tuple(mods),
-                "high",
-                f"DTLS-SRTP negotiated a NULL SRTP profile "
-                f"({d.srtp_profile or d.srtp_profiles_offered}) in frame {d.frame}.",
-                "Media is authenticated but not encrypted.",
-            )
-        offered = (getattr(d, "srtp_profiles_offered", "") or "") + (
-            getattr(d, "srtp_profile", "") or ""
-        )
-        if any(p.lower() in offered.lower() for p in PERC_PROFILES):
-            return Verdict(
-                "E2E_INDICATED",
-                tuple(mods),
-                "medium",
-                f"DTLS offered a double (PERC, RFC 8723) SRTP profile in frame {d.frame}.",
-                E2E_UNKNOWABLE,
-            )
-    zoom = [r for r in rtp if (getattr(r, "framing", "") or "").startswith("zoom")]
-    if zoom:
-        kinds = sorted({r.zoom_media for r in zoom if getattr(r, "zoom_media", "")})
-        where = (
-            "peer-to-peer with another participant"
-            if p2p or zoom[0].framing == "zoom_p2p"
-            else f"to Zoom's server {f.resp_h}"
-        )
-        return Verdict(
-            "PROPRIETARY_ENCRYPTED",
-            tuple(mods),
-            "medium",
-            f"Zoom media framing ({', '.join(kinds) or 'media'}) {where}; RTP headers "
-            "are readable, payloads are not." + ecb_note,
-            ZOOM_CAVEAT
-            + (
-                " ECB is suspected from repeated ciphertext blocks, not confirmed by decryption."
-                if ecb
-                else ""
-            ),
-        )
-    if srtcp_clear:
-        r = srtcp_clear[0]
-        return Verdict(
-            "PLAINTEXT",
-            tuple(mods),
-            "high",
-            f"SRTCP packets carry E=0 (not encrypted), SSRC {r.ssrc}.",
-            "Control packets (RTCP) are readable; media may still be encrypted.",
-        )
-    vendor_server = bool(f.vendor) or (f.category or "").startswith("first-party")
-    if dtls:
-        d = dtls[0]
-        prof = getattr(d, "srtp_profile", "") or getattr(d, "srtp_profiles_offered", "")
-        if vendor_server and not p2p:
-            return Verdict(
-                "HOP_BY_HOP_SRTP",
-                tuple(mods),
-                "high",
-                f"DTLS-SRTP handshake ({prof or 'profile not seen'}) with "
-                f"{f.organisation or f.resp_h}'s media server {f.resp_h} (frame "
-                f"{d.frame}), then SRTP." + ecb_note,
-                f"{f.organisation or 'The server operator'} terminates DTLS and can "
-                "decrypt the media. An end-to-end layer inside SRTP (Insertable "
-                "Streams/SFrame), if enabled, would not be visible here.",
-            )
-        if not p2p and ice_lite_server(_rows(by_uid, "stun", f.uid)):
-            return Verdict(
-                "HOP_BY_HOP_SRTP",
-                tuple(mods),
-                "medium",
-                f"DTLS-SRTP handshake ({prof or 'profile not seen'}) with {f.resp_h}, which "
-                f"acts as a media server: it answers connectivity checks but never sends its own "
-                f"(ICE-lite) (frame {d.frame})." + ecb_note,
-                "Whoever runs that server terminates DTLS and can decrypt the media; its operator "
-                "is not identified here. An end-to-end layer inside SRTP, if enabled, would not "
-                "be visible.",
-            )
-        if app in E2E_BY_DESIGN:
-            return Verdict(
-                "LIKELY_E2E",
-                tuple(mods),
-                "medium",
-                f"DTLS-SRTP between the two endpoints ({f.orig_h} and {f.resp_h}); "
-                f"{E2E_BY_DESIGN[app]}.",
-                E2E_UNKNOWABLE,
-            )
-        return Verdict(
-            "UNKNOWN",
-            tuple(mods),
-            "medium",
-            f"DTLS-SRTP ({prof or 'profile not seen'}) directly between {f.orig_h} and "
-            f"{f.resp_h}, not with a known vendor server (frame {d.frame}).",
-            "Keys are negotiated between the two endpoints, but the certificate "
-            "fingerprints travel through the app's signalling, which could substitute "
-            "them. Whether this is end-to-end depends on the app; identifying it (or "
-            "comparing security codes) would settle it. " + E2E_UNKNOWABLE,
-            "P2P_DTLS_APP_UNKNOWN",
-        )
-    if app in E2E_BY_DESIGN:
-        return Verdict(
-            "LIKELY_E2E",
-            tuple(mods),
-            "medium",
-            f"{app} media as SRTP with no DTLS on the path: keys come from the app's "
-            f"own exchange; {E2E_BY_DESIGN[app]}.",
-            E2E_UNKNOWABLE,
-        )
-    if vendor_server:
-        return Verdict(
-            "HOP_BY_HOP_SRTP",
-            tuple(mods),
-            "medium",
-            f"RTP headers with opaque payloads to {f.organisation or app}'s server "
-            f"{f.resp_h}; no DTLS handshake, so keys came through signalling." + ecb_note,
-            "Keys exchanged through the vendor's signalling are known to the vendor "
-            "(as in Microsoft Teams' normal calls).",
-        )
-    if app == "Microsoft Teams/Skype":
-        return Verdict(
-            "UNKNOWN",
-            tuple(mods),
-            "medium",
-            f"Teams media as RTP with opaque payloads between {f.orig_h} and {f.resp_h}, with "
-            "no DTLS handshake on the media path." + ecb_note,
-            "Microsoft documents that normal Teams calls exchange SRTP keys over its TLS "
-            "signalling, so Microsoft can know them even when media goes directly between "
-            "participants; Teams' optional 1:1 end-to-end encryption would show a DTLS "
-            "handshake between the two clients, and none was seen. This rests on vendor "
-            "documentation, not on anything the packets prove.",
-            "NO_DTLS_KEYS_VIA_SIGNALLING",
-        )
-    return Verdict(
-        "UNKNOWN",
-        tuple(mods),
-        "low",
-        f"RTP with opaque payloads between {f.orig_h} and {f.resp_h}; no key exchange "
-        "seen." + ecb_note,
-        "No codec structure is visible, which suggests encryption, but high entropy "
-        "alone never proves it (compressed audio looks random too). Seeing the key "
-        "exchange (DTLS) or the app's documentation would settle it.",
-        "NO_HANDSHAKE_SEEN",
+)
+
+
+def _modifiers(rule: Rule[FlowCtx, Verdict], c: FlowCtx) -> tuple[Modifier, ...]:
+    if rule.name == "cleartext_dns":
+        return (Modifier.CLEARTEXT_DNS,)
+    if rule.name in _TLS_RULES and c.ev.tls and c.ev.tls[0].weak:
+        return (Modifier.WEAK_TLS,)
+    if rule.name in _MEDIA_RULES and any(r.ecb_suspected for r in c.ev.rtp):
+        return (Modifier.ECB_SUSPECTED,)
+    return ()
+
+
+def assess_flow(c: FlowCtx) -> VerdictDecision:
+    """The verdict for one flow, with the rule that decided and its facts."""
+    rule, facts = first_match(VERDICT_RULES, c)
+    confidence = rule.confidence
+    if rule.name == "codec_plaintext" and facts.get("long"):
+        confidence = Confidence.HIGH
+    return VerdictDecision(
+        rule.outcome, _modifiers(rule, c), confidence, rule.reason, rule.name, facts
     )

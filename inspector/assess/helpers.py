@@ -25,13 +25,15 @@ One finding per (file, session, server address and port), with every site listed
 from __future__ import annotations
 
 import ipaddress
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from inspector.schema.findings import FindingRow
+from inspector.schema.flows import FlowRow
+from inspector.schema.http import HttpRow
+from inspector.vocab import OUTSIDE
 
 __all__ = [
     "STANDARD_WEB_PORTS",
@@ -108,7 +110,7 @@ class _Group:
     server_p: int
     sites: dict[str, list[str]] = field(default_factory=dict)  # site -> headers that named it
     frames: list[int] = field(default_factory=list)
-    flows: dict[str, Any] = field(default_factory=dict)
+    flows: dict[str, FlowRow] = field(default_factory=dict)
     server_is_resp: dict[str, bool] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     requests_total: int = 0
@@ -126,7 +128,7 @@ def _host_is_local(host: str, server_h: str, client_h: str) -> bool:
     return is_loopback_host(name) or _same_addr(name, server_h) or _same_addr(name, client_h)
 
 
-def _foreign_sites(row: Any, server_h: str, client_h: str) -> list[tuple[str, str]]:
+def _foreign_sites(row: HttpRow, server_h: str, client_h: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for header, value in (("Origin", _str(row.origin)), ("Referer", _str(row.referer))):
         site = site_of(value)
@@ -139,9 +141,9 @@ def _foreign_sites(row: Any, server_h: str, client_h: str) -> list[tuple[str, st
     return out
 
 
-def _status(row: Any) -> int | None:
-    value = getattr(row, "status", None)
-    return int(value) if isinstance(value, numbers.Integral) else None
+def _status(row: HttpRow) -> int | None:
+    value = row.status
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _flag(value: Any) -> bool:
@@ -156,14 +158,13 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _request_frame(row: Any) -> int:
+def _request_frame(row: HttpRow) -> int:
     """The frame that completes the request head (where Wireshark shows it), else the first."""
     frames = [int(x) for x in _str(row.frames).split(";") if x.strip().isdigit()]
-    frame = getattr(row, "frame", None)
-    return frames[-1] if frames else int(frame) if isinstance(frame, numbers.Integral) else 0
+    return frames[-1] if frames else int(row.frame or 0)
 
 
-def _text(row: Any) -> str:
+def _text(row: HttpRow) -> str:
     uri = _str(row.uri)
     if len(uri) > MAX_URI:
         uri = uri[:MAX_URI] + "..."
@@ -208,15 +209,15 @@ def _row(g: _Group, finding_id: str, session_id: str) -> FindingRow:
     return FindingRow(
         finding_id=finding_id,
         session_id=session_id,
-        app=_str(getattr(f, "app", "")),
+        app=f.app,
         finding="local_helper",
         severity="high" if g.accepted else "medium",
         destination=dest,
-        organisation=_str(getattr(f, "organisation", "")),
-        category=_str(getattr(f, "category", "")),
+        organisation=f.organisation,
+        category=f.category,
         country="",
-        verdict=_str(getattr(f, "encryption_verdict", "")),
-        modifiers=_str(getattr(f, "encryption_modifiers", "")),
+        verdict=f.encryption_verdict,
+        modifiers=f.encryption_modifiers,
         explanation=explanation,
         evidence=evidence,
         caveat=(
@@ -235,12 +236,12 @@ def _row(g: _Group, finding_id: str, session_id: str) -> FindingRow:
         bytes_from_server=from_server,
         first_seen=min(float(x.ts) for x in flows),
         last_seen=max(float(x.ts) + float(x.duration_s) for x in flows),
-        attribution_source=_str(getattr(f, "attribution_source", "")),
+        attribution_source=f.attribution_source,
     )
 
 
 def helper_findings(
-    flows_rows: Iterable[Any], http_rows: Sequence[Any], first_id: int = 1
+    flows_rows: Iterable[FlowRow], http_rows: Sequence[HttpRow], first_id: int = 1
 ) -> list[FindingRow]:
     """``local_helper`` findings from the ``flows`` and ``http`` rows (any stage: raw or assessed).
 
@@ -252,7 +253,7 @@ def helper_findings(
         f = by_uid.get(row.uid)
         if f is None or f.proto != "tcp" or _str(row.method).upper() == "CONNECT":
             continue
-        server_is_resp = _flag(getattr(row, "client_is_orig", None))
+        server_is_resp = _flag(row.client_is_orig)
         if server_is_resp:
             server_h, server_p, client_h = f.resp_h, int(f.resp_p), f.orig_h
         else:
@@ -264,7 +265,7 @@ def helper_findings(
         sites = _foreign_sites(row, server_h, client_h)
         if not sites:
             continue
-        session = _str(getattr(f, "session_id", "")) or "outside"
+        session = f.session_id or OUTSIDE
         g = groups.setdefault(
             (str(f.file), session, server_h, server_p), _Group(server_h, server_p)
         )

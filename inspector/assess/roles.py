@@ -1,135 +1,191 @@
-"""The role of each flow: signalling, media, relay, telemetry, web/API, DNS, other."""
+"""The role of each flow: signalling, media, relay, telemetry, web/API, DNS, other.
+
+An ordered rule table (:data:`ROLE_RULES`): the first row whose predicate holds decides.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from inspector.assess.apps import APP_OWNERS
+from inspector.assess.context import FlowCtx
+from inspector.assess.profiles import AppProfile
+from inspector.assess.rules import Facts, Rule, first_match
 from inspector.attribute.database import THIRD_PARTY_CATEGORIES
 from inspector.dissect.dns import doh_resolver, encrypted_dns_label
+from inspector.schema.rtp import RtpRow
+from inspector.vocab import Confidence, Role
 
-__all__ = ["ROLES", "TELEMETRY_CATEGORIES", "RoleDecision", "decide_role", "same_owner"]
+__all__ = ["ROLE_RULES", "TELEMETRY_CATEGORIES", "RoleDecision", "decide_role", "same_owner"]
 
-ROLES = (
-    "signalling",
-    "media",
-    "relay",
-    "first-party telemetry",
-    "third-party telemetry",
-    "web/API",
-    "dns",
-    "other",
-)
 #: Third-party categories that collect data about the user or device (the third-party
 #: categories minus infrastructure: CDNs and operating-system services).
 TELEMETRY_CATEGORIES = frozenset(THIRD_PARTY_CATEGORIES) - {"cdn_cloud", "os_services"}
+#: DNS, mDNS, LLMNR, DoT and NetBIOS name service (IANA service names registry).
 DNS_PORTS = frozenset({53, 5353, 5355, 853, 137})
+_RELAY_METHODS = frozenset({"allocate", "channelbind", "createpermission", "send", "data"})
+_CARRIED = frozenset({"send", "data"})
+_WEB = frozenset({"tls", "quic", "http"})
 
 
-@dataclass(frozen=True, slots=True)
 class RoleDecision:
-    role: str
-    media_kinds: str = ""  #: audio;video;screen_share where the framing tells
-    reason: str = ""
+    __slots__ = ("facts", "media_kinds", "reason", "role", "rule")
+
+    def __init__(self, role: Role, rule: str, facts: Facts, media_kinds: str = "") -> None:
+        self.role = role
+        self.rule = rule
+        self.facts = facts
+        self.media_kinds = media_kinds
+        self.reason = str(facts.get("reason", ""))
 
 
-def same_owner(app: str, organisation: str) -> bool:
+def same_owner(app: AppProfile | None, organisation: str) -> bool:
     """True when ``organisation`` operates ``app`` (e.g. Meta for Messenger)."""
     org = organisation.lower()
-    return any(o.lower() in org for o in APP_OWNERS.get(app, ()))
+    return app is not None and any(o.lower() in org for o in app.owners)
 
 
-def _media_kinds(rtp_rows: list[Any]) -> str:
-    kinds: list[str] = []
-    for r in rtp_rows:
-        k = getattr(r, "zoom_media", "") or ""
-        if k in ("audio", "video", "screen_share") and k not in kinds:
-            kinds.append(k)
-    return ";".join(sorted(kinds))
-
-
-def encrypted_dns(f: Any, by_uid: Mapping[str, Mapping[str, list[Any]]]) -> str:
+def encrypted_dns(c: FlowCtx) -> str:
     """A description when the flow is encrypted DNS (DoT, DoQ, DoH to a public resolver)."""
-    alpns: list[str] = []
-    for table in ("tls", "quic"):
-        for r in by_uid.get(table, {}).get(f.uid, []):
-            alpns += [a for a in (getattr(r, "alpn", "") or "").split(";") if a]
-    label = encrypted_dns_label(f.proto, f.orig_p, f.resp_p, alpns)
+    alpns = [a for r in (*c.ev.tls, *c.ev.quic) for a in r.alpn.split(";") if a]
+    e = c.att.ends
+    label = encrypted_dns_label(c.proto, e.client_p, e.server_p, alpns)
     if label:
         return {"dot": "DNS over TLS", "doq": "DNS over QUIC"}[label]
-    if (
-        f.server_name
-        and doh_resolver(f.server_name)
-        and {"tls", "quic"} & set((f.service or "").split(";"))
-    ):
-        return f"DNS over HTTPS to the public resolver {f.server_name}"
+    name = c.att.name.name
+    if name and doh_resolver(name) and {"tls", "quic"} & c.ev.services:
+        return f"DNS over HTTPS to the public resolver {name}"
     return ""
 
 
-def decide_role(
-    f: Any, app: str, by_uid: Mapping[str, Mapping[str, list[Any]]], session_app: str = ""
-) -> RoleDecision:
-    """The role of flow ``f`` given its own app and its session's app (either may be "")."""
-    uid = f.uid
-    services = set((f.service or "").split(";"))
-    category = f.category or ""
-    if f.proto in ("icmp", "icmp6"):
-        return RoleDecision("other", reason="ICMP control messages")
-    encrypted = encrypted_dns(f, by_uid)
-    if encrypted:
-        return RoleDecision("dns", reason=encrypted)
-    if "dns" in services or (f.resp_p in DNS_PORTS and f.proto in ("udp", "tcp")):
-        return RoleDecision("dns", reason="DNS traffic")
-    if category in TELEMETRY_CATEGORIES:
-        owner_app = app or session_app
-        if owner_app and same_owner(owner_app, f.organisation or ""):
-            return RoleDecision(
-                "first-party telemetry",
-                reason=f"{category} service of {f.organisation}, which runs {owner_app}",
-            )
-        return RoleDecision(
-            "third-party telemetry",
-            reason=f"{f.organisation or 'unknown organisation'}: {category}",
-        )
-    if category == "first-party telemetry":
-        return RoleDecision("first-party telemetry", reason=f"{f.organisation}: telemetry")
-    stun = by_uid.get("stun", {}).get(uid, [])
-    rtp = by_uid.get("rtp", {}).get(uid, [])
-    if rtp or by_uid.get("dtls", {}).get(uid):
-        relayed = any(
-            (getattr(s, "method", "") or "").lower()
-            in ("allocate", "channelbind", "createpermission", "send", "data")
-            for s in stun
-        )
-        relayed = relayed or any(
-            (getattr(r, "framing", "") or "") in ("turn_channel", "stun_data") for r in rtp
-        )
-        kinds = _media_kinds(rtp)
-        if relayed:
-            return RoleDecision("relay", kinds, "media through a TURN relay")
-        return RoleDecision("media", kinds, "RTP/SRTP or DTLS-SRTP media")
-    if stun:
-        # no media recognised inside: call set-up, whatever the STUN method
-        carried = any((getattr(s, "method", "") or "").lower() in ("send", "data") for s in stun)
-        if carried:
-            return RoleDecision("relay", reason="TURN Send/Data indications carrying payloads")
-        allocate = any((getattr(s, "method", "") or "").lower() == "allocate" for s in stun)
-        reason = "TURN allocation, no media seen" if allocate else "STUN connectivity checks"
-        return RoleDecision("signalling" if app else "other", reason=reason)
-    if f.proto == "udp" and app and "quic" not in services:
-        return RoleDecision(
-            "media",
-            reason=f"UDP exchanged with {app} ({f.resp_h}:{f.resp_p}); "
-            "no payload framing recognised",
-        )
-    if category.startswith("first-party") or (app and services & {"tls", "quic", "http"}):
-        return RoleDecision(
-            "signalling" if category != "first-party web" else "web/API",
-            reason=f"{app or f.organisation} service over "
-            f"{'/'.join(sorted(services - {''})) or f.proto}",
-        )
-    if services & {"tls", "quic", "http"}:
-        return RoleDecision("web/API", reason="web or API traffic")
-    return RoleDecision("other")
+def _media_kinds(rtp: tuple[RtpRow, ...]) -> str:
+    kinds = {r.zoom_media for r in rtp if r.zoom_media in ("audio", "video", "screen_share")}
+    return ";".join(sorted(kinds))
+
+
+def _f(**kw: object) -> Facts:
+    return kw
+
+
+def _icmp(c: FlowCtx) -> Facts | None:
+    return _f(reason="ICMP control messages") if c.proto in ("icmp", "icmp6") else None
+
+
+def _encrypted_dns(c: FlowCtx) -> Facts | None:
+    what = encrypted_dns(c)
+    return _f(reason=what) if what else None
+
+
+def _dns(c: FlowCtx) -> Facts | None:
+    port = c.proto in ("udp", "tcp") and c.att.ends.server_p in DNS_PORTS
+    return _f(reason="DNS traffic") if "dns" in c.ev.services or port else None
+
+
+def _first_party_tracker(c: FlowCtx) -> Facts | None:
+    owner = c.app or c.session_app
+    if c.category in TELEMETRY_CATEGORIES and same_owner(owner, c.organisation):
+        return _f(reason=f"{c.category} service of {c.organisation}, which runs {owner.name}")  # type: ignore[union-attr]
+    return None
+
+
+def _third_party_tracker(c: FlowCtx) -> Facts | None:
+    if c.category in TELEMETRY_CATEGORIES:
+        return _f(reason=f"{c.organisation or 'unknown organisation'}: {c.category}")
+    return None
+
+
+def _vendor_telemetry(c: FlowCtx) -> Facts | None:
+    return _f(reason="telemetry") if c.category == "first-party telemetry" else None
+
+
+def _relayed(c: FlowCtx) -> bool:
+    return any(s.method.lower() in _RELAY_METHODS for s in c.ev.stun) or any(
+        r.framing in ("turn_channel", "stun_data") for r in c.ev.rtp
+    )
+
+
+def _relayed_media(c: FlowCtx) -> Facts | None:
+    has_media = bool(c.ev.rtp or c.ev.dtls)
+    return _f(reason="media through a TURN relay") if has_media and _relayed(c) else None
+
+
+def _media(c: FlowCtx) -> Facts | None:
+    return _f(reason="RTP/SRTP or DTLS-SRTP media") if c.ev.rtp or c.ev.dtls else None
+
+
+def _turn_payload(c: FlowCtx) -> Facts | None:
+    carried = any(s.method.lower() in _CARRIED for s in c.ev.stun)
+    return _f(reason="TURN Send/Data indications carrying payloads") if carried else None
+
+
+def _stun_reason(c: FlowCtx) -> str:
+    allocate = any(s.method.lower() == "allocate" for s in c.ev.stun)
+    return "TURN allocation, no media seen" if allocate else "STUN connectivity checks"
+
+
+def _stun_of_app(c: FlowCtx) -> Facts | None:
+    return _f(reason=_stun_reason(c)) if c.ev.stun and c.app is not None else None
+
+
+def _stun_alone(c: FlowCtx) -> Facts | None:
+    return _f(reason=_stun_reason(c)) if c.ev.stun else None
+
+
+def _app_udp(c: FlowCtx) -> Facts | None:
+    if c.proto == "udp" and c.app is not None and "quic" not in c.ev.services:
+        e = c.att.ends
+        return _f(reason=f"UDP exchanged with {c.app.name} ({e.server_h}:{e.server_p})")
+    return None
+
+
+def _first_party_web(c: FlowCtx) -> Facts | None:
+    return _f(reason="first-party web") if c.category == "first-party web" else None
+
+
+def _vendor_service(c: FlowCtx) -> Facts | None:
+    if c.category.startswith("first-party") or (c.app is not None and c.ev.services & _WEB):
+        return _f(reason="vendor service")
+    return None
+
+
+def _web(c: FlowCtx) -> Facts | None:
+    return _f(reason="web or API traffic") if c.ev.services & _WEB else None
+
+
+def _other(c: FlowCtx) -> Facts | None:
+    return _f(reason="")
+
+
+H, M = Confidence.HIGH, Confidence.MEDIUM
+#: The role table, in order; the first row that applies decides.
+ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
+    Rule("icmp", _icmp, Role.OTHER, "ICMP", H, "ICMP or ICMPv6 control messages."),
+    Rule("encrypted_dns", _encrypted_dns, Role.DNS, "ENCRYPTED_DNS", H,
+         "DoT or DoQ (port and ALPN), or DoH to a known public resolver."),
+    Rule("dns", _dns, Role.DNS, "DNS", H, "A DNS dissector row, or a name-service port."),
+    Rule("first_party_tracker", _first_party_tracker, Role.FIRST_PARTY_TELEMETRY, "OWN_TRACKER",
+         M, "A telemetry category whose operator runs the flow's (or its session's) app."),
+    Rule("third_party_tracker", _third_party_tracker, Role.THIRD_PARTY_TELEMETRY,
+         "THIRD_PARTY_TRACKER", M, "A telemetry category of another organisation."),
+    Rule("vendor_telemetry", _vendor_telemetry, Role.FIRST_PARTY_TELEMETRY, "VENDOR_TELEMETRY",
+         M, "A vendor's own telemetry endpoint."),
+    Rule("relayed_media", _relayed_media, Role.RELAY, "TURN_MEDIA", H,
+         "RTP or DTLS together with TURN allocation/relay messages or TURN framing."),
+    Rule("media", _media, Role.MEDIA, "MEDIA", H, "RTP/RTCP streams or a DTLS handshake."),
+    Rule("turn_payload", _turn_payload, Role.RELAY, "TURN_PAYLOAD", M,
+         "TURN Send/Data indications with unrecognised payloads."),
+    Rule("stun_of_app", _stun_of_app, Role.SIGNALLING, "STUN_CALL_SETUP", M,
+         "STUN only, on a flow of an identified app (call set-up)."),
+    Rule("stun_alone", _stun_alone, Role.OTHER, "STUN_ONLY", M, "STUN only, no app identified."),
+    Rule("app_udp", _app_udp, Role.MEDIA, "APP_UDP", M,
+         "UDP (not QUIC) exchanged with an identified app's server."),
+    Rule("first_party_web", _first_party_web, Role.WEB_API, "VENDOR_WEB", M,
+         "The vendor's web site."),
+    Rule("vendor_service", _vendor_service, Role.SIGNALLING, "VENDOR_SERVICE", M,
+         "A vendor's service, or TLS/QUIC/HTTP of an identified app."),
+    Rule("web", _web, Role.WEB_API, "WEB", M, "TLS, QUIC or HTTP to anyone else."),
+    Rule("other", _other, Role.OTHER, "OTHER", M, "Anything else."),
+)  # fmt: skip
+
+
+def decide_role(c: FlowCtx) -> RoleDecision:
+    rule, facts = first_match(ROLE_RULES, c)
+    kinds = _media_kinds(c.ev.rtp) if rule.outcome.carries_media else ""
+    return RoleDecision(rule.outcome, rule.name, facts, kinds)

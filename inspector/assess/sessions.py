@@ -8,15 +8,26 @@ meeting is judged against Zoom. Everything else is in the ``outside`` group.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["ATTACH_MARGIN_S", "OUTSIDE", "SPLIT_GAP_S", "Session", "group_sessions"]
+from inspector.vocab import OUTSIDE
+
+__all__ = ["ATTACH_MARGIN_S", "OUTSIDE", "SPLIT_GAP_S", "Session", "Span", "group_sessions"]
 
 SPLIT_GAP_S = 300.0
 ATTACH_MARGIN_S = 60.0
-OUTSIDE = "outside"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What sessions need of a flow: who the client is, when, and the flow's own app."""
+
+    uid: str
+    client: str
+    start: float
+    end: float
+    app: str = ""
 
 
 @dataclass
@@ -29,49 +40,50 @@ class Session:
     uids: list[str] = field(default_factory=list)
 
 
-def group_sessions(
-    flows: Sequence[Any], apps: Mapping[str, str]
-) -> tuple[list[Session], dict[str, str]]:
-    """(sessions in time order, uid -> session_id) for every flow."""
-    spans: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
-    for f in flows:
-        app = apps.get(f.uid, "")
-        if app:
-            spans.setdefault((f.orig_h, app), []).append((f.ts, f.ts + f.duration_s, f.uid))
+def _app_sessions(spans: Sequence[Span]) -> list[Session]:
+    by_key: dict[tuple[str, str], list[Span]] = {}
+    for s in spans:
+        if s.app:
+            by_key.setdefault((s.client, s.app), []).append(s)
     raw: list[Session] = []
-    for (client, app), items in spans.items():
-        items.sort()
+    for (client, app), items in by_key.items():
+        items.sort(key=lambda s: (s.start, s.end, s.uid))
         cur: Session | None = None
-        for start, end, uid in items:
-            if cur is None or start > cur.end + SPLIT_GAP_S:
-                cur = Session("", app, client, start, end)
+        for s in items:
+            if cur is None or s.start > cur.end + SPLIT_GAP_S:
+                cur = Session("", app, client, s.start, s.end)
                 raw.append(cur)
-            cur.end = max(cur.end, end)
-            cur.uids.append(uid)
+            cur.end = max(cur.end, s.end)
+            cur.uids.append(s.uid)
     raw.sort(key=lambda s: (s.start, s.app, s.client))
-    assign: dict[str, str] = {}
     for i, s in enumerate(raw, 1):
         s.session_id = f"S{i}"
-        for uid in s.uids:
-            assign[uid] = s.session_id
-    for f in flows:
-        if f.uid in assign:
+    return raw
+
+
+def _nearest(span: Span, sessions: Sequence[Session]) -> Session | None:
+    best: Session | None = None
+    best_gap = float("inf")
+    for s in sessions:
+        if s.client != span.client:
             continue
-        best: Session | None = None
-        best_gap = float("inf")
-        for s in raw:
-            if s.client != f.orig_h:
-                continue
-            end = f.ts + f.duration_s
-            if f.ts <= s.end + ATTACH_MARGIN_S and end >= s.start - ATTACH_MARGIN_S:
-                gap = (
-                    0.0 if s.start <= f.ts <= s.end else min(abs(f.ts - s.start), abs(f.ts - s.end))
-                )
-                if gap < best_gap:
-                    best, best_gap = s, gap
+        if span.start <= s.end + ATTACH_MARGIN_S and span.end >= s.start - ATTACH_MARGIN_S:
+            inside = s.start <= span.start <= s.end
+            gap = 0.0 if inside else min(abs(span.start - s.start), abs(span.start - s.end))
+            if gap < best_gap:
+                best, best_gap = s, gap
+    return best
+
+
+def group_sessions(spans: Sequence[Span]) -> tuple[list[Session], dict[str, str]]:
+    """(sessions in time order, uid -> session_id) for every flow."""
+    sessions = _app_sessions(spans)
+    assign = {uid: s.session_id for s in sessions for uid in s.uids}
+    for span in spans:
+        if span.uid in assign:
+            continue
+        best = _nearest(span, sessions)
         if best is not None:
-            best.uids.append(f.uid)
-            assign[f.uid] = best.session_id
-        else:
-            assign[f.uid] = OUTSIDE
-    return raw, assign
+            best.uids.append(span.uid)
+        assign[span.uid] = best.session_id if best is not None else OUTSIDE
+    return sessions, assign

@@ -1,68 +1,98 @@
-"""The assessment stage: app, role, session and encryption verdict of every flow."""
+"""The assessment stage: app, role, session and encryption verdict of every flow.
+
+A pure function of the flows' evidence and attribution; it returns one :class:`Assessment` per
+flow and the sessions, and changes no earlier record.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from inspector.assess.apps import AppDecision, decide_apps
-from inspector.assess.encryption import assess_flow
-from inspector.assess.roles import decide_role
-from inspector.assess.sessions import Session, group_sessions
-from inspector.schema.base import Row
+from inspector.assess.context import FlowCtx
+from inspector.assess.encryption import VerdictDecision, assess_flow
+from inspector.assess.profiles import profile
+from inspector.assess.roles import RoleDecision, decide_role
+from inspector.assess.sessions import Session, Span, group_sessions
+from inspector.attribute.stage import Attribution
+from inspector.evidence import FlowEvidence
+from inspector.vocab import OUTSIDE, Role, Verdict
 
-__all__ = ["BY_UID_TABLES", "assess"]
-
-#: The per-protocol tables the assessment and findings join to flows by uid.
-BY_UID_TABLES = ("tls", "quic", "http", "dtls", "stun", "rtp", "dns", "signatures")
+__all__ = ["Assessment", "AssessmentResult", "assess"]
 
 
-def assess(
-    rows: Mapping[str, list[Row]], client: str, by_uid: Mapping[str, Mapping[str, list[Any]]]
-) -> tuple[list[Row], list[Session]]:
-    """New flows rows with app, role, session and verdict columns; and the sessions."""
-    flows: list[Any] = list(rows.get("flows", []))
-    apps = decide_apps(flows, by_uid, client)
-    sessions, assign = group_sessions(flows, {u: d.app for u, d in apps.items()})
-    app_of_session = {s.session_id: s.app for s in sessions}
-    out: list[Row] = []
-    for f in flows:
-        d = apps.get(f.uid)
-        session_id = assign.get(f.uid, "outside")
-        session_app = app_of_session.get(session_id, "")
-        app = d.app if d else ""
-        role = decide_role(f, app, by_uid, session_app)
-        if not app and session_app and role.role in ("media", "relay"):
-            # flow timing: media from the same client during the app's session
-            d = AppDecision(
-                session_app,
-                f"media during the {session_app} session {session_id} "
-                "from the same client (timing only, no direct evidence)",
-            )
-            app = session_app
-        v = assess_flow(f, app or session_app, bool(d and d.p2p), by_uid)
-        if role.role == "dns" and v.verdict == "TRANSPORT_TLS":
-            v = dataclasses.replace(v, evidence=f"{role.reason}: {v.evidence}")
-        category = f.category
-        if role.role in ("media", "relay") and (category or "").startswith("first-party"):
-            category = "first-party media"  # the vendor's domain, but this flow carries media
-        out.append(
-            dataclasses.replace(
-                f,
-                category=category,
-                app=app,
-                app_reason=d.reason if d else "",
-                peer_to_peer=bool(d and d.p2p),
-                role=role.role,
-                media_kinds=role.media_kinds,
-                session_id=session_id,
-                encryption_verdict=v.verdict,
-                encryption_modifiers=";".join(v.modifiers),
-                encryption_confidence=v.confidence,
-                encryption_reason=v.reason,
-                encryption_evidence=v.evidence,
-                encryption_caveat=v.caveat,
-            )
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    uid: str
+    app: str
+    app_reason: str
+    p2p: bool
+    role: RoleDecision
+    session_id: str
+    #: the destination's category as this flow uses it ("first-party media" for vendor media)
+    category: str
+    verdict: VerdictDecision
+
+
+@dataclass
+class AssessmentResult:
+    by_uid: dict[str, Assessment]
+    sessions: list[Session]
+
+
+def _timing_app(
+    d: AppDecision | None, role: RoleDecision, session: Session | None
+) -> AppDecision | None:
+    """Media of no app during a session takes the session's app, by timing only."""
+    if d is None and session is not None and role.role.carries_media:
+        return AppDecision(
+            session.app,
+            f"media during the {session.app} session {session.session_id} "
+            "from the same client (timing only, no direct evidence)",
         )
-    return out, sessions
+    return d
+
+
+def _one(
+    ev: FlowEvidence, att: Attribution, d: AppDecision | None, session: Session | None, sid: str
+) -> Assessment:
+    own = profile(d.app) if d else None
+    session_app = profile(session.app) if session else None
+    role = decide_role(FlowCtx(ev, att, own, session_app))
+    d = _timing_app(d, role, session)
+    p2p = bool(d and d.p2p)
+    v = assess_flow(FlowCtx(ev, att, profile(d.app) if d else None, session_app, p2p))
+    category = att.owner.category
+    if role.role.carries_media and category.startswith("first-party"):
+        category = "first-party media"  # the vendor's domain, but this flow carries media
+    return Assessment(
+        ev.uid, d.app if d else "", d.reason if d else "", p2p, role, sid, category, v
+    )
+
+
+def assess(evidence: Sequence[FlowEvidence], atts: dict[str, Attribution]) -> AssessmentResult:
+    """App, role, session and verdict for every flow."""
+    apps = decide_apps(evidence, atts)
+    spans = [
+        Span(
+            ev.uid,
+            atts[ev.uid].ends.client_h,
+            ev.conn.ts,
+            ev.conn.ts + ev.conn.duration_s,
+            apps[ev.uid].app if ev.uid in apps else "",
+        )
+        for ev in evidence
+    ]
+    sessions, assign = group_sessions(spans)
+    by_id = {s.session_id: s for s in sessions}
+    out: dict[str, Assessment] = {}
+    for ev in evidence:
+        sid = assign.get(ev.uid, OUTSIDE)
+        out[ev.uid] = _one(ev, atts[ev.uid], apps.get(ev.uid), by_id.get(sid), sid)
+    return AssessmentResult(out, sessions)
+
+
+def dns_over_tls(a: Assessment) -> bool:
+    """Encrypted DNS: the role's description prefixes the TLS evidence."""
+    return a.role.role == Role.DNS and a.verdict.verdict == Verdict.TRANSPORT_TLS

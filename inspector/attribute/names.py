@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from inspector.evidence import FlowEvidence
+from inspector.schema.dns import DnsAnswerRow
+from inspector.schema.dtls import DtlsRow
+from inspector.schema.tls import TlsRow
 
 __all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name", "host_name"]
 
@@ -29,12 +33,13 @@ class NameEvidence:
     source: str  #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, cert_san, none
     candidates: tuple[str, ...] = ()
     detail: str = ""
+    dns_frame: int = 0  #: frame of the DNS answer that named the server (source ``dns``)
 
 
 class DnsIndex:
     """Address -> the names DNS answers gave it, by time."""
 
-    def __init__(self, answers: Iterable[Any]) -> None:
+    def __init__(self, answers: Iterable[DnsAnswerRow]) -> None:
         by_addr: dict[str, list[tuple[float, int, str, int]]] = {}
         for a in answers:
             if a.rr_type not in ("A", "AAAA") or not a.value:
@@ -75,39 +80,42 @@ def host_name(host: str) -> str:
     return host
 
 
-def _first(rows: Sequence[Any], attr: str) -> str:
-    for r in rows:
-        v = getattr(r, attr, "") or ""
-        if v:
-            return str(v)
-    return ""
+def _first(values: Iterable[str]) -> str:
+    return next((v for v in values if v), "")
 
 
-def choose_name(
-    uid: str, server: str, ts: float, by_table: Mapping[str, Mapping[str, list[Any]]], dns: DnsIndex
-) -> NameEvidence:
-    """The best-supported name for the server side of flow ``uid``."""
-    tls = by_table.get("tls", {}).get(uid, [])
-    sni = _first(tls, "sni")
+def _cert_names(rows: Sequence[TlsRow] | Sequence[DtlsRow]) -> list[str]:
+    if not rows or rows[0].cert_self_signed:
+        return []  # a self-signed certificate (CN=WebRTC) names nobody
+    sans = _first(r.cert_sans for r in rows if isinstance(r, TlsRow))
+    names = [n for n in sans.split(";") if n] if sans else []
+    subject = _first(r.cert_subject for r in rows)
+    if not names and subject:
+        cn = next((p[3:] for p in subject.split(",") if p.upper().startswith("CN=")), "")
+        names = [cn] if cn else []
+    return names
+
+
+def _protocol_name(ev: FlowEvidence) -> NameEvidence | None:
+    sni = _first(r.sni for r in ev.tls)
     if sni:
-        ech = _first(tls, "ech")
         detail = "ClientHello server_name"
-        if ech == "real":
+        if _first(r.ech for r in ev.tls) == "real":
             detail += " (outer name of an Encrypted ClientHello: the real destination is hidden)"
         return NameEvidence(sni, "tls_sni", (), detail)
-    quic = by_table.get("quic", {}).get(uid, [])
-    sni = _first(quic, "sni")
+    sni = _first(r.sni for r in ev.quic)
     if sni:
         return NameEvidence(sni, "quic_sni", (), "QUIC Initial ClientHello server_name")
-    http = by_table.get("http", {}).get(uid, [])
-    host = _first(http, "host")
+    host = _first(r.host for r in ev.http)
     if host:
-        name = host_name(host)
-        return NameEvidence(name, "http_host", (), "HTTP Host header")
-    dtls = by_table.get("dtls", {}).get(uid, [])
-    sni = _first(dtls, "sni")
+        return NameEvidence(host_name(host), "http_host", (), "HTTP Host header")
+    sni = _first(r.sni for r in ev.dtls)
     if sni:
         return NameEvidence(sni, "dtls_sni", (), "DTLS ClientHello server_name")
+    return None
+
+
+def _dns_name(server: str, ts: float, dns: DnsIndex) -> NameEvidence | None:
     hits = dns.names_at(server, ts)
     if len(hits) == 1:
         name, ans_ts, ttl, frame = hits[0]
@@ -116,6 +124,7 @@ def choose_name(
             "dns",
             (name,),
             f"DNS answer in frame {frame} ({ts - ans_ts:.1f}s before, TTL {ttl}s)",
+            frame,
         )
     if hits:
         names = tuple(h[0] for h in hits)
@@ -125,15 +134,16 @@ def choose_name(
             names,
             f"{len(names)} names resolved to {server} at that time",
         )
-    for rows, what in ((tls, "TLS"), (dtls, "DTLS")):
-        sans = _first(rows, "cert_sans")
-        subject = _first(rows, "cert_subject")
-        if rows and getattr(rows[0], "cert_self_signed", False):
-            continue  # a self-signed certificate (CN=WebRTC) names nobody
-        names = [n for n in sans.split(";") if n] if sans else []
-        if not names and subject:
-            cn = next((p[3:] for p in subject.split(",") if p.upper().startswith("CN=")), "")
-            names = [cn] if cn else []
+    return None
+
+
+def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:
+    """The best-supported name for the server side of a flow."""
+    found = _protocol_name(ev) or _dns_name(server, ev.conn.ts, dns)
+    if found is not None:
+        return found
+    for rows, what in ((ev.tls, "TLS"), (ev.dtls, "DTLS")):
+        names = _cert_names(rows)
         if names:
             return NameEvidence(
                 names[0],

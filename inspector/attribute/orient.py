@@ -7,18 +7,16 @@ the capture, or the busiest endpoint at all when no address is local.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from inspector.attribute.local import is_local
+from inspector.evidence import FlowEvidence
+from inspector.schema.flows import FlowRow
 
-__all__ = ["CLIENT_EVIDENCE_TABLES", "guess_client", "needs_flip"]
-
-#: Tables whose ``client_is_orig`` column says who sent the ClientHello or the request.
-CLIENT_EVIDENCE_TABLES = ("tls", "quic", "http", "dtls")
+__all__ = ["client_is_orig", "guess_client"]
 
 
-def guess_client(flows: Iterable[Any]) -> str:
+def guess_client(flows: Iterable[FlowRow]) -> str:
     """The busiest local endpoint (by packets), else the busiest endpoint; "" without flows."""
     local: Counter[str] = Counter()
     every: Counter[str] = Counter()
@@ -41,11 +39,14 @@ def _multicast(addr: str) -> bool:
     return 224 <= first <= 239 or addr == "255.255.255.255"
 
 
-def needs_flip(flow: Any, client: str, evidence: Mapping[str, Mapping[str, list[Any]]]) -> bool:
-    """True when the flow's responder is the client side."""
-    for table in CLIENT_EVIDENCE_TABLES:
-        for row in evidence.get(table, {}).get(flow.uid, []):
-            value = getattr(row, "client_is_orig", None)
-            if value is not None:
-                return not bool(value)
-    return flow.resp_h == client and flow.orig_h != client
+def client_is_orig(ev: FlowEvidence, client: str) -> bool:
+    """True when the flow's originator (first packet) is the client side.
+
+    Protocol evidence decides first (who sent the ClientHello or the request); otherwise the
+    side that is the capture's client address.
+    """
+    for rows in (ev.tls, ev.quic, ev.http, ev.dtls):
+        for row in rows:
+            if row.client_is_orig is not None:
+                return bool(row.client_is_orig)
+    return not (ev.conn.resp_h == client and ev.conn.orig_h != client)

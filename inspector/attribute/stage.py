@@ -1,14 +1,13 @@
 """The attribution stage: orient flows client -> server, name the server, say who runs it.
 
-Consumes the dissected tables, returns new ``flows`` rows (and per-protocol rows with their
-direction columns swapped for flows that were turned around). Pure: the database and any user
-tracker lists are loaded by the caller and passed in.
+A pure function of the flows' evidence: it returns one :class:`Attribution` per flow (who the
+client is, the server's name and owner, with provenance) and the ``lookups`` table; it changes no
+earlier row. The database and any user tracker lists are loaded by the caller and passed in.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,150 +15,129 @@ from inspector.attribute.country import registry_country
 from inspector.attribute.database import Database
 from inspector.attribute.importers.base import ListHit, TrackerList
 from inspector.attribute.local import is_local
-from inspector.attribute.names import DnsIndex, choose_name
-from inspector.attribute.orient import guess_client, needs_flip
+from inspector.attribute.names import DnsIndex, NameEvidence, choose_name
+from inspector.attribute.orient import client_is_orig, guess_client
 from inspector.attribute.psl import registrable_domain
-from inspector.schema.base import Row, index_by_uid
-from inspector.schema.flows import FlowRow
+from inspector.evidence import Endpoints, FlowEvidence, endpoints
+from inspector.schema.dns import DnsRow
 from inspector.schema.lookups import LookupRow
 
-__all__ = ["Attribution", "attribute"]
+__all__ = ["Attribution", "AttributionResult", "Owner", "attribute"]
 
-_DIRECTION_COLUMNS = ("from_orig", "client_is_orig")
-_NAME_TABLES = ("tls", "quic", "http", "dtls")
 ListMatcher = Callable[[Sequence[TrackerList], str], list[ListHit]]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who operates a destination, and the database row that says so."""
+
+    organisation: str = ""
+    category: str = "unknown"
+    vendor: str = ""
+    source: str = ""
+    registrable: str = ""
+    sdk_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Attribution:
-    rows: dict[str, list[Row]]
+    """Attribution's facts about one flow."""
+
+    uid: str
+    ends: Endpoints
+    name: NameEvidence
+    owner: Owner
+    list_hits: str = ""
+    country: str = ""
+
+
+@dataclass
+class AttributionResult:
+    by_uid: dict[str, Attribution]
     client: str
+    lookups: list[LookupRow]
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _flip(row: FlowRow) -> FlowRow:
-    return dataclasses.replace(
-        row,
-        orig_h=row.resp_h,
-        orig_p=row.resp_p,
-        resp_h=row.orig_h,
-        resp_p=row.orig_p,
-        orig_pkts=row.resp_pkts,
-        resp_pkts=row.orig_pkts,
-        orig_bytes=row.resp_bytes,
-        resp_bytes=row.orig_bytes,
-        orig_payload_bytes=row.resp_payload_bytes,
-        resp_payload_bytes=row.orig_payload_bytes,
-        history=row.history.swapcase(),
-        flipped=True,
-    )
-
-
-def _flip_directions(rows: list[Row], flipped: set[str]) -> list[Row]:
-    if not rows or not flipped:
-        return rows
-    names = {f.name for f in dataclasses.fields(rows[0])}  # type: ignore[arg-type]
-    cols = [c for c in _DIRECTION_COLUMNS if c in names]
-    if not cols:
-        return rows
-    out: list[Row] = []
-    for r in rows:
-        if r.uid in flipped:  # type: ignore[attr-defined]
-            changes = {c: (None if getattr(r, c) is None else not getattr(r, c)) for c in cols}
-            r = dataclasses.replace(r, **changes)  # type: ignore[type-var]
-        out.append(r)
-    return out
+def _with_lists(
+    owner: Owner, name: str, lists: Sequence[TrackerList], match: ListMatcher
+) -> tuple[Owner, str]:
+    found = match(lists, name)
+    hits = ";".join(f"{h.list_name}@{h.version}:{h.pattern}" for h in found)
+    known = next((h for h in found if h.category not in ("", "unknown")), None)
+    if known is not None and owner.category in ("", "unknown") and not owner.vendor:
+        # the bundled database does not know the name: the user's list decides
+        owner = Owner(
+            known.organisation or owner.organisation,
+            known.category,
+            owner.vendor,
+            f"list {known.list_name}@{known.version}: {known.pattern}",
+            owner.registrable,
+            owner.sdk_name,
+        )
+    return owner, hits
 
 
 def attribute(
-    rows: Mapping[str, list[Row]],
+    evidence: Sequence[FlowEvidence],
     db: Database,
     client: str = "",
     lists: Sequence[TrackerList] = (),
     match_lists: ListMatcher | None = None,
-) -> Attribution:
+) -> AttributionResult:
     """Orient, name and attribute every flow."""
-    flows: list[FlowRow] = list(rows.get("flows", []))  # type: ignore[arg-type]
-    chosen = client or guess_client(flows)
-    evidence = index_by_uid(rows, _NAME_TABLES)
-    dns = DnsIndex(rows.get("dns_answers", []))
-    cache: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
-    flipped: set[str] = set()
-    out_flows: list[Row] = []
-    for flow in flows:
-        if needs_flip(flow, chosen, evidence):
-            flow = _flip(flow)
-            flipped.add(flow.uid)
-        server = flow.resp_h
-        ev = choose_name(flow.uid, server, flow.ts, evidence, dns)
-        key = (ev.name.lower(), server)
+    chosen = client or guess_client(ev.conn for ev in evidence)
+    dns = DnsIndex(a for ev in evidence for a in ev.dns_answers)
+    cache: dict[tuple[str, str], Owner] = {}
+    out: dict[str, Attribution] = {}
+    flipped = 0
+    for ev in evidence:
+        ends = endpoints(ev.conn, client_is_orig(ev, chosen))
+        flipped += not ends.client_is_orig
+        name = choose_name(ev, ends.server_h, dns)
+        key = (name.name.lower(), ends.server_h)
         if key not in cache:
-            cache[key] = _owner(db, ev.name, server)
-        org, category, vendor, source, registrable, sdk = cache[key]
-        hits = ""
-        if lists and match_lists is not None and ev.name:
-            found = match_lists(lists, ev.name)
-            hits = ";".join(f"{h.list_name}@{h.version}:{h.pattern}" for h in found)
-            known = next((h for h in found if h.category not in ("", "unknown")), None)
-            if known is not None and category in ("", "unknown") and not vendor:
-                # the bundled database does not know the name: the user's list decides
-                org = known.organisation or org
-                category = known.category
-                source = f"list {known.list_name}@{known.version}: {known.pattern}"
-        out_flows.append(
-            dataclasses.replace(
-                flow,
-                server_name=ev.name,
-                server_name_source=ev.source,
-                server_name_candidates=";".join(ev.candidates),
-                name_evidence=ev.detail,
-                registrable_domain=registrable,
-                organisation=org,
-                category=category,
-                vendor=vendor,
-                attribution_source=source,
-                list_hits=hits,
-                sdk_name=sdk,
-                country="" if is_local(server) else registry_country(server),
-            )
-        )
-    new_rows: dict[str, list[Row]] = {"lookups": _lookups(rows.get("dns", []), out_flows, db)}
-    for name, table_rows in rows.items():
-        new_rows[name] = out_flows if name == "flows" else _flip_directions(table_rows, flipped)
-    return Attribution(
-        new_rows,
-        chosen,
-        {
-            "client": chosen,
-            "client_source": "--client" if client else "busiest local endpoint",
-            "flows_flipped": len(flipped),
-            "database_version": db.version,
-            "database_built": db.built,
-            "tracker_lists": [
-                {"name": t.name, "version": t.version, "entries": len(t)} for t in lists
-            ],
-        },
-    )
+            cache[key] = owner_of(db, name.name, ends.server_h)
+        owner, hits = cache[key], ""
+        if lists and match_lists is not None and name.name:
+            owner, hits = _with_lists(owner, name.name, lists, match_lists)
+        country = "" if is_local(ends.server_h) else registry_country(ends.server_h)
+        out[ev.uid] = Attribution(ev.uid, ends, name, owner, hits, country)
+    file_of = {ev.uid: ev.conn.file for ev in evidence}
+    named = {(ev.conn.file, out[ev.uid].name.name.lower()) for ev in evidence}
+    lookups = _lookups([r for ev in evidence for r in ev.dns], file_of, named, db)
+    meta = {
+        "client": chosen,
+        "client_source": "--client" if client else "busiest local endpoint",
+        "flows_flipped": flipped,
+        "database_version": db.version,
+        "database_built": db.built,
+        "tracker_lists": [{"name": t.name, "version": t.version, "entries": len(t)} for t in lists],
+    }
+    return AttributionResult(out, chosen, lookups, meta)
 
 
-def _lookups(dns_rows: Sequence[Any], flows: Sequence[Any], db: Database) -> list[Row]:
+def _lookups(
+    dns_rows: Sequence[DnsRow],
+    file_of: dict[str, str],
+    named: set[tuple[str, str]],
+    db: Database,
+) -> list[LookupRow]:
     """One attributed row per distinct query name per file."""
-    file_of = {f.uid: f.file for f in flows}
-    named = {(f.file, (f.server_name or "").lower()) for f in flows}
-    groups: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[tuple[str, str], list[DnsRow]] = {}
     for r in dns_rows:
         q = (r.query or "").rstrip(".")
         if q:
             groups.setdefault((file_of.get(r.uid, ""), q.lower()), []).append(r)
-    out: list[Row] = []
+    out: list[LookupRow] = []
     for (file, key), items in groups.items():
         items.sort(key=lambda r: r.ts)
         first = items[0]
-        org, category, vendor, source, registrable, sdk = _owner(db, key, "")
+        o = owner_of(db, key, "")
         answered = next((r.answers for r in items if r.answers), "")
         frames: list[str] = []
         for r in items[:3]:
-            for n in (r.frame, getattr(r, "response_frame", None)):
+            for n in (r.frame, r.response_frame):
                 if n and str(n) not in frames:
                     frames.append(str(n))
         out.append(
@@ -169,12 +147,12 @@ def _lookups(dns_rows: Sequence[Any], flows: Sequence[Any], db: Database) -> lis
                 query=first.query.rstrip("."),
                 queries=len(items),
                 answers=answered,
-                registrable_domain=registrable,
-                organisation=org,
-                category=category if org else "unknown",
-                vendor=vendor,
-                sdk_name=sdk,
-                attribution_source=source,
+                registrable_domain=o.registrable,
+                organisation=o.organisation,
+                category=o.category if o.organisation else "unknown",
+                vendor=o.vendor,
+                sdk_name=o.sdk_name,
+                attribution_source=o.source,
                 connected=(file, key) in named,
                 frames=";".join(frames),
                 file=file,
@@ -184,19 +162,19 @@ def _lookups(dns_rows: Sequence[Any], flows: Sequence[Any], db: Database) -> lis
     return out
 
 
-def _owner(db: Database, name: str, server: str) -> tuple[str, str, str, str, str, str]:
-    """(organisation, category, vendor, attribution_source, registrable_domain, sdk_name)."""
+def owner_of(db: Database, name: str, server: str) -> Owner:
+    """Who operates ``name`` (else the address ``server``), with the database row as source."""
     name = name.removeprefix("*.")  # a certificate's wildcard names the domain below it
     registrable = registrable_domain(name) if name else ""
     if name:
         m = db.lookup_domain(name)
         if m is not None:
             source = f"domain {m.pattern} ({m.match}): {m.source}"
-            return (m.organisation, m.category, m.vendor, source, registrable, m.sdk_name)
+            return Owner(m.organisation, m.category, m.vendor, source, registrable, m.sdk_name)
     r = db.lookup_ip(server)
     if r is not None:
         source = f"range {r.network}: {r.source}"
-        return (r.organisation, r.category, r.vendor, source, registrable, "")
+        return Owner(r.organisation, r.category, r.vendor, source, registrable, "")
     if is_local(server):
-        return ("local network", "", "", "private or link-local address", registrable, "")
-    return ("", "unknown", "", "", registrable, "")
+        return Owner("local network", "", "", "private or link-local address", registrable, "")
+    return Owner("", "unknown", "", "", registrable, "")

@@ -1,0 +1,34 @@
+"""The facts about one flow that the role and verdict rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inspector.assess.profiles import AppProfile
+from inspector.attribute.stage import Attribution
+from inspector.evidence import FlowEvidence
+
+__all__ = ["FlowCtx"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCtx:
+    ev: FlowEvidence
+    att: Attribution
+    #: the app the flow's own packets identify (None: no evidence)
+    app: AppProfile | None = None
+    #: the app of the session the flow falls in by time (None: outside any session)
+    session_app: AppProfile | None = None
+    p2p: bool = False
+
+    @property
+    def category(self) -> str:
+        return self.att.owner.category or ""
+
+    @property
+    def organisation(self) -> str:
+        return self.att.owner.organisation or ""
+
+    @property
+    def proto(self) -> str:
+        return self.ev.conn.proto

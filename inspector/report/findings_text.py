@@ -1,0 +1,255 @@
+"""Findings in words: each structured :class:`~inspector.findings.Finding` becomes a row of the
+``findings`` table with its explanation, evidence and caveat. The only place findings get prose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from inspector.findings import (
+    MAX_FRAMES,
+    Finding,
+    FlowRecord,
+    LookupFinding,
+    display_filter,
+    evidence_frames,
+)
+from inspector.report.verdict_text import verdict_text
+from inspector.schema.findings import FindingRow
+from inspector.vocab import OUTSIDE, FindingKind, Severity, Verdict
+
+__all__ = ["NAME_SOURCES", "finding_rows"]
+
+NAME_SOURCES = {
+    "tls_sni": "the server name in its TLS handshake",
+    "quic_sni": "the server name in its QUIC handshake",
+    "dtls_sni": "the server name in its DTLS handshake",
+    "http_host": "the HTTP Host header",
+    "dns": "an earlier DNS answer for its address",
+    "dns_ambiguous": "a DNS answer its address shared with other names",
+    "cert_san": "the server's certificate",
+}
+
+
+def _during(app: str) -> str:
+    return f"During this {app} session" if app else "Outside any conferencing session"
+
+
+def _sent(g: Finding) -> int:
+    return sum(r.att.ends.client_bytes for r in g.records)
+
+
+def _third_party(g: Finding) -> str:
+    r = g.first
+    what = r.att.owner.sdk_name or r.att.owner.category.replace("_", " ")
+    src = r.att.name.source
+    how = (
+        f"named by {NAME_SOURCES.get(src, src)}" if r.att.name.name else "identified by its address"
+    )
+    org = r.att.owner.organisation or "an unidentified organisation"
+    return (
+        f"{_during(g.app)} the device contacted {g.destination} ({org}; {what}), {how}, sending "
+        f"{_sent(g)} bytes in {len(g.records)} connection(s). This shows that the connection "
+        "happened and how large it was, not what data it carried."
+    )
+
+
+def _first_party(g: Finding) -> str:
+    org = g.first.att.owner.organisation or "an unidentified organisation"
+    return (
+        f"{_during(g.app)} the device sent {_sent(g)} bytes to {g.destination}, a telemetry "
+        f"service of {org}. It is the vendor's own collection; its content is encrypted and not "
+        "visible."
+    )
+
+
+def _ecb(g: Finding) -> str:
+    return (
+        f"Media to {g.destination} repeats identical encrypted 16-byte blocks across packets, the "
+        "signature of deterministic (ECB-like) encryption that leaks patterns in the content. "
+        "This is a strong statistical sign, not a decryption."
+    )
+
+
+def _weak(g: Finding) -> str:
+    weak = str(g.first.a.verdict.facts.get("weak", "")).replace(";", ", ")
+    return (
+        f"The encrypted connection to {g.destination} uses outdated or weak TLS settings "
+        f"({weak}). It is still encrypted, but below current standards."
+    )
+
+
+def _dns(g: Finding) -> str:
+    return (
+        f"{len(g.records)} DNS exchange(s) with {g.destination} were unencrypted, so anyone on "
+        "the network path could see which services the device looked up."
+    )
+
+
+def _plaintext_media(g: Finding) -> str:
+    return (
+        f"Audio/video to {g.destination} is not encrypted: {_evidence_caveat(g.first)[0]} "
+        "Anyone on the network path could play it back."
+    )
+
+
+def _plaintext_http(g: Finding) -> str:
+    server = g.first.att.ends.server_h
+    if server.startswith("127.") or server == "::1":
+        return (
+            f"Programs on this machine talked to {g.destination} over unencrypted HTTP on the "
+            "loopback interface; that traffic never leaves the machine."
+        )
+    if g.first.att.owner.organisation == "local network":
+        return (
+            f"The device talked to {g.destination} on the local network over unencrypted HTTP; "
+            "other devices on that network could read or alter it."
+        )
+    return (
+        f"The device talked to {g.destination} over unencrypted HTTP; the requests and responses "
+        "could be read or altered by anyone on the network path."
+    )
+
+
+def _media(g: Finding) -> str:
+    v = g.first.a.verdict.verdict
+    caveat = _evidence_caveat(g.first)[1]
+    return f"Media with {g.destination} is {v.text}. " + caveat.split(". ")[0].rstrip(".") + "."
+
+
+def _signalling(g: Finding) -> str:
+    return f"Signalling with {g.destination} is {g.first.a.verdict.verdict.text}."
+
+
+_EXPLAIN = {
+    FindingKind.THIRD_PARTY_TELEMETRY: _third_party,
+    FindingKind.FIRST_PARTY_TELEMETRY: _first_party,
+    FindingKind.ECB_SUSPECTED: _ecb,
+    FindingKind.WEAK_TLS: _weak,
+    FindingKind.CLEARTEXT_DNS: _dns,
+    FindingKind.PLAINTEXT_MEDIA: _plaintext_media,
+    FindingKind.PLAINTEXT_HTTP: _plaintext_http,
+    FindingKind.MEDIA_ENCRYPTION: _media,
+    FindingKind.SIGNALLING_ENCRYPTION: _signalling,
+}
+
+
+def _evidence_caveat(r: FlowRecord) -> tuple[str, str]:
+    """The flow's verdict evidence and caveat (encrypted DNS names its kind first)."""
+    v = r.a.verdict
+    note = r.a.role.reason if r.a.role.rule == "encrypted_dns" else ""
+    return verdict_text(v.reason, v.facts, note)
+
+
+def _frames(g: Finding) -> tuple[list[int], list[int]]:
+    frames: list[int] = []
+    for r in g.records:
+        for n in evidence_frames(r):
+            if n not in frames:
+                frames.append(n)
+    frames = frames[:MAX_FRAMES]
+    for n in g.dns_frames[:4]:
+        if n not in frames:
+            frames.append(n)
+    in_flows = {n for r in g.records for n in evidence_frames(r)}
+    return frames, [n for n in frames if n not in in_flows]
+
+
+def _group_row(g: Finding) -> FindingRow:
+    r = g.first
+    frames, extra = _frames(g)
+    telemetry = g.kind.is_telemetry
+    evidence, caveat = _evidence_caveat(r)
+    if telemetry:
+        evidence = f"{r.att.name.source}: {r.att.name.detail}".strip(": ")
+        caveat = "Encrypted content is not visible; the destination and volume are."
+    high = r.att.name.source in ("tls_sni", "quic_sni", "http_host")
+    confidence = ("high" if high else "medium") if telemetry else str(r.a.verdict.confidence)
+    return FindingRow(
+        finding_id="",
+        session_id=g.session_id,
+        app=g.app,
+        finding=str(g.kind),
+        severity=str(g.severity),
+        destination=g.destination,
+        organisation=r.att.owner.organisation,
+        category=r.a.category,
+        country=r.att.country,
+        verdict=str(r.a.verdict.verdict),
+        modifiers=";".join(r.a.verdict.modifiers),
+        explanation=_EXPLAIN[g.kind](g),
+        evidence=evidence,
+        caveat=caveat,
+        confidence=confidence,
+        evidence_filter=display_filter(g.records, extra),
+        frames=";".join(str(n) for n in frames),
+        file=g.file,
+        uids=";".join(x.ev.uid for x in g.records),
+        flows=len(g.records),
+        bytes_to_server=sum(x.att.ends.client_bytes for x in g.records),
+        bytes_from_server=sum(x.att.ends.server_bytes for x in g.records),
+        first_seen=min(x.ev.conn.ts for x in g.records),
+        last_seen=max(x.ev.conn.ts + x.ev.conn.duration_s for x in g.records),
+        attribution_source=r.att.owner.source,
+    )
+
+
+def _lookup_row(f: LookupFinding) -> FindingRow:
+    lk = f.lookup
+    frames = [int(n) for n in lk.frames.split(";") if n]
+    what = lk.sdk_name or lk.category.replace("_", " ")
+    frame_clause = " || frame.number in {" + ", ".join(map(str, frames)) + "}" if frames else ""
+    answered = f", answered {lk.answers.replace(';', ', ')}" if lk.answers else ""
+    return FindingRow(
+        finding_id="",
+        session_id=f.session_id,
+        app=f.app,
+        finding=str(f.kind),
+        severity=str(f.severity),
+        destination=lk.query,
+        organisation=lk.organisation,
+        category=lk.category,
+        country="",
+        verdict="",
+        modifiers="",
+        explanation=(
+            f"{_during(f.app)} the device looked up {lk.query} ({lk.organisation}; {what}) in "
+            f"DNS {lk.queries} time(s). The lookup shows the app meant to contact it; the "
+            "connection itself is not in the capture."
+        ),
+        evidence=f"DNS query for {lk.query} in frame(s) {lk.frames.replace(';', ', ')}{answered}",
+        caveat="A lookup alone does not show what data, if any, was sent.",
+        confidence="medium",
+        evidence_filter=f'dns.qry.name == "{lk.query}"{frame_clause}',
+        frames=lk.frames,
+        file=lk.file,
+        uids=lk.uid,
+        flows=0,
+        bytes_to_server=0,
+        bytes_from_server=0,
+        first_seen=lk.ts,
+        last_seen=f.last_seen,
+        attribution_source=lk.attribution_source,
+    )
+
+
+def finding_rows(
+    groups: Sequence[Finding], lookups: Sequence[LookupFinding], helpers: Sequence[FindingRow]
+) -> list[FindingRow]:
+    """Every finding as a table row, sorted (session, severity, kind, destination) and numbered."""
+    rows = [_lookup_row(f) for f in lookups] + list(helpers) + [_group_row(g) for g in groups]
+    rows.sort(
+        key=lambda r: (
+            r.session_id == OUTSIDE,
+            r.session_id,
+            Severity(r.severity).rank,
+            r.finding,
+            r.destination,
+        )
+    )
+    return [dataclasses.replace(r, finding_id=f"F{i:04d}") for i, r in enumerate(rows, 1)]
+
+
+#: Verdicts a finding's wording may name; kept here so a test can check each has text.
+WORDED_VERDICTS = tuple(Verdict)
