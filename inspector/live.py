@@ -22,7 +22,6 @@ from types import FrameType
 from typing import Any
 
 from inspector.errors import InputError
-from inspector.report.text import safe_text
 
 __all__ = ["LIVE_EPILOG", "add_live_parser", "main", "render_findings", "run_live"]
 
@@ -39,10 +38,6 @@ Capturing needs root or CAP_NET_RAW (CAP_NET_ADMIN too for --bpf).
 exit codes: 0 done, 2 unknown interface, missing privileges, bad filter or bad usage,
 1 internal error, 130 a second Ctrl-C aborted the run before the outputs were written.
 """
-
-MAX_ROWS = 20
-_SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
-_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
 def _seconds(text: str) -> float:
@@ -103,55 +98,11 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------- terminal
-def _cell(value: Any, style: str = "") -> Any:
-    import pandas as pd
-    from rich.text import Text
-
-    try:
-        missing = value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        missing = False
-    text = "" if missing else str(value)
-    return Text(safe_text(text), style=style)  # Text: never parsed as markup
-
-
 def render_findings(findings: Any, header: str) -> Any:
-    """A rich renderable: one header line and a compact findings table (most severe first)."""
-    from rich.console import Group
-    from rich.table import Table
+    """The live view (``report.terminal.live_panel``): a header line and the findings."""
+    from inspector.report.terminal import live_panel
 
-    table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
-    for name, justify in (
-        ("severity", "left"),
-        ("finding", "left"),
-        ("destination", "left"),
-        ("organisation", "left"),
-        ("verdict", "left"),
-        ("flows", "right"),
-        ("bytes out", "right"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    records = findings.to_dict("records") if len(findings) else []
-    records.sort(key=lambda r: (_SEVERITY_RANK.get(str(r.get("severity")), 9), r.get("finding")))
-    for r in records[:MAX_ROWS]:
-        sev = str(r.get("severity") or "")
-        table.add_row(
-            _cell(sev, _SEVERITY_STYLE.get(sev, "")),
-            _cell(r.get("finding")),
-            _cell(r.get("destination")),
-            _cell(r.get("organisation")),
-            _cell(r.get("verdict")),
-            _cell(r.get("flows")),
-            _cell(r.get("bytes_to_server")),
-        )
-    parts: list[Any] = [_cell(header, "bold")]
-    if records:
-        parts.append(table)
-        if len(records) > MAX_ROWS:
-            parts.append(_cell(f"... and {len(records) - MAX_ROWS} more in findings.csv", "dim"))
-    else:
-        parts.append(_cell("no findings yet", "dim"))
-    return Group(*parts)
+    return live_panel(findings, header)
 
 
 # ----------------------------------------------------------------------------- stopping
@@ -207,165 +158,218 @@ def _status(iface: str, elapsed: float, seen: int, drops: str, result: Any) -> s
     )
 
 
-def _run(args: argparse.Namespace, stop: _Stop) -> int:
-    from inspector.api import run_stages
+@dataclass
+class _Capture:
+    """One live run: the open capture, the ingest it feeds, where it writes."""
+
+    args: argparse.Namespace
+    config: Any
+    ingest: Any
+    collected: Any
+    cap: Any = None
+    writer: Any = None
+    view: Any = None
+    linktype: int = 0
+    started_wall: float = 0.0
+    started: float = 0.0
+    elapsed: float = 0.0
+
+    def take(self, batch: list[Any]) -> None:
+        for pkt in batch:
+            if self.writer is not None:
+                self.writer.write(pkt)
+            self.ingest.feed(pkt.ts, pkt.linktype, pkt.data)
+
+    def show(self, findings: Any, line: str) -> None:
+        if self.view is not None:
+            self.view.update(render_findings(findings, line), refresh=True)
+        elif not self.args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _prepare(args: argparse.Namespace) -> _Capture:
+    """Check the interface and filter, then set up the pipeline (nothing captured yet)."""
     from inspector.config import Config
     from inspector.dissect.registry import load_dissectors
     from inspector.pipeline import Collected, Ingest
-    from inspector.report.outputs import write_outputs
-    from inspector.source import RawPacket
-    from inspector.source.live import (
-        CaptureStats,
-        PcapngWriter,
-        check_filter,
-        check_interface,
-        open_live,
-    )
+    from inspector.source.live import check_filter, check_interface
 
-    iface: str = args.interface
-    check_interface(iface)
-    check_filter(args.bpf, iface)
-    outdir = Path(args.outdir)
-    quiet: bool = args.quiet
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if _interface_down(iface) and not quiet:
-        print(f"inspector: warning: interface {iface!r} is down", file=sys.stderr)
-
+    check_interface(args.interface)
+    check_filter(args.bpf, args.interface)
+    if _interface_down(args.interface) and not args.quiet:
+        print(f"inspector: warning: interface {args.interface!r} is down", file=sys.stderr)
     config = Config(client=args.client)
     collected = Collected()
     collected.rows.setdefault("flows", [])
-    label = os.path.basename(args.write) if args.write else iface
+    label = os.path.basename(args.write) if args.write else args.interface
     ingest = Ingest(config, collected, label, load_dissectors() if config.dissect else [])
-    writer: PcapngWriter | None = None
-    stats = CaptureStats()
-    cap = None
-    live_view: Any = None
+    return _Capture(args, config, ingest, collected)
 
-    def take(batch: list[RawPacket]) -> None:
-        for pkt in batch:
-            if writer is not None:
-                writer.write(pkt)
-            ingest.feed(pkt.ts, pkt.linktype, pkt.data)
 
+def _start(run: _Capture, stop: _Stop) -> None:
+    from rich.console import Console
+
+    from inspector.source.live import PcapngWriter, open_live
+
+    args = run.args
+    run.cap = open_live(args.interface, args.bpf)
+    run.linktype = run.cap.linktype
+    _make_outdir(Path(args.outdir))
+    if args.write:
+        run.writer = PcapngWriter(args.write, run.cap.linktype, args.interface, args.bpf)
+    if not args.quiet:
+        until = f"for {args.duration:g} s or " if args.duration else ""
+        bpf = f" with filter {args.bpf!r}" if args.bpf else ""
+        print(
+            f"capturing on {args.interface}{bpf} {until}until Ctrl-C", file=sys.stderr, flush=True
+        )
+    console = Console(stderr=True)
+    if console.is_terminal and not args.quiet:
+        from rich.live import Live
+
+        shown = render_findings(_empty_findings(), f"live on {args.interface}: starting")
+        run.view = Live(shown, console=console, auto_refresh=False, transient=False)
+        stop.view = run.view
+        run.view.start()
+    run.started_wall, run.started = time.time(), time.monotonic()
+
+
+def _refresh(run: _Capture) -> float:
+    """Run the later stages on a snapshot and redraw; returns what it cost in seconds."""
+    from inspector.api import run_stages
+
+    t0 = time.monotonic()
+    snap = run_stages(run.ingest.snapshot(), run.config)
+    drops = run.cap.stats().drops_text
+    run.show(
+        snap.tables["findings"],
+        _status(run.args.interface, t0 - run.started, run.ingest.frame, drops, snap),
+    )
+    return time.monotonic() - t0
+
+
+def _read(run: _Capture, stop: _Stop, wait: float) -> None:
     try:
-        cap = open_live(iface, args.bpf)
-        linktype = cap.linktype
-        _make_outdir(outdir)
-        if args.write:
-            writer = PcapngWriter(args.write, cap.linktype, iface, args.bpf)
-        if not quiet:
-            until = f"for {args.duration:g} s or " if args.duration else ""
-            print(
-                f"capturing on {iface}"
-                + (f" with filter {args.bpf!r}" if args.bpf else "")
-                + f" {until}until Ctrl-C",
-                file=sys.stderr,
-                flush=True,
-            )
-        started_wall, started = time.time(), time.monotonic()
-        deadline = started + args.duration if args.duration else None
-        next_refresh = started + args.refresh
-        header = f"live on {iface}: starting"
-        shown: Any = render_findings(_empty_findings(), header)
-        if console.is_terminal and not quiet:
-            from rich.live import Live
+        batch = run.cap.read(wait)
+    except InputError as exc:  # the interface went away: keep what was captured
+        print(f"inspector: warning: {exc}; stopping", file=sys.stderr)
+        stop.reason, batch = "capture_error", []
+    run.take(batch)
 
-            live_view = Live(shown, console=console, auto_refresh=False, transient=False)
-            stop.view = live_view
-            live_view.start()
-        while not stop.reason:
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                stop.reason = "duration"
-                break
-            wait = min(0.25, max(next_refresh - now, 0.0))
-            if deadline is not None:
-                wait = min(wait, max(deadline - now, 0.0))
-            try:
-                batch = cap.read(wait)
-            except InputError as exc:  # the interface went away: keep what was captured
-                print(f"inspector: warning: {exc}; stopping", file=sys.stderr)
-                stop.reason, batch = "capture_error", []
-            take(batch)
-            if time.monotonic() >= next_refresh and not stop.reason:
-                t0 = time.monotonic()
-                snap = run_stages(ingest.snapshot(), config)
-                drops = cap.stats().drops_text
-                line = _status(iface, t0 - started, ingest.frame, drops, snap)
-                if live_view is not None:
-                    live_view.update(render_findings(snap.tables["findings"], line), refresh=True)
-                elif not quiet:
-                    print(line, file=sys.stderr, flush=True)
-                cost = time.monotonic() - t0
-                next_refresh = time.monotonic() + max(args.refresh, 4 * cost)
-        with contextlib.suppress(InputError):  # already warned by the loop
-            take(cap.drain())
-        elapsed = time.monotonic() - started
-    finally:
-        if cap is not None:
-            cap.close()
-            stats = cap.stats()
-        if writer is not None:
-            writer.close(stats)
-    # the frames are all in: a Ctrl-C from here on is a second one only if one came before
-    ingest.finish()
+
+def _loop(run: _Capture, stop: _Stop) -> None:
+    """Capture until the duration, a signal or a capture error; refresh the view meanwhile."""
+    args = run.args
+    deadline = run.started + args.duration if args.duration else None
+    next_refresh = run.started + args.refresh
+    while not stop.reason:
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            stop.reason = "duration"
+            break
+        wait = min(0.25, max(next_refresh - now, 0.0))
+        if deadline is not None:
+            wait = min(wait, max(deadline - now, 0.0))
+        _read(run, stop, wait)
+        if time.monotonic() >= next_refresh and not stop.reason:
+            cost = _refresh(run)
+            next_refresh = time.monotonic() + max(args.refresh, 4 * cost)
+    with contextlib.suppress(InputError):  # already warned by the loop
+        run.take(run.cap.drain())
+    run.elapsed = time.monotonic() - run.started
+
+
+def _capture_summary(run: _Capture, stop: _Stop, stats: Any) -> dict[str, Any]:
     seen = (
         stats.kernel_received - stats.loopback_duplicates
         if stats.kernel_received is not None
         else stats.received
     )
-    collected.inputs.append(
+    return {
+        "interface": run.args.interface,
+        "bpf": run.args.bpf,
+        "linktype": run.linktype,
+        "started": round(run.started_wall, 6),
+        "duration_s": round(run.elapsed, 3),
+        "stopped_by": stop.reason,
+        "packets_seen": seen,
+        "packets_processed": run.ingest.frame,
+        "packets_dropped_by_kernel": stats.kernel_dropped,
+        "kernel_drops": stats.drops_text,
+        "loopback_duplicates_ignored": stats.loopback_duplicates,
+        "written_to": run.args.write,
+    }
+
+
+def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
+    """Every frame is in: end the flows, run the later stages, write every output."""
+    from inspector.api import run_stages
+    from inspector.report.outputs import write_outputs
+
+    run.ingest.finish()
+    args = run.args
+    run.collected.inputs.append(
         {
-            "path": args.write or iface,
-            "interface": iface,
+            "path": args.write or args.interface,
+            "interface": args.interface,
             "format": "live",
             "compressed": False,
-            "linktypes": [linktype],
-            "packets": ingest.frame,
+            "linktypes": [run.linktype],
+            "packets": run.ingest.frame,
             "truncated": False,
             "pcapng_blocks_without_packets": {},
         }
     )
-    result = run_stages(collected, config)
-    result.summary["capture"] = {
-        "interface": iface,
-        "bpf": args.bpf,
-        "linktype": linktype,
-        "started": round(started_wall, 6),
-        "duration_s": round(elapsed, 3),
-        "stopped_by": stop.reason,
-        "packets_seen": seen,
-        "packets_processed": ingest.frame,
-        "packets_dropped_by_kernel": stats.kernel_dropped,
-        "kernel_drops": stats.drops_text,
-        "loopback_duplicates_ignored": stats.loopback_duplicates,
-        "written_to": args.write,
-    }
-    write_outputs(result, outdir)
-    if live_view is not None:
-        line = f"live on {iface}: stopped ({stop.reason}) after {elapsed:.1f} s"
-        live_view.update(render_findings(result.tables["findings"], line), refresh=True)
-        live_view.stop()
+    result = run_stages(run.collected, run.config)
+    result.summary["capture"] = _capture_summary(run, stop, stats)
+    write_outputs(result, Path(args.outdir))
+    if run.view is not None:
+        line = f"live on {args.interface}: stopped ({stop.reason}) after {run.elapsed:.1f} s"
+        run.view.update(render_findings(result.tables["findings"], line), refresh=True)
+        run.view.stop()
+    return result
+
+
+def _report(run: _Capture, stop: _Stop, result: Any) -> None:
+    args = run.args
     for w in result.warnings:
         print(f"inspector: warning: {w}", file=sys.stderr)
-    if not quiet:
-        s = result.summary
-        pk = s["packets"]
-        print(
-            f"capture on {iface} stopped by {stop.reason} after {elapsed:.1f} s: {seen} packets "
-            f"seen, {ingest.frame} processed, dropped by the kernel: {stats.drops_text}"
-        )
-        print(
-            f"{pk['total']} packets: {pk['decoded']} decoded, {pk['skipped_total']} skipped, "
-            f"{pk['malformed_total']} malformed"
-        )
-        tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
-        print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
-        if args.write:
-            print(f"capture written to {args.write}")
-        print(f"outputs written to {outdir}")
+    if args.quiet:
+        return
+    s, cap = result.summary, result.summary["capture"]
+    pk = s["packets"]
+    print(
+        f"capture on {args.interface} stopped by {stop.reason} after {run.elapsed:.1f} s: "
+        f"{cap['packets_seen']} packets seen, {run.ingest.frame} processed, dropped by the "
+        f"kernel: {cap['kernel_drops']}"
+    )
+    print(
+        f"{pk['total']} packets: {pk['decoded']} decoded, {pk['skipped_total']} skipped, "
+        f"{pk['malformed_total']} malformed"
+    )
+    tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
+    print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
+    if args.write:
+        print(f"capture written to {args.write}")
+    print(f"outputs written to {args.outdir}")
+
+
+def _run(args: argparse.Namespace, stop: _Stop) -> int:
+    from inspector.source.live import CaptureStats
+
+    run = _prepare(args)
+    stats = CaptureStats()
+    try:
+        _start(run, stop)
+        _loop(run, stop)
+    finally:
+        if run.cap is not None:
+            run.cap.close()
+            stats = run.cap.stats()
+        if run.writer is not None:
+            run.writer.close(stats)
+    # the frames are all in: a Ctrl-C from here on is a second one only if one came before
+    _report(run, stop, _finish(run, stop, stats))
     return 0
 
 

@@ -58,7 +58,8 @@ class Collected:
         return self.decoded + sum(self.skipped.values()) + sum(self.malformed.values())
 
     def summary(self) -> dict[str, Any]:
-        internal = sum(1 for w in self.rows.get("weird", []) if w.name == "internal_error")  # type: ignore[attr-defined]
+        weird = self.rows.get("weird", [])
+        internal = sum(1 for w in weird if isinstance(w, WeirdRow) and w.name == "internal_error")
         return {
             "tool": "conference-inspector",
             "version": __version__,
@@ -160,7 +161,7 @@ class Ingest:
             self._weird.append(WeirdRow(ts, "", m.name, m.detail, self.frame, "decode"))
             return
         if d.__class__ is str:
-            out.skipped[d] = out.skipped.get(d, 0) + 1  # type: ignore[index]
+            out.skipped[d] = out.skipped.get(d, 0) + 1
             return
         self.decoded += 1
         self.table.add(d, ts, self.frame)  # type: ignore[arg-type]

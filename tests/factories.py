@@ -54,3 +54,61 @@ class Obj:
 
 def row(uid: str = "", ts: float = 0.0, frame: int = 0, **kw: Any) -> Obj:
     return Obj(uid, ts, frame, tuple(kw.items()))
+
+
+# ------------------------------------------------------------------ typed rows and records
+_DEFAULTS = {"string": "", "Int64": 0, "float64": 0.0, "boolean": False}
+
+
+def make(cls: type, uid: str = "Cflow1", **kw: Any) -> Any:
+    """A real row of table class ``cls``: required columns get a neutral value per dtype."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in kw:
+            values[f.name] = kw.pop(f.name)
+        elif f.name == "uid":
+            values["uid"] = uid
+        elif f.default is dataclasses.MISSING:
+            values[f.name] = _DEFAULTS[f.metadata["dtype"]]
+    if kw:
+        raise TypeError(f"{cls.__name__} has no column(s) {sorted(kw)}")
+    return cls(**values)
+
+
+def evidence(conn: FlowRow | None = None, **tables: Any) -> Any:
+    """A FlowEvidence for ``conn`` (default :func:`flow`), with rows given per table name."""
+    from inspector.evidence import FlowEvidence
+
+    conn = conn or flow()
+    return FlowEvidence(conn, **{k: tuple(v) for k, v in tables.items()})
+
+
+def attribution(
+    ev: Any,
+    client_is_orig: bool = True,
+    name: str = "",
+    source: str = "none",
+    organisation: str = "",
+    category: str = "unknown",
+    vendor: str = "",
+    sdk_name: str = "",
+    dns_frame: int = 0,
+    detail: str = "",
+) -> Any:
+    from inspector.attribute.names import NameEvidence
+    from inspector.attribute.stage import Attribution, Owner
+    from inspector.evidence import endpoints
+
+    return Attribution(
+        ev.uid,
+        endpoints(ev.conn, client_is_orig),
+        NameEvidence(name, source, (name,) if name else (), detail, dns_frame),
+        Owner(organisation, category, vendor, f"test row for {organisation}", "", sdk_name),
+    )
+
+
+def ctx(ev: Any, att: Any = None, app: str = "", session_app: str = "", p2p: bool = False) -> Any:
+    from inspector.assess.context import FlowCtx
+    from inspector.assess.profiles import profile
+
+    return FlowCtx(ev, att or attribution(ev), profile(app), profile(session_app), p2p)

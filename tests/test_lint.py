@@ -28,5 +28,15 @@ def test_ruff(args: list[str]) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_on_the_typed_stages() -> None:
+    """Every stage after dissect type-checks (the files are listed in pyproject's [tool.mypy])."""
+    beside = Path(sys.executable).parent / "mypy"
+    exe = str(beside) if beside.exists() else shutil.which("mypy")
+    if exe is None:
+        pytest.skip("mypy not installed")
+    proc = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_python_is_new_enough() -> None:
     assert sys.version_info >= (3, 11)

@@ -25,6 +25,7 @@ One finding per (file, session, server address and port), with every site listed
 from __future__ import annotations
 
 import ipaddress
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,7 +144,7 @@ def _foreign_sites(row: HttpRow, server_h: str, client_h: str) -> list[tuple[str
 
 def _status(row: HttpRow) -> int | None:
     value = row.status
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+    return int(value) if isinstance(value, numbers.Integral) else None
 
 
 def _flag(value: Any) -> bool:

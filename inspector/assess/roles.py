@@ -44,7 +44,8 @@ def same_owner(app: AppProfile | None, organisation: str) -> bool:
 
 def encrypted_dns(c: FlowCtx) -> str:
     """A description when the flow is encrypted DNS (DoT, DoQ, DoH to a public resolver)."""
-    alpns = [a for r in (*c.ev.tls, *c.ev.quic) for a in r.alpn.split(";") if a]
+    offered = [r.alpn for r in c.ev.tls] + [r.alpn for r in c.ev.quic]
+    alpns = [a for text in offered for a in text.split(";") if a]
     e = c.att.ends
     label = encrypted_dns_label(c.proto, e.client_p, e.server_p, alpns)
     if label:

@@ -55,9 +55,9 @@ def _app_sessions(spans: Sequence[Span]) -> list[Session]:
                 raw.append(cur)
             cur.end = max(cur.end, s.end)
             cur.uids.append(s.uid)
-    raw.sort(key=lambda s: (s.start, s.app, s.client))
-    for i, s in enumerate(raw, 1):
-        s.session_id = f"S{i}"
+    raw.sort(key=lambda x: (x.start, x.app, x.client))
+    for i, session in enumerate(raw, 1):
+        session.session_id = f"S{i}"
     return raw
 
 

@@ -340,9 +340,9 @@ def _parse(texts: Mapping[str, str | None], where: str) -> Database:
             )
             for r in _rows(texts[_PORTS] or "")
         ]
-        for row in (*domains, *ranges):
-            if row.category not in CATEGORIES:
-                raise ValueError(f"unknown category {row.category!r}")
+        for category in [d.category for d in domains] + [r.category for r in ranges]:
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category {category!r}")
         return Database.from_rows(
             str(meta.get("version", "")), str(meta.get("built", "")), domains, ranges, ports
         )

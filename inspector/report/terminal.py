@@ -164,3 +164,33 @@ def make_console(stream: TextIO, width: int | None = None) -> Console:
     return Console(
         file=stream, highlight=False, emoji=False, markup=True, width=width, soft_wrap=False
     )
+
+
+#: Rows the live view shows before "... and N more".
+LIVE_MAX_ROWS = 20
+
+
+def live_panel(findings: pd.DataFrame, header: str) -> Any:
+    """The live view: one header line and a compact findings table (most severe first)."""
+    from rich.console import Group
+
+    table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
+    columns = ("severity", "finding", "destination", "organisation", "verdict", "flows")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    table.add_column("bytes out", justify="right", overflow="fold")
+    records = findings.to_dict("records") if len(findings) else []
+    records.sort(key=lambda r: (SEVERITY_ORDER.get(str(r.get("severity")), 9), str(r["finding"])))
+    for r in records[:LIVE_MAX_ROWS]:
+        sev = plain(r.get("severity"))
+        cells = [_t(r.get(c)) for c in columns[1:]]
+        table.add_row(_t(sev, SEVERITY_STYLE.get(sev, "")), *cells, _t(r.get("bytes_to_server")))
+    parts: list[Any] = [_t(header, "bold")]
+    if records:
+        parts.append(table)
+        if len(records) > LIVE_MAX_ROWS:
+            more = len(records) - LIVE_MAX_ROWS
+            parts.append(_t(f"... and {more} more in findings.csv", "dim"))
+    else:
+        parts.append(_t("no findings yet", "dim"))
+    return Group(*parts)

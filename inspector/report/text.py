@@ -13,6 +13,8 @@ import math
 import re
 from datetime import UTC, datetime
 
+from inspector.vocab import Severity
+
 __all__ = [
     "CONFIDENCE_TEXT",
     "FINDING_TITLES",
@@ -92,7 +94,7 @@ def iso_time(ts: float | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d} UTC"
 
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+SEVERITY_ORDER = {str(s): s.rank for s in Severity}
 
 SEVERITY_TEXT = {
     "high": "High: content or identity exposed to a third party or to anyone on the path.",

@@ -1,50 +1,121 @@
-"""Roles from categories, protocols and the app of the session."""
+"""Roles: one minimal evidence record per row of the role table, decided by that row."""
 
 from __future__ import annotations
 
-from inspector.assess.roles import decide_role, same_owner
-from tests.factories import flow, row
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from inspector.assess.profiles import profile
+from inspector.assess.roles import ROLE_RULES, decide_role, same_owner
+from inspector.schema.dns import DnsRow
+from inspector.schema.dtls import DtlsRow
+from inspector.schema.rtp import RtpRow
+from inspector.schema.stun import StunRow
+from inspector.schema.tls import TlsRow
+from inspector.vocab import Role
+from tests.factories import attribution, ctx, evidence, flow, make
+
+META = "Meta Platforms, Inc."
 
 
-def test_tracker_is_third_party_for_zoom_but_first_party_for_its_owner() -> None:
-    fb = flow("C1", category="social_sdk", organisation="Meta Platforms, Inc.", service="tls")
-    assert decide_role(fb, "", {}, "Zoom").role == "third-party telemetry"
-    assert decide_role(fb, "", {}, "Messenger").role == "first-party telemetry"
-    assert same_owner("WhatsApp", "Meta Platforms, Inc.")
+def _att_ctx(conn: Any, app: str = "", session_app: str = "", **att: Any) -> Any:
+    ev = evidence(conn)
+    return ctx(ev, attribution(ev, **att), app=app, session_app=session_app)
 
 
-def test_media_relay_dns_and_icmp() -> None:
-    media = flow("C1", proto="udp")
-    assert (
-        decide_role(
-            media, "Zoom", {"rtp": {"C1": [row("C1", zoom_media="audio", framing="zoom_server")]}}
-        ).role
-        == "media"
-    )
-    relay = flow("C2", proto="udp")
-    by_uid = {"stun": {"C2": [row("C2", method="Allocate")]}, "rtp": {"C2": [row("C2")]}}
-    assert decide_role(relay, "", by_uid).role == "relay"
-    assert decide_role(flow("C3", proto="udp", resp_p=53), "", {}).role == "dns"
-    assert decide_role(flow("C4", proto="icmp"), "Zoom", {}).role == "other"
+def _udp(**kw: Any) -> Any:
+    return flow(proto="udp", resp_p=3478, **kw)
+
+
+#: rule name -> (context builder, expected role)
+CASES: dict[str, tuple[Callable[[], Any], Role]] = {
+    "icmp": (lambda: ctx(evidence(flow(proto="icmp"))), Role.OTHER),
+    "encrypted_dns": (
+        lambda: ctx(evidence(flow(resp_p=853, service="tls"), tls=[make(TlsRow, alpn="dot")])),
+        Role.DNS,
+    ),
+    "dns": (
+        lambda: ctx(evidence(flow(proto="udp", resp_p=53), dns=[make(DnsRow, query="a")])),
+        Role.DNS,
+    ),
+    "first_party_tracker": (
+        lambda: _att_ctx(
+            flow(service="tls"), "", "Messenger", organisation=META, category="social_sdk"
+        ),
+        Role.FIRST_PARTY_TELEMETRY,
+    ),
+    "third_party_tracker": (
+        lambda: _att_ctx(flow(service="tls"), "", "Zoom", organisation=META, category="social_sdk"),
+        Role.THIRD_PARTY_TELEMETRY,
+    ),
+    "vendor_telemetry": (
+        lambda: _att_ctx(
+            flow(service="tls"), organisation="Zoom", category="first-party telemetry"
+        ),
+        Role.FIRST_PARTY_TELEMETRY,
+    ),
+    "relayed_media": (
+        lambda: ctx(
+            evidence(
+                _udp(), rtp=[make(RtpRow, kind="rtp")], stun=[make(StunRow, method="Allocate")]
+            )
+        ),
+        Role.RELAY,
+    ),
+    "media": (lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow)])), Role.MEDIA),
+    "turn_payload": (
+        lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Data")])),
+        Role.RELAY,
+    ),
+    "stun_of_app": (
+        lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Binding")]), app="Zoom"),
+        Role.SIGNALLING,
+    ),
+    "stun_alone": (
+        lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Binding")])),
+        Role.OTHER,
+    ),
+    "app_udp": (lambda: ctx(evidence(_udp()), app="Zoom"), Role.MEDIA),
+    "first_party_web": (
+        lambda: _att_ctx(flow(service="tls"), organisation="Zoom", category="first-party web"),
+        Role.WEB_API,
+    ),
+    "vendor_service": (lambda: ctx(evidence(flow(service="tls")), app="Zoom"), Role.SIGNALLING),
+    "web": (lambda: ctx(evidence(flow(service="tls"))), Role.WEB_API),
+    "other": (lambda: ctx(evidence(flow())), Role.OTHER),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    names = [r.name for r in ROLE_RULES]
+    assert sorted(CASES) == sorted(names), set(names) ^ set(CASES)
+
+
+@pytest.mark.parametrize("rule", [r.name for r in ROLE_RULES])
+def test_rule_outcome(rule: str) -> None:
+    build, role = CASES[rule]
+    d = decide_role(build())
+    assert (d.rule, d.role) == (rule, role)
+
+
+def test_owner_is_matched_by_profile() -> None:
+    assert same_owner(profile("WhatsApp"), META)
+    assert not same_owner(profile("Zoom"), META)
+    assert not same_owner(None, META)
 
 
 def test_cdn_is_not_telemetry() -> None:
-    cdn = flow("C1", category="cdn_cloud", organisation="Fastly", service="tls")
-    assert decide_role(cdn, "", {}, "Zoom").role == "web/API"
+    d = decide_role(
+        _att_ctx(flow(service="tls"), "", "Zoom", organisation="Akamai", category="cdn_cloud")
+    )
+    assert d.role == Role.WEB_API
 
 
-def test_encrypted_dns_is_dns() -> None:
-    doq = flow("C1", proto="udp", resp_p=784, service="quic")
-    by_uid = {"quic": {"C1": [row("C1", alpn="doq-i00")]}}
-    assert decide_role(doq, "", by_uid).role == "dns"
-    doh = flow("C2", service="tls", server_name="dns.google")
-    assert decide_role(doh, "", {}).reason.startswith("DNS over HTTPS")
-
-
-def test_stun_only_flows_are_call_setup_not_media() -> None:
-    turn = flow("C1", proto="udp", resp_p=3478, service="stun")
-    by_uid = {"stun": {"C1": [row("C1", method="allocate")]}}
-    got = decide_role(turn, "Microsoft Teams/Skype", by_uid)
-    assert got.role == "signalling" and "no media" in got.reason
-    relayed = {"stun": {"C1": [row("C1", method="send")]}}
-    assert decide_role(turn, "WhatsApp", relayed).role == "relay"
+def test_media_kinds_from_zoom_framing() -> None:
+    rtp = [
+        make(RtpRow, kind="rtp", framing="zoom_server", zoom_media=k) for k in ("video", "audio")
+    ]
+    d = decide_role(ctx(evidence(_udp(), rtp=rtp), app="Zoom"))
+    assert d.role == Role.MEDIA and d.media_kinds == "audio;video"

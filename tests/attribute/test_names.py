@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from inspector.attribute.names import DNS_GRACE_S, DnsIndex, choose_name
-from tests.factories import row
+from inspector.schema.dns import DnsAnswerRow
+from inspector.schema.http import HttpRow
+from inspector.schema.tls import TlsRow
+from tests.factories import evidence, flow, make
 
 
 def answers(*items: tuple[float, str, str, int]) -> DnsIndex:
     return DnsIndex(
         [
-            row("Cdns", ts, 7, query=q, rr_name=q, rr_type="A", ttl=ttl, value=a)
+            make(
+                DnsAnswerRow,
+                "Cdns",
+                ts=ts,
+                frame=7,
+                query=q,
+                rr_name=q,
+                rr_type="A",
+                ttl=ttl,
+                value=a,
+            )
             for ts, q, a, ttl in items
         ]
     )
@@ -17,20 +30,26 @@ def answers(*items: tuple[float, str, str, int]) -> DnsIndex:
 
 def test_ip_only_flow_named_by_earlier_dns_answer() -> None:
     dns = answers((100.0, "graph.facebook.com", "157.240.1.1", 300))
-    ev = choose_name("C1", "157.240.1.1", 150.0, {}, dns)
+    ev = choose_name(evidence(flow("C1", ts=150.0)), "157.240.1.1", dns)
     assert (ev.name, ev.source) == ("graph.facebook.com", "dns")
-    assert "frame 7" in ev.detail
+    assert "frame 7" in ev.detail and ev.dns_frame == 7
 
 
 def test_dns_answer_after_the_flow_does_not_name_it() -> None:
     dns = answers((200.0, "graph.facebook.com", "157.240.1.1", 300))
-    assert choose_name("C1", "157.240.1.1", 150.0, {}, dns).source == "none"
+    assert choose_name(evidence(flow("C1", ts=150.0)), "157.240.1.1", dns).source == "none"
 
 
 def test_ttl_is_respected() -> None:
     dns = answers((100.0, "a.example", "192.0.2.7", 60))
-    assert choose_name("C1", "192.0.2.7", 100 + 60 + DNS_GRACE_S - 1, {}, dns).name == "a.example"
-    assert choose_name("C1", "192.0.2.7", 100 + 60 + DNS_GRACE_S + 1, {}, dns).source == "none"
+    assert (
+        choose_name(evidence(flow("C1", ts=100 + 60 + DNS_GRACE_S - 1)), "192.0.2.7", dns).name
+        == "a.example"
+    )
+    assert (
+        choose_name(evidence(flow("C1", ts=100 + 60 + DNS_GRACE_S + 1)), "192.0.2.7", dns).source
+        == "none"
+    )
 
 
 def test_shared_address_is_ambiguous_with_candidates() -> None:
@@ -38,7 +57,7 @@ def test_shared_address_is_ambiguous_with_candidates() -> None:
         (100.0, "tracker.example", "192.0.2.9", 300),
         (101.0, "cdn-images.example", "192.0.2.9", 300),
     )
-    ev = choose_name("C1", "192.0.2.9", 120.0, {}, dns)
+    ev = choose_name(evidence(flow("C1", ts=120.0)), "192.0.2.9", dns)
     assert ev.source == "dns_ambiguous"
     assert set(ev.candidates) == {"tracker.example", "cdn-images.example"}
     assert ev.name == "cdn-images.example"  # the most recent answer
@@ -47,20 +66,22 @@ def test_shared_address_is_ambiguous_with_candidates() -> None:
 def test_cname_chain_gives_the_name_asked_for() -> None:
     dns = DnsIndex(
         [
-            row(
+            make(
+                DnsAnswerRow,
                 "Cdns",
-                100.0,
-                3,
+                ts=100.0,
+                frame=3,
                 query="graph.facebook.com",
                 rr_name="graph.facebook.com",
                 rr_type="CNAME",
                 ttl=300,
                 value="star.c10r.facebook.com",
             ),
-            row(
+            make(
+                DnsAnswerRow,
                 "Cdns",
-                100.0,
-                3,
+                ts=100.0,
+                frame=3,
                 query="graph.facebook.com",
                 rr_name="star.c10r.facebook.com",
                 rr_type="A",
@@ -69,42 +90,42 @@ def test_cname_chain_gives_the_name_asked_for() -> None:
             ),
         ]
     )
-    assert choose_name("C1", "157.240.1.1", 101.0, {}, dns).name == "graph.facebook.com"
+    assert (
+        choose_name(evidence(flow("C1", ts=101.0)), "157.240.1.1", dns).name == "graph.facebook.com"
+    )
 
 
 def test_sni_wins_over_dns_and_http() -> None:
     dns = answers((100.0, "other.example", "192.0.2.1", 300))
-    tables = {
-        "tls": {"C1": [row("C1", sni="zoom.us", ech="none")]},
-        "http": {"C1": [row("C1", host="ignored.example")]},
-    }
-    ev = choose_name("C1", "192.0.2.1", 120.0, tables, dns)
+    ev = choose_name(
+        evidence(
+            flow("C1", ts=120.0),
+            tls=[make(TlsRow, "C1", sni="zoom.us", ech="none")],
+            http=[make(HttpRow, "C1", host="ignored.example")],
+        ),
+        "192.0.2.1",
+        dns,
+    )
     assert (ev.name, ev.source) == ("zoom.us", "tls_sni")
 
 
 def test_http_host_port_is_stripped() -> None:
     ev = choose_name(
-        "C1", "192.0.2.1", 1.0, {"http": {"C1": [row("C1", host="a.example:8080")]}}, answers()
+        evidence(flow("C1"), http=[make(HttpRow, "C1", host="a.example:8080")]),
+        "192.0.2.1",
+        answers(),
     )
     assert (ev.name, ev.source) == ("a.example", "http_host")
 
 
 def test_certificate_names_are_the_last_resort() -> None:
-    tables = {
-        "tls": {
-            "C1": [
-                row(
-                    "C1",
-                    sni="",
-                    ech="none",
-                    cert_sans="x.example;y.example",
-                    cert_subject="CN=x.example",
-                )
-            ]
-        }
-    }
-    ev = choose_name("C1", "192.0.2.1", 1.0, tables, answers())
+    tls = make(TlsRow, "C1", cert_sans="x.example;y.example", cert_subject="CN=x.example")
+    ev = choose_name(evidence(flow("C1"), tls=[tls]), "192.0.2.1", answers())
     assert (ev.name, ev.source) == ("x.example", "cert_san")
+    self_signed = make(TlsRow, "C1", cert_subject="CN=WebRTC", cert_self_signed=True)
+    assert choose_name(evidence(flow("C1"), tls=[self_signed]), "192.0.2.1", answers()).source == (
+        "none"
+    )
 
 
 def test_host_name_strips_only_a_real_port() -> None:

@@ -1,9 +1,10 @@
-"""Client choice and client -> server orientation."""
+"""Client choice and client -> server orientation (a fact, never a rewrite)."""
 
 from __future__ import annotations
 
-from inspector.attribute.orient import guess_client, needs_flip
-from tests.factories import flow, row
+from inspector.attribute.orient import client_is_orig, guess_client
+from inspector.schema.tls import TlsRow
+from tests.factories import evidence, flow, make
 
 
 def test_busiest_local_endpoint_is_the_client() -> None:
@@ -15,14 +16,15 @@ def test_busiest_local_endpoint_is_the_client() -> None:
     assert guess_client(flows) == "192.168.1.20"
 
 
-def test_flip_when_server_spoke_first() -> None:
+def test_server_spoke_first() -> None:
     f = flow(
         "C1", orig_h="144.195.44.2", orig_p=8801, resp_h="192.168.1.20", resp_p=60000, proto="udp"
     )
-    assert needs_flip(f, "192.168.1.20", {})
-    assert not needs_flip(flow("C2"), "192.168.1.20", {})
+    assert not client_is_orig(evidence(f), "192.168.1.20")
+    assert client_is_orig(evidence(flow("C2")), "192.168.1.20")
 
 
 def test_protocol_evidence_beats_addresses() -> None:
     f = flow("C1", orig_h="192.168.1.20", resp_h="192.168.1.30")
-    assert needs_flip(f, "192.168.1.20", {"tls": {"C1": [row("C1", client_is_orig=False)]}})
+    ev = evidence(f, tls=[make(TlsRow, "C1", client_is_orig=False)])
+    assert not client_is_orig(ev, "192.168.1.20")

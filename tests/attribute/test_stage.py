@@ -8,10 +8,10 @@ import inspector
 from inspector.attribute.database import bundled_database
 from inspector.attribute.stage import attribute
 from tests.conftest import real_dir
-from tests.factories import flow, row
+from tests.factories import evidence, flow
 
 
-def test_flipped_flow_swaps_counters_and_direction_columns() -> None:
+def test_server_first_flow_is_oriented_as_data_not_rewritten() -> None:
     f = flow(
         "C1",
         proto="udp",
@@ -23,17 +23,30 @@ def test_flipped_flow_swaps_counters_and_direction_columns() -> None:
         resp_pkts=7,
         history="",
     )
-    stun = row("C1", 1000.0, 5, from_orig=True)
-    att = attribute({"flows": [f], "stun": []}, bundled_database(), client="192.168.1.20")
-    out = att.rows["flows"][0]
-    assert (out.orig_h, out.resp_h, out.orig_pkts, out.resp_pkts) == (
+    ev = evidence(f)
+    res = attribute([ev], bundled_database(), client="192.168.1.20")
+    a = res.by_uid["C1"]
+    assert not a.ends.client_is_orig
+    assert (a.ends.client_h, a.ends.server_h, a.ends.client_pkts, a.ends.server_pkts) == (
         "192.168.1.20",
         "144.195.44.2",
         7,
         3,
     )
-    assert out.flipped and out.organisation.startswith("Zoom")
-    assert stun.from_orig  # the factory row is untouched; real rows are replaced
+    assert a.owner.organisation.startswith("Zoom")
+    assert ev.conn is f and f.orig_h == "144.195.44.2"  # the captured row is untouched
+    assert res.meta["flows_flipped"] == 1
+
+
+def test_published_flow_reads_client_to_server() -> None:
+    """teams.pcap: the peer's STUN check came first on a P2P flow; published client -> server."""
+    r = analyzed("ndpi/pcap/teams.pcap")
+    flipped = r.flows[r.flows.flipped]
+    assert len(flipped) == r.summary["attribution"]["flows_flipped"] > 0
+    assert set(flipped.orig_h) == {r.summary["attribution"]["client"]}
+    stun = r.tables["stun"].merge(flipped[["uid"]], on="uid")
+    first = stun.sort_values("frame").groupby("uid").first()
+    assert not first.from_orig.any()  # the first message came from the (published) responder
 
 
 def analyzed(name: str) -> inspector.Result:

@@ -65,9 +65,10 @@ def test_human_bytes_and_time() -> None:
 
 def test_vocabulary_is_complete() -> None:
     assert set(VERDICT_SHORT) == set(VERDICT_MEANING)
-    from inspector.assess.encryption import VERDICTS
+    from inspector.vocab import FindingKind, Verdict
 
-    assert set(VERDICTS) <= set(VERDICT_MEANING)
+    assert set(Verdict) == set(VERDICT_MEANING)
+    assert set(FindingKind) == set(FINDING_TITLES)
     import dataclasses
 
     from inspector.schema.findings import FindingRow
