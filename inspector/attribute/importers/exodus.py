@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.attribute.database import UNKNOWN
@@ -157,60 +157,88 @@ def _group_prefix(p: str, i: int) -> int:
     return j + 1 if p[j : j + 1] in (":", "=", "!") else j
 
 
+def _class_end(p: str, i: int) -> int:
+    """The index after the character class that opens at ``p[i]`` (``[``)."""
+    j = i + 1
+    if p[j : j + 1] == "^":
+        j += 1
+    if p[j : j + 1] == "]":
+        j += 1
+    while j < len(p) and p[j] != "]":
+        j += 2 if p[j] == "\\" else 1
+    return j + 1
+
+
+@dataclass
+class _Scan:
+    """One pass over a pattern: groups open, quantifiers counted, the first refusal kept."""
+
+    p: str
+    frames: list[list[bool]] = field(default_factory=lambda: [[False, False]])
+    variable: int = 0
+    unbounded: int = 0
+
+    def escape(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        if self.p[i + 1 : i + 2].isdigit() and self.p[i + 1] != "0":
+            return i, "backreference", None
+        return i + 2, None, None
+
+    def open(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        self.frames.append([False, False])  # per open group: [has quantifier, has |]
+        return _group_prefix(self.p, i + 1), None, None
+
+    def close(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        if len(self.frames) == 1:
+            return i, "unbalanced parenthesis", None
+        has_quant, has_alt = self.frames.pop()
+        q = _quantifier(self.p, i + 1)
+        if q is not None and q.big and (has_quant or has_alt):
+            return i, "nested quantifier", None
+        self.frames[-1][0] = self.frames[-1][0] or has_quant or q is not None
+        return (q.end if q is not None else i + 1), None, q
+
+    def alternative(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        self.frames[-1][1] = True
+        return i + 1, None, None
+
+    def other(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        q = _quantifier(self.p, i)
+        if q is None:
+            return i + 1, None, None
+        self.frames[-1][0] = True  # any quantifier, even ?, counts for nesting: (a?)+ is refused
+        return q.end, None, q
+
+    def step(self, i: int) -> tuple[int, str | None, _Quant | None]:
+        c = self.p[i]
+        if c == "[":
+            return _class_end(self.p, i), None, None
+        handler = {"\\": self.escape, "(": self.open, ")": self.close, "|": self.alternative}
+        return handler.get(c, self.other)(i)
+
+    def count(self, q: _Quant | None) -> str | None:
+        if q is not None:
+            self.variable += q.variable
+            self.unbounded += q.unbounded
+        if self.unbounded > MAX_UNBOUNDED:
+            return f"more than {MAX_UNBOUNDED} unbounded quantifiers"
+        if self.variable > MAX_VARIABLE:
+            return f"more than {MAX_VARIABLE} variable quantifiers"
+        return None
+
+
 def pathological(pattern: str) -> str | None:
     """Why ``pattern`` is refused as a regex, or None when it is acceptable."""
     if len(pattern) > MAX_PATTERN:
         return f"longer than {MAX_PATTERN} characters"
     if "(?P=" in pattern:
         return "backreference"
-    frames: list[list[bool]] = [[False, False]]  # per open group: [has quantifier, has |]
-    variable = unbounded = 0
+    scan = _Scan(pattern)
     i = 0
     while i < len(pattern):
-        c = pattern[i]
-        q: _Quant | None = None
-        if c == "\\":
-            if pattern[i + 1 : i + 2].isdigit() and pattern[i + 1] != "0":
-                return "backreference"
-            i += 2
-        elif c == "[":
-            j = i + 1
-            if pattern[j : j + 1] == "^":
-                j += 1
-            if pattern[j : j + 1] == "]":
-                j += 1
-            while j < len(pattern) and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-        elif c == "(":
-            frames.append([False, False])
-            i = _group_prefix(pattern, i + 1)
-        elif c == ")":
-            if len(frames) == 1:
-                return "unbalanced parenthesis"
-            has_quant, has_alt = frames.pop()
-            q = _quantifier(pattern, i + 1)
-            if q is not None and q.big and (has_quant or has_alt):
-                return "nested quantifier"
-            frames[-1][0] = frames[-1][0] or has_quant or q is not None
-            i = q.end if q is not None else i + 1
-        elif c == "|":
-            frames[-1][1] = True
-            i += 1
-        else:
-            q = _quantifier(pattern, i)
-            if q is None:
-                i += 1
-                continue
-            frames[-1][0] = True  # any quantifier, even ?, counts for nesting: (a?)+ is refused
-            i = q.end
-        if q is not None:
-            variable += q.variable
-            unbounded += q.unbounded
-        if unbounded > MAX_UNBOUNDED:
-            return f"more than {MAX_UNBOUNDED} unbounded quantifiers"
-        if variable > MAX_VARIABLE:
-            return f"more than {MAX_VARIABLE} variable quantifiers"
+        i, why, q = scan.step(i)
+        why = why or scan.count(q)
+        if why:
+            return why
     return None
 
 
