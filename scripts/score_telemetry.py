@@ -142,13 +142,24 @@ def _disagreement(key: Key, row: dict[str, str] | None, said: str) -> dict[str, 
     }
 
 
+CONFIDENCE = {"low": 0, "medium": 1, "high": 2}
+
+
 def score(
     truth: dict[Key, dict[str, str]],
     captures: Iterable[str],
     predict: Predict = tool_findings,
     real: Path = REAL,
+    min_confidence: str = "low",
 ) -> Score:
-    """Compare ``predict``'s findings on ``captures`` with ``truth``."""
+    """Compare ``predict``'s findings on ``captures`` with ``truth``.
+
+    Rows below ``min_confidence`` are left out entirely: neither scored nor counted as unlabelled.
+    """
+    floor = CONFIDENCE[min_confidence]
+    skipped = {
+        k for k, r in truth.items() if CONFIDENCE.get(r.get("confidence", "high"), 2) < floor
+    }
     result = Score()
     for capture in sorted(set(captures)):
         result.captures += 1
@@ -158,6 +169,8 @@ def score(
         labelled = {k[1] for k in truth if k[0] == capture}
         for dest in sorted(labelled | set(said)):
             key = (capture, dest)
+            if key in skipped:
+                continue
             row = truth.get(key)
             tool = said.get(dest, "")
             expected = row["expected"] if row else "unlabelled"
@@ -203,13 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real", type=Path, default=REAL, help="shared corpus folder")
     ap.add_argument("--corpus", action="store_true", help="score every capture of EXPECTED.csv")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    ap.add_argument(
+        "--min-confidence",
+        choices=sorted(CONFIDENCE, key=CONFIDENCE.__getitem__),
+        default="low",
+        help="leave out truth rows below this confidence (default: all rows)",
+    )
     args = ap.parse_args(argv)
     if not (args.real / "EXPECTED.csv").is_file():
         print(f"score_telemetry: no corpus at {args.real}", file=sys.stderr)
         return 2
     truth = load_truth(args.truth)
     captures = corpus_captures(args.real) if args.corpus else [k[0] for k in truth]
-    s = score(truth, captures, real=args.real)
+    s = score(truth, captures, real=args.real, min_confidence=args.min_confidence)
     print(json.dumps(s.as_dict(), indent=1) if args.json else report(s))
     return 0
 
