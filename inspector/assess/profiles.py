@@ -54,7 +54,15 @@ APPS: tuple[AppProfile, ...] = (
         keys_via_signalling=True,
     ),
     AppProfile("Webex", ("Cisco", "Webex"), ("webex",)),
-    AppProfile("Google Meet", ("Google",), ("google meet", "google"), ("google",)),
+    AppProfile(
+        "Google Meet",
+        ("Google",),
+        ("google meet", "google"),
+        ("google",),
+        e2e_design="Google Meet Help (calling features from Duo): 1:1 calls in the Meet app are "
+        "end-to-end encrypted by default; meetings are not, so this applies only to a direct "
+        "call between two devices",
+    ),
     AppProfile("Jitsi", ("8x8", "Jitsi"), ("jitsi",)),
     AppProfile("Slack", ("Slack", "Salesforce"), ("slack",)),
     AppProfile("Discord", ("Discord",), ("discord",)),

@@ -35,7 +35,10 @@ def test_profiles_are_unique_and_e2e_designs_cite_a_source() -> None:
     assert len(names) == len(set(names))
     for p in APPS:
         if p.e2e_design:
-            assert any(w in p.e2e_design for w in ("overview", "Security", "ringrtc")), p.name
+            assert any(
+                w in p.e2e_design
+                for w in ("overview", "Overview", "Security", "ringrtc", "documentation", "Help")
+            ), p.name
 
 
 def test_stun_fingerprint_and_zoom_framing() -> None:

@@ -230,7 +230,7 @@ def test_short_plaintext_stream_is_not_called_plaintext() -> None:
 
 
 def test_no_e2e_claim_without_a_documented_app() -> None:
-    for app in ("", "Zoom", "Google Meet", "unknown WebRTC"):
+    for app in ("", "Zoom", "Webex", "Jitsi", "unknown WebRTC"):
         d = assess_flow(ctx(evidence(_udp(), dtls=[_dtls()]), app=app, p2p=True))
         assert d.verdict not in (Verdict.LIKELY_E2E, Verdict.E2E_INDICATED), app
 
