@@ -80,6 +80,8 @@ FIELDS = (
     "sdp.media",
     "dns.qry.name",
     "dns.flags.response",
+    "dns.a",
+    "dns.aaaa",
     "http.request.method",
     "http.host",
     "http.response.code",
@@ -147,8 +149,12 @@ def _endpoints(row: dict[str, str]) -> tuple[str, tuple[str, str], tuple[str, st
     return None
 
 
+DNS_NAMES: dict[str, str] = {}
+
+
 def collect(path: Path, decode_as: list[str]) -> tuple[list[str], list[Flow]]:
     cmd = tshark_command(path, decode_as)
+    DNS_NAMES.clear()
     out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
     flows: dict[tuple, Flow] = {}
     for line in out.splitlines():
@@ -169,6 +175,10 @@ def collect(path: Path, decode_as: list[str]) -> tuple[list[str], list[Flow]]:
         plen = row["tcp.len"] or (str(int(row["udp.length"].split(",")[-1]) - 8) if row["udp.length"] else "0")
         fl.payload[d] += int(plen.split(",")[-1] or 0)
         fl.stacks[row["frame.protocols"]] += 1
+        if row.get("dns.flags.response") == "1" and row.get("dns.qry.name"):
+            for ip in (row.get("dns.a", "") + "," + row.get("dns.aaaa", "")).split(","):
+                if ip:
+                    DNS_NAMES.setdefault(ip, row["dns.qry.name"].split(",")[0])
         if row["tcp.flags.syn"] == "1" and row["tcp.flags.ack"] == "0" and not fl.syn_from:
             fl.syn_from = d
         for f in SUMMARY_FIELDS:
@@ -253,6 +263,17 @@ def _vendor_tables() -> tuple[list[tuple[object, str, str]], list[tuple[str, str
                 nets.append((ipaddress.ip_network(r["value"], strict=False), app, "vendors.csv " + r["value"]))
             elif r["kind"] in ("domain", "domain_suffix"):
                 names.append((r["value"].lower(), app))
+    hosts = REF / "ndpi" / "hosts.csv"
+    host_apps = {"Discord": "Discord", "FacebookMessenger": "Messenger", "GoogleMeet": "Google Meet",
+                 "Signal": "Signal", "Skype_Teams": "Microsoft Teams/Skype", "Teams": "Microsoft Teams/Skype",
+                 "Slack": "Slack", "Telegram": "Telegram", "Viber": "Viber", "Webex": "Webex",
+                 "WhatsApp": "WhatsApp", "WhatsAppFiles": "WhatsApp", "Zoom": "Zoom"}
+    if hosts.exists():
+        for r in csv.DictReader(hosts.open()):
+            app = host_apps.get(r["service"])
+            pat = r["pattern"].lower()
+            if app and not pat.startswith("-") and not pat.endswith("."):
+                names.append((pat.lstrip("*."), app))
     return nets, names
 
 
@@ -300,6 +321,8 @@ def vendor_of_name(name: str) -> str:
     if _TABLES is None:
         _TABLES = _vendor_tables()
     name = name.lower().rstrip(".")
+    if name == "whispersystems.org" or name.endswith(".whispersystems.org"):
+        return "Signal"  # Open Whisper Systems, Signal's developer; nDPI host_match lists it as Signal
     for suffix, app in _TABLES[1]:
         if name == suffix or name.endswith("." + suffix):
             return app
@@ -354,10 +377,13 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
     cmd = f"tshark -r {cap} -Y '{filt}'"
     sni = sorted({v for v in _vals(fl, "tls.handshake.extensions_server_name") + _vals(fl, "dtls.handshake.extensions_server_name") + _vals(fl, "gquic.tag.sni")})
     names = sni + sorted(set(_vals(fl, "http.host")))
+    dns_name = DNS_NAMES.get(r[0], "")
+    if dns_name and not sni:
+        names.append(dns_name)
     app, src = "", ""
     for n in names:
         if vendor_of_name(n):
-            app, src = vendor_of_name(n), f"server name {n}"
+            app, src = vendor_of_name(n), f"server name {n}" + (" (from a DNS answer in the capture: -Y 'dns.a==" + r[0] + "' -T fields -e dns.qry.name)" if n == dns_name and n not in sni else "")
     if not app:
         app, src = vendor_of_ip(r[0])
         if not app:
@@ -390,8 +416,12 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
         mid = not hs and any(v[:2] in ("21", "23") for v in _vals(fl, "tls.record.content_type"))
         if mid:
             ct = sorted(set(_vals(fl, "tls.record.content_type")))
-            row.update(verdict="TRANSPORT_TLS", role="web/API",
-                       note=f"{cmd} -T fields -e tls.record.content_type -> {ct}: records of a TLS session established before the capture began (application data/alert records only exist after a completed handshake; no handshake in the capture){appnote}; {pk}")
+            if both_app:
+                row.update(verdict="TRANSPORT_TLS", role="web/API",
+                           note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct}: application data records (23) both ways of a TLS session established before the capture began (no handshake in the capture){appnote}; {pk}")
+            else:
+                row.update(verdict="UNKNOWN", reason="NO_HANDSHAKE_SEEN", role="web/API",
+                           note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct} in one direction only (or alerts only): tail of a TLS session begun before the capture; no handshake and no application data both ways, so the negotiated protection is not visible{appnote}; {pk}")
         elif sh or both_app:
             row.update(verdict="TRANSPORT_TLS", role="web/API",
                        note=f"{cmd} -T fields -e tls.handshake.type -e tls.handshake.extensions_server_name -> handshake types {sorted(set(hs))} ({'ServerHello seen' if sh else 'application data both ways'}); SNI {sni}{appnote}; {pk}")
@@ -405,6 +435,10 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
                        note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, no use_srtp; {pk} REVIEW")
         else:
             row.update(role="media", note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, use_srtp {prof}{appnote}; {pk} REVIEW")
+    elif "http" in lay or any(h[:8] in ("47455420", "504f5354", "48545450") for h in sum(fl.heads.values(), [])):
+        meth = sorted(set(_vals(fl, "http.request.method")))
+        row.update(verdict="PLAINTEXT", role="web/API",
+                   note=f"{cmd} -T fields -e http.request.method -e http.host -e tcp.payload -> {meth} {sorted(set(_vals(fl, 'http.host')))[:3]}; payload starts 'GET '/'POST'/'HTTP' in clear{appnote}; {pk}")
     elif lay & {"sip", "mgcp", "megaco", "iax2", "h225", "h245", "rtsp", "xmpp", "sdp", "bfcp"}:
         which = sorted(lay & {"sip", "mgcp", "megaco", "iax2", "h225", "h245", "rtsp", "xmpp", "sdp", "bfcp"})
         m = sorted(set(_vals(fl, "sip.Method") + _vals(fl, "mgcp.req.verb") + _vals(fl, "rtsp.method") + _vals(fl, "megaco.command") + _vals(fl, "iax2.type")))[:6]
@@ -424,7 +458,13 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
                    note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay)} decoded in clear; {pk}")
     else:
         row.update(reason="UNKNOWN_PROTOCOL", note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay) or ['(no payload)']}{appnote}; heads {dict(fl.heads)}; {pk} REVIEW")
-    if tele and row["role"] == "web/API":
+    if row["role"] == "web/API" and (fl.proto == "udp" or fl.proto == "tcp") and "853" in (o[1], r[1]):
+        row["role"] = "dns"
+        row["note"] += "; role dns: DNS over TLS/QUIC port 853"
+    elif row["role"] == "web/API" and app and not any(x in n for n in names for x in ("cdn", "media", "static", "assets", "dl-")):
+        row["role"] = "signalling"
+        row["note"] += f"; role signalling: the app's own server ({', '.join(names[:2]) or src})"
+    if tele and row["role"] in ("web/API", "signalling"):
         row["role"] = tele
         row["note"] += f"; role: server name listed in telemetry_domains.csv ({tele})"
     return row

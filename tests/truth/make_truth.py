@@ -102,10 +102,10 @@ SPOT = dict(app="", role="other", verdict="PLAINTEXT", modifiers="CONTROL_ONLY",
             "not a Zoom flow whatever runs beside it.")
 for cap in ("ndpi/pcap/zoom.pcap", "ndpi_4.2/pcap/zoom.pcap"):
     rule(cap, ports("57621"), **SPOT)
-    rule(cap, ports("993"), app="", role="other", verdict="TRANSPORT_TLS", modifiers="", reason="",
-         note="tshark -r {cap} -Y '{f}' -T fields -e tls.record.content_type -e tls.record.version -> 23 "
-         "(application data, TLS 1.2 records 1703 03) from the client only: tail of an IMAPS session "
-         "established before the capture (application data exists only after a completed handshake).")
+    rule(cap, ports("993"), app="", role="other", verdict="UNKNOWN", modifiers="", reason="NO_HANDSHAKE_SEEN",
+         note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e tls.record.content_type -> 23 (TLS 1.2 "
+         "application data records 1703 03) from the client only: tail of an IMAPS session begun before "
+         "the capture; no handshake and no data both ways, so the negotiated protection is not visible.")
     rule(cap, ports("80"), app="", role="other", verdict="UNKNOWN", reason="UNKNOWN_PROTOCOL", modifiers="",
          note="tshark -r {cap} -Y '{f}' -T fields -e frame.protocols -e tcp.payload -> eth:ethertype:ip:tcp "
          "only (no http layer): TCP port 80 carrying opaque bytes (8e4552a4..., cd1ebbb7...), no HTTP "
@@ -178,7 +178,7 @@ rule(DC, lambda r: r["proto"] == "udp" and "1337cafe" in r["note"], app="Discord
 TM = "ndpi/pcap/teams.pcap"
 TEAMS = "Microsoft Teams/Skype"
 rule(TM, ports("57621"), **SPOT)
-rule(TM, ports("60547"), app=TEAMS, role="web/API", verdict="TRANSPORT_TLS", modifiers="", reason="",
+rule(TM, ports("60547"), app=TEAMS, role="signalling", verdict="TRANSPORT_TLS", modifiers="", reason="",
      note="tshark -r {cap} -Y '{f}' -T fields -e tls.handshake.type -e tls.handshake.extensions_server_name "
      "-e tcp.payload -> ClientHello (1) with SNI chatsvcagg.teams.microsoft.com; the server's records "
      "are not reassembled by tshark but its tcp.payload contains 16030317750200005e03035e98.. (handshake "
@@ -278,8 +278,9 @@ rule(ST, ports("8801"), app="Zoom", role="media", verdict="UNKNOWN", reason="TLS
 rule(ST, ports("48094"), app="", role="relay", verdict="UNKNOWN", reason="RELAY_PEER_UNIDENTIFIED", modifiers="",
      note="tshark -r {cap} -Y '{f}' -T fields -e stun.type -e udp.payload -> from a TURN server "
      "(2600:1900:..:3478, Google Cloud customer range, not a vendor list): CreatePermission success "
-     "0x0109, Binding success 0x0101 and ChannelData 0x4001 carrying 81ca0006.. ending 80000001 + tag "
-     "(SRTCP with E=1, encrypted). Relayed SRTP control; the peer behind the relay is not identified.")
+     "0x0109, Binding success 0x0101 and ChannelData 0x4001 (length 48) carrying 81ca0006 000007d3 + 20 "
+     "random bytes + 16-byte tag + trailer 80000001 (RFC 7714 AEAD SRTCP: E=1, index 1): encrypted "
+     "RTCP relayed for a call; the peer behind the relay is not identified.")
 SDR = "ndpi/pcap/stun_dtls_rtp.pcapng"
 rule(SDR, ports("37967"), app="Google Meet", role="media", verdict="HOP_BY_HOP_SRTP", modifiers="", reason="",
      note=f"tshark -r {{cap}} -Y '{{f}}' {HS} -T fields -e stun.type -e dtls.handshake.type -e "
@@ -502,6 +503,12 @@ rule(ZT, ports("64764"), app="Zoom", role="signalling", verdict="PLAINTEXT", mod
      note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e udp.payload -> to 144.195.52.3:8801 (ndpi prefixes "
      "zoom): hellos 010003/020003, 03 echoes, Zoom SFU type 05 with inner 0x0d session messages carrying a "
      "16-byte token and mostly zero bytes, and 0x0a keepalives (050..0a06 + zeros); no RTP/media.")
+
+rule("ndpi/pcap/doq_adguard.pcapng", ANY, app="", role="dns", verdict="TRANSPORT_TLS", modifiers="", reason="",
+     note="tshark -r {cap} -T fields -e tls.handshake.extensions_alpn_str -e "
+     "tls.handshake.extensions_server_name -e tls.handshake.type -> QUIC ClientHello with ALPN 'doq-i00' "
+     "and SNI dns.adguard.com, ServerHello (2) from 94.140.14.14:784: DNS over QUIC to a public resolver, "
+     "handshake completed.")
 
 # ---- END RULES
 
