@@ -6,8 +6,9 @@ Usage:
 
 For every capture named in the truth set it runs ``inspector.analyze`` (or, with --flows-dir, reads
 ``DIR/<capture path with / replaced by _>/flows.csv`` written by ``inspector analyze -o``), matches
-each truth row to the tool's flows by capture + protocol + 5-tuple in either orientation (ICMP:
-by address pair when type/code do not line up), and prints:
+each truth row to the tool's flows by capture + protocol + 5-tuple in either orientation (ICMP and
+ICMPv6 rows, one per address pair, match every ICMP flow of the tool between the two addresses,
+whatever types it keys them by), and prints:
 
 - the verdict confusion matrix (rows: truth, columns: tool; MISSING = no tool flow for the tuple);
 - verdict, role and app agreement;
@@ -84,7 +85,11 @@ class Score:
         return sum(r.agrees(truth_col, tool_col) for r in self.rows) / max(len(self.rows), 1)
 
     def false_e2e(self) -> list[RowResult]:
-        return [r for r in self.rows if r.truth["verdict"] not in E2E and r.values("encryption_verdict") & E2E]
+        return [
+            r
+            for r in self.rows
+            if r.truth["verdict"] not in E2E and r.values("encryption_verdict") & E2E
+        ]
 
     def false_plaintext(self) -> list[RowResult]:
         return [
@@ -150,14 +155,17 @@ def match(truth: Iterable[dict[str, str]], flows: Iterable[Flow]) -> list[RowRes
     by_key: dict[object, list[Flow]] = defaultdict(list)
     by_pair: dict[object, list[Flow]] = defaultdict(list)
     for f in flows:
-        p = str(f["proto"])
+        p = "icmp" if str(f["proto"]).startswith("icmp") else str(f["proto"])
         by_key[_key(p, f["orig_h"], f["orig_p"], f["resp_h"], f["resp_p"])].append(f)
         by_pair[_pair(p, f["orig_h"], f["resp_h"])].append(f)
     out = []
     for t in truth:
-        hits = by_key.get(_key(t["proto"], t["orig_h"], t["orig_p"], t["resp_h"], t["resp_p"]), [])
-        if not hits and t["proto"] == "icmp":
+        if t["proto"] == "icmp":
             hits = by_pair.get(_pair("icmp", t["orig_h"], t["resp_h"]), [])
+        else:
+            hits = by_key.get(
+                _key(t["proto"], t["orig_h"], t["orig_p"], t["resp_h"], t["resp_p"]), []
+            )
         out.append(RowResult(t, list(hits)))
     return out
 
@@ -197,12 +205,18 @@ def render(s: Score) -> str:
     lines.append(" " * width + "".join(c[:9].rjust(10) for c in cols) + "     total")
     for v in VERDICTS:
         cnt = conf.get(v, Counter())
-        lines.append(v.ljust(width) + "".join(str(cnt.get(c, 0)).rjust(10) for c in cols) + str(sum(cnt.values())).rjust(10))
+        lines.append(
+            v.ljust(width)
+            + "".join(str(cnt.get(c, 0)).rjust(10) for c in cols)
+            + str(sum(cnt.values())).rjust(10)
+        )
     summ = s.summary()
     lines += [
         "",
-        f"rows {summ['rows']} over {summ['captures']} captures; tool flow missing for {summ['missing']}",
-        f"verdict agreement {summ['verdict_agreement']:.1%}, role agreement {summ['role_agreement']:.1%}, "
+        f"rows {summ['rows']} over {summ['captures']} captures; "
+        f"tool flow missing for {summ['missing']}",
+        f"verdict agreement {summ['verdict_agreement']:.1%}, "
+        f"role agreement {summ['role_agreement']:.1%}, "
         f"app agreement {summ['app_agreement']:.1%}",
         f"false LIKELY_E2E/E2E_INDICATED: {summ['false_e2e']}",
         f"false PLAINTEXT: {summ['false_plaintext']}",
@@ -214,11 +228,19 @@ def render(s: Score) -> str:
     for r in s.disagreements():
         t = r.truth
         tool = (
-            ", ".join(sorted({f"{f.get('encryption_verdict')}/{f.get('role')}/{f.get('app') or '-'}" for f in r.flows}))
+            ", ".join(
+                sorted(
+                    {
+                        f"{f.get('encryption_verdict')}/{f.get('role')}/{f.get('app') or '-'}"
+                        for f in r.flows
+                    }
+                )
+            )
             or MISSING
         )
+        where = f"{t['orig_h']}:{t['orig_p']} -> {t['resp_h']}:{t['resp_p']}"
         lines.append(
-            f"{t['capture']} {t['proto']} {t['orig_h']}:{t['orig_p']} -> {t['resp_h']}:{t['resp_p']} | "
+            f"{t['capture']} {t['proto']} {where} | "
             f"{t['verdict']}/{t['role']}/{t['app'] or '-'}"
             f"{' ' + t['reason'] if t['reason'] else ''} | {tool} | {t['note'][:160]}"
         )

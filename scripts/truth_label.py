@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (draft notes are long literal f-strings)
 """Summarise a capture per flow with tshark, to make hand-labelling the truth set fast.
 
 Usage:
@@ -172,7 +173,9 @@ def collect(path: Path, decode_as: list[str]) -> tuple[list[str], list[Flow]]:
             fl = flows[key] = Flow(proto, src, dst, int(row["frame.number"]))
         d = "a>b" if src == fl.a or (proto == "icmp" and src[0] == fl.a[0]) else "b>a"
         fl.pkts[d] += 1
-        plen = row["tcp.len"] or (str(int(row["udp.length"].split(",")[-1]) - 8) if row["udp.length"] else "0")
+        plen = row["tcp.len"] or (
+            str(int(row["udp.length"].split(",")[-1]) - 8) if row["udp.length"] else "0"
+        )
         fl.payload[d] += int(plen.split(",")[-1] or 0)
         fl.stacks[row["frame.protocols"]] += 1
         if row.get("dns.flags.response") == "1" and row.get("dns.qry.name"):
@@ -192,7 +195,7 @@ def collect(path: Path, decode_as: list[str]) -> tuple[list[str], list[Flow]]:
 
 
 def render(path: Path, cmd: list[str], flows: list[Flow]) -> str:
-    lines = [f"# {path}", "# " + " ".join(cmd[:-2 * len(FIELDS)]) + " -T fields -e ...", ""]
+    lines = [f"# {path}", "# " + " ".join(cmd[: -2 * len(FIELDS)]) + " -T fields -e ...", ""]
     for fl in flows:
         lines.append(
             f"{fl.proto} {fl.a[0]}:{fl.a[1]} <-> {fl.b[0]}:{fl.b[1]}  first_frame={fl.first_frame} "
@@ -224,20 +227,41 @@ def to_json(fl: Flow) -> dict[str, object]:
     }
 
 
-
 REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
 TRUTH_COLUMNS = (
-    "capture", "proto", "orig_h", "orig_p", "resp_h", "resp_p", "direction_free",
-    "app", "role", "verdict", "modifiers", "reason", "note",
+    "capture",
+    "proto",
+    "orig_h",
+    "orig_p",
+    "resp_h",
+    "resp_p",
+    "direction_free",
+    "app",
+    "role",
+    "verdict",
+    "modifiers",
+    "reason",
+    "note",
 )
 VENDOR_SERVICES = {
-    "zoom": "Zoom", "whatsapp": "WhatsApp", "ms_skype_teams": "Microsoft Teams/Skype",
-    "webex": "Webex", "telegram": "Telegram", "discord": "Discord",
+    "zoom": "Zoom",
+    "whatsapp": "WhatsApp",
+    "ms_skype_teams": "Microsoft Teams/Skype",
+    "webex": "Webex",
+    "telegram": "Telegram",
+    "discord": "Discord",
 }
 VENDOR_NAMES = {
-    "Zoom": "Zoom", "Microsoft Teams": "Microsoft Teams/Skype", "Skype (consumer)": "Microsoft Teams/Skype",
-    "Webex": "Webex", "Google Meet": "Google Meet", "Discord": "Discord", "WhatsApp": "WhatsApp",
-    "Signal": "Signal", "Slack": "Slack", "Jitsi Meet (meet.jit.si)": "Jitsi",
+    "Zoom": "Zoom",
+    "Microsoft Teams": "Microsoft Teams/Skype",
+    "Skype (consumer)": "Microsoft Teams/Skype",
+    "Webex": "Webex",
+    "Google Meet": "Google Meet",
+    "Discord": "Discord",
+    "WhatsApp": "WhatsApp",
+    "Signal": "Signal",
+    "Slack": "Slack",
+    "Jitsi Meet (meet.jit.si)": "Jitsi",
 }
 
 
@@ -252,7 +276,13 @@ def _vendor_tables() -> tuple[list[tuple[object, str, str]], list[tuple[str, str
         for r in csv.DictReader(pref.open()):
             app = VENDOR_SERVICES.get(r["service"])
             if app:
-                nets.append((ipaddress.ip_network(r["prefix"], strict=False), app, "ndpi/prefixes.csv " + r["service"]))
+                nets.append(
+                    (
+                        ipaddress.ip_network(r["prefix"], strict=False),
+                        app,
+                        "ndpi/prefixes.csv " + r["service"],
+                    )
+                )
     ven = REF / "vendors.csv"
     if ven.exists():
         for r in csv.DictReader(ven.open()):
@@ -260,14 +290,31 @@ def _vendor_tables() -> tuple[list[tuple[object, str, str]], list[tuple[str, str
             if not app:
                 continue
             if r["kind"] in ("ipv4_cidr", "ipv6_cidr"):
-                nets.append((ipaddress.ip_network(r["value"], strict=False), app, "vendors.csv " + r["value"]))
+                nets.append(
+                    (
+                        ipaddress.ip_network(r["value"], strict=False),
+                        app,
+                        "vendors.csv " + r["value"],
+                    )
+                )
             elif r["kind"] in ("domain", "domain_suffix"):
                 names.append((r["value"].lower(), app))
     hosts = REF / "ndpi" / "hosts.csv"
-    host_apps = {"Discord": "Discord", "FacebookMessenger": "Messenger", "GoogleMeet": "Google Meet",
-                 "Signal": "Signal", "Skype_Teams": "Microsoft Teams/Skype", "Teams": "Microsoft Teams/Skype",
-                 "Slack": "Slack", "Telegram": "Telegram", "Viber": "Viber", "Webex": "Webex",
-                 "WhatsApp": "WhatsApp", "WhatsAppFiles": "WhatsApp", "Zoom": "Zoom"}
+    host_apps = {
+        "Discord": "Discord",
+        "FacebookMessenger": "Messenger",
+        "GoogleMeet": "Google Meet",
+        "Signal": "Signal",
+        "Skype_Teams": "Microsoft Teams/Skype",
+        "Teams": "Microsoft Teams/Skype",
+        "Slack": "Slack",
+        "Telegram": "Telegram",
+        "Viber": "Viber",
+        "Webex": "Webex",
+        "WhatsApp": "WhatsApp",
+        "WhatsAppFiles": "WhatsApp",
+        "Zoom": "Zoom",
+    }
     if hosts.exists():
         for r in csv.DictReader(hosts.open()):
             app = host_apps.get(r["service"])
@@ -292,7 +339,12 @@ def telemetry_role(name: str) -> str:
         if path.exists():
             for r in csv.DictReader(path.open()):
                 first = "first-party" in (r.get("sdk_name") or "").lower()
-                _TELEMETRY.append((r["domain_pattern"].lower(), "first-party telemetry" if first else "third-party telemetry"))
+                _TELEMETRY.append(
+                    (
+                        r["domain_pattern"].lower(),
+                        "first-party telemetry" if first else "third-party telemetry",
+                    )
+                )
     name = name.lower().rstrip(".")
     for pat, role in _TELEMETRY:
         if name == pat or name.endswith("." + pat):
@@ -322,7 +374,9 @@ def vendor_of_name(name: str) -> str:
         _TABLES = _vendor_tables()
     name = name.lower().rstrip(".")
     if name == "whispersystems.org" or name.endswith(".whispersystems.org"):
-        return "Signal"  # Open Whisper Systems, Signal's developer; nDPI host_match lists it as Signal
+        return (
+            "Signal"  # Open Whisper Systems, Signal's developer; nDPI host_match lists it as Signal
+        )
     for suffix, app in _TABLES[1]:
         if name == suffix or name.endswith("." + suffix):
             return app
@@ -344,13 +398,14 @@ def _layers(fl: Flow) -> set[str]:
         parts = st.split(":")
         for i, p in enumerate(parts):
             if p in ("tcp", "udp", "icmp", "icmpv6"):
-                lay.update(parts[i + 1:])
+                lay.update(parts[i + 1 :])
                 break
     return lay
 
 
 def _orient(fl: Flow) -> tuple[tuple[str, str], tuple[str, str], str, str]:
     """Client -> server orientation and whether the tuple is direction-free."""
+
     def pick(d: str, why: str) -> tuple[tuple[str, str], tuple[str, str], str, str]:
         return (fl.a, fl.b, "no", why) if d == "a>b" else (fl.b, fl.a, "no", why)
 
@@ -375,7 +430,14 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
     lay = _layers(fl)
     filt = _filter(fl)
     cmd = f"tshark -r {cap} -Y '{filt}'"
-    sni = sorted({v for v in _vals(fl, "tls.handshake.extensions_server_name") + _vals(fl, "dtls.handshake.extensions_server_name") + _vals(fl, "gquic.tag.sni")})
+    sni = sorted(
+        {
+            v
+            for v in _vals(fl, "tls.handshake.extensions_server_name")
+            + _vals(fl, "dtls.handshake.extensions_server_name")
+            + _vals(fl, "gquic.tag.sni")
+        }
+    )
     names = sni + sorted(set(_vals(fl, "http.host")))
     dns_name = DNS_NAMES.get(r[0], "")
     if dns_name and not sni:
@@ -383,85 +445,204 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
     app, src = "", ""
     for n in names:
         if vendor_of_name(n):
-            app, src = vendor_of_name(n), f"server name {n}" + (" (from a DNS answer in the capture: -Y 'dns.a==" + r[0] + "' -T fields -e dns.qry.name)" if n == dns_name and n not in sni else "")
+            app, src = (
+                vendor_of_name(n),
+                f"server name {n}"
+                + (
+                    " (from a DNS answer in the capture: -Y 'dns.a=="
+                    + r[0]
+                    + "' -T fields -e dns.qry.name)"
+                    if n == dns_name and n not in sni
+                    else ""
+                ),
+            )
     if not app:
         app, src = vendor_of_ip(r[0])
         if not app:
             app, src = vendor_of_ip(o[0])
     tele = next((telemetry_role(n) for n in names if telemetry_role(n)), "")
-    row = {"capture": cap, "proto": fl.proto, "orig_h": o[0], "orig_p": o[1], "resp_h": r[0],
-           "resp_p": r[1], "direction_free": free, "app": app, "role": "other", "verdict": "UNKNOWN",
-           "modifiers": "", "reason": "", "note": ""}
+    row = {
+        "capture": cap,
+        "proto": fl.proto,
+        "orig_h": o[0],
+        "orig_p": o[1],
+        "resp_h": r[0],
+        "resp_p": r[1],
+        "direction_free": free,
+        "app": app,
+        "role": "other",
+        "verdict": "UNKNOWN",
+        "modifiers": "",
+        "reason": "",
+        "note": "",
+    }
     pk = f"{fl.pkts['a>b'] + fl.pkts['b>a']} pkts ({'/'.join(str(fl.pkts[d]) for d in ('a>b', 'b>a'))}), orientation: {why}"
     appnote = f"; app from {src}" if app else ""
     hs = _vals(fl, "tls.handshake.type")
     dhs = _vals(fl, "dtls.handshake.type")
     if fl.proto != "icmp" and fl.payload["a>b"] + fl.payload["b>a"] == 0:
-        row.update(reason="NO_PAYLOAD", note=f"{cmd} -T fields -e tcp.flags -e tcp.len -> no payload byte in either direction (handshake/teardown only); {pk}")
+        row.update(
+            reason="NO_PAYLOAD",
+            note=f"{cmd} -T fields -e tcp.flags -e tcp.len -> no payload byte in either direction (handshake/teardown only); {pk}",
+        )
     elif fl.proto == "icmp":
-        row.update(verdict="PLAINTEXT", modifiers="CONTROL_ONLY", role="other",
-                   note=f"{cmd} -T fields -e icmp.type -e icmp.code -> {o[1]}/{r[1]}; ICMP carries no conversation; {pk}")
+        row.update(
+            verdict="PLAINTEXT",
+            modifiers="CONTROL_ONLY",
+            role="other",
+            note=f"{cmd} -T fields -e icmp.type -e icmp.code -> {o[1]}/{r[1]}; ICMP carries no conversation; {pk}",
+        )
     elif lay & {"dns", "mdns", "llmnr", "nbns"}:
         q = sorted(set(_vals(fl, "dns.qry.name")))[:3]
-        row.update(verdict="PLAINTEXT", modifiers="CLEARTEXT_DNS", role="dns",
-                   note=f"{cmd} -T fields -e frame.protocols -e dns.qry.name -> {'/'.join(sorted(lay & {'dns','mdns','llmnr','nbns'}))} {';'.join(q)}; {pk}")
+        row.update(
+            verdict="PLAINTEXT",
+            modifiers="CLEARTEXT_DNS",
+            role="dns",
+            note=f"{cmd} -T fields -e frame.protocols -e dns.qry.name -> {'/'.join(sorted(lay & {'dns', 'mdns', 'llmnr', 'nbns'}))} {';'.join(q)}; {pk}",
+        )
     elif "quic" in lay or "gquic" in lay:
         pt = Counter(_vals(fl, "quic.long.packet_type", "b>a"))
         ok = bool(pt) or fl.pkts["b>a"] > 0
-        row.update(verdict="TRANSPORT_TLS" if ok else "UNKNOWN", reason="" if ok else "TLS_NOT_COMPLETED", role="web/API",
-                   note=f"{cmd} -T fields -e quic.long.packet_type -e quic.version -> server long packet types {dict(pt)}; SNI {sni}{appnote}; {pk}" + ("" if fl.pkts['b>a'] else " REVIEW"))
+        row.update(
+            verdict="TRANSPORT_TLS" if ok else "UNKNOWN",
+            reason="" if ok else "TLS_NOT_COMPLETED",
+            role="web/API",
+            note=f"{cmd} -T fields -e quic.long.packet_type -e quic.version -> server long packet types {dict(pt)}; SNI {sni}{appnote}; {pk}"
+            + ("" if fl.pkts["b>a"] else " REVIEW"),
+        )
     elif hs or "tls" in lay:
         sh = "2" in _vals(fl, "tls.handshake.type")
-        both_app = any(v.startswith("23") for v in _vals(fl, "tls.record.content_type", "a>b")) and any(v.startswith("23") for v in _vals(fl, "tls.record.content_type", "b>a"))
+        both_app = any(
+            v.startswith("23") for v in _vals(fl, "tls.record.content_type", "a>b")
+        ) and any(v.startswith("23") for v in _vals(fl, "tls.record.content_type", "b>a"))
         mid = not hs and any(v[:2] in ("21", "23") for v in _vals(fl, "tls.record.content_type"))
         if mid:
             ct = sorted(set(_vals(fl, "tls.record.content_type")))
             if both_app:
-                row.update(verdict="TRANSPORT_TLS", role="web/API",
-                           note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct}: application data records (23) both ways of a TLS session established before the capture began (no handshake in the capture){appnote}; {pk}")
+                row.update(
+                    verdict="TRANSPORT_TLS",
+                    role="web/API",
+                    note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct}: application data records (23) both ways of a TLS session established before the capture began (no handshake in the capture){appnote}; {pk}",
+                )
             else:
-                row.update(verdict="UNKNOWN", reason="NO_HANDSHAKE_SEEN", role="web/API",
-                           note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct} in one direction only (or alerts only): tail of a TLS session begun before the capture; no handshake and no application data both ways, so the negotiated protection is not visible{appnote}; {pk}")
+                row.update(
+                    verdict="UNKNOWN",
+                    reason="NO_HANDSHAKE_SEEN",
+                    role="web/API",
+                    note=f"{cmd} -T fields -e ip.src -e tls.record.content_type -> {ct} in one direction only (or alerts only): tail of a TLS session begun before the capture; no handshake and no application data both ways, so the negotiated protection is not visible{appnote}; {pk}",
+                )
         elif sh or both_app:
-            row.update(verdict="TRANSPORT_TLS", role="web/API",
-                       note=f"{cmd} -T fields -e tls.handshake.type -e tls.handshake.extensions_server_name -> handshake types {sorted(set(hs))} ({'ServerHello seen' if sh else 'application data both ways'}); SNI {sni}{appnote}; {pk}")
+            row.update(
+                verdict="TRANSPORT_TLS",
+                role="web/API",
+                note=f"{cmd} -T fields -e tls.handshake.type -e tls.handshake.extensions_server_name -> handshake types {sorted(set(hs))} ({'ServerHello seen' if sh else 'application data both ways'}); SNI {sni}{appnote}; {pk}",
+            )
         else:
-            row.update(verdict="UNKNOWN", reason="TLS_NOT_COMPLETED", role="web/API",
-                       note=f"{cmd} -T fields -e tls.handshake.type -> {sorted(set(hs))}, no ServerHello (type 2), server payload {fl.payload['b>a'] if o == fl.a else fl.payload['a>b']} bytes; SNI {sni}{appnote}; {pk} REVIEW")
+            row.update(
+                verdict="UNKNOWN",
+                reason="TLS_NOT_COMPLETED",
+                role="web/API",
+                note=f"{cmd} -T fields -e tls.handshake.type -> {sorted(set(hs))}, no ServerHello (type 2), server payload {fl.payload['b>a'] if o == fl.a else fl.payload['a>b']} bytes; SNI {sni}{appnote}; {pk} REVIEW",
+            )
     elif dhs or "dtls" in lay:
         prof = sorted(set(_vals(fl, "dtls.use_srtp.protection_profile")))
         if not prof:
-            row.update(verdict="TRANSPORT_TLS", role="other",
-                       note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, no use_srtp; {pk} REVIEW")
+            row.update(
+                verdict="TRANSPORT_TLS",
+                role="other",
+                note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, no use_srtp; {pk} REVIEW",
+            )
         else:
-            row.update(role="media", note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, use_srtp {prof}{appnote}; {pk} REVIEW")
-    elif "http" in lay or any(h[:8] in ("47455420", "504f5354", "48545450") for h in sum(fl.heads.values(), [])):
+            row.update(
+                role="media",
+                note=f"{cmd} -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile -> handshake {sorted(set(dhs))}, use_srtp {prof}{appnote}; {pk} REVIEW",
+            )
+    elif "http" in lay or any(
+        h[:8] in ("47455420", "504f5354", "48545450") for hs in fl.heads.values() for h in hs
+    ):
         meth = sorted(set(_vals(fl, "http.request.method")))
-        row.update(verdict="PLAINTEXT", role="web/API",
-                   note=f"{cmd} -T fields -e http.request.method -e http.host -e tcp.payload -> {meth} {sorted(set(_vals(fl, 'http.host')))[:3]}; payload starts 'GET '/'POST'/'HTTP' in clear{appnote}; {pk}")
+        row.update(
+            verdict="PLAINTEXT",
+            role="web/API",
+            note=f"{cmd} -T fields -e http.request.method -e http.host -e tcp.payload -> {meth} {sorted(set(_vals(fl, 'http.host')))[:3]}; payload starts 'GET '/'POST'/'HTTP' in clear{appnote}; {pk}",
+        )
     elif lay & {"sip", "mgcp", "megaco", "iax2", "h225", "h245", "rtsp", "xmpp", "sdp", "bfcp"}:
-        which = sorted(lay & {"sip", "mgcp", "megaco", "iax2", "h225", "h245", "rtsp", "xmpp", "sdp", "bfcp"})
-        m = sorted(set(_vals(fl, "sip.Method") + _vals(fl, "mgcp.req.verb") + _vals(fl, "rtsp.method") + _vals(fl, "megaco.command") + _vals(fl, "iax2.type")))[:6]
-        row.update(verdict="PLAINTEXT", modifiers="CLEARTEXT_SIGNALLING", role="signalling",
-                   note=f"{cmd} -T fields -e frame.protocols -e sip.Method -e mgcp.req.verb -e rtsp.method -e iax2.type -> {'/'.join(which)} {m}; {pk}" + (" REVIEW" if lay & {"rtp", "rtcp", "data"} else ""))
+        which = sorted(
+            lay & {"sip", "mgcp", "megaco", "iax2", "h225", "h245", "rtsp", "xmpp", "sdp", "bfcp"}
+        )
+        m = sorted(
+            set(
+                _vals(fl, "sip.Method")
+                + _vals(fl, "mgcp.req.verb")
+                + _vals(fl, "rtsp.method")
+                + _vals(fl, "megaco.command")
+                + _vals(fl, "iax2.type")
+            )
+        )[:6]
+        row.update(
+            verdict="PLAINTEXT",
+            modifiers="CLEARTEXT_SIGNALLING",
+            role="signalling",
+            note=f"{cmd} -T fields -e frame.protocols -e sip.Method -e mgcp.req.verb -e rtsp.method -e iax2.type -> {'/'.join(which)} {m}; {pk}"
+            + (" REVIEW" if lay & {"rtp", "rtcp", "data"} else ""),
+        )
     elif lay & {"rtp", "rtcp"}:
-        row.update(role="media", note=f"{cmd} -T fields -e rtp.p_type -e rtcp.pt -e srtcp.e -> RTP PT {sorted(set(_vals(fl, 'rtp.p_type')))} RTCP PT {sorted(set(_vals(fl, 'rtcp.pt')))}; STUN {sorted(set(_vals(fl, 'stun.type')))}{appnote}; {pk} REVIEW")
+        row.update(
+            role="media",
+            note=f"{cmd} -T fields -e rtp.p_type -e rtcp.pt -e srtcp.e -> RTP PT {sorted(set(_vals(fl, 'rtp.p_type')))} RTCP PT {sorted(set(_vals(fl, 'rtcp.pt')))}; STUN {sorted(set(_vals(fl, 'stun.type')))}{appnote}; {pk} REVIEW",
+        )
     elif lay & {"stun", "classicstun"} and not lay & {"data"}:
-        row.update(verdict="PLAINTEXT", modifiers="CONTROL_ONLY", role="signalling" if app else "other",
-                   note=f"{cmd} -T fields -e stun.type -e stun.att.type -> every datagram is STUN {sorted(set(_vals(fl, 'stun.type') + _vals(fl, 'classicstun.type')))}, no media{appnote}; {pk}")
+        row.update(
+            verdict="PLAINTEXT",
+            modifiers="CONTROL_ONLY",
+            role="signalling" if app else "other",
+            note=f"{cmd} -T fields -e stun.type -e stun.att.type -> every datagram is STUN {sorted(set(_vals(fl, 'stun.type') + _vals(fl, 'classicstun.type')))}, no media{appnote}; {pk}",
+        )
     elif "http" in lay or "ssdp" in lay:
         meth = sorted(set(_vals(fl, "http.request.method")))
-        row.update(verdict="PLAINTEXT", role="web/API" if "http" in lay and "ssdp" not in lay else "other",
-                   note=f"{cmd} -T fields -e http.request.method -e http.host -> {meth} {sorted(set(_vals(fl, 'http.host')))[:3]} in clear{appnote}; {pk}")
-    elif lay & {"dhcp", "bootp", "ntp", "nbdgm", "smb", "browser", "igmp", "arp", "lldp", "cdp", "llc", "ssdp", "db-lsp-disc", "json"}:
-        row.update(verdict="PLAINTEXT", role="other",
-                   note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay)} decoded in clear; {pk}")
+        row.update(
+            verdict="PLAINTEXT",
+            role="web/API" if "http" in lay and "ssdp" not in lay else "other",
+            note=f"{cmd} -T fields -e http.request.method -e http.host -> {meth} {sorted(set(_vals(fl, 'http.host')))[:3]} in clear{appnote}; {pk}",
+        )
+    elif lay & {
+        "dhcp",
+        "bootp",
+        "ntp",
+        "nbdgm",
+        "smb",
+        "browser",
+        "igmp",
+        "arp",
+        "lldp",
+        "cdp",
+        "llc",
+        "ssdp",
+        "db-lsp-disc",
+        "json",
+    }:
+        row.update(
+            verdict="PLAINTEXT",
+            role="other",
+            note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay)} decoded in clear; {pk}",
+        )
     else:
-        row.update(reason="UNKNOWN_PROTOCOL", note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay) or ['(no payload)']}{appnote}; heads {dict(fl.heads)}; {pk} REVIEW")
-    if row["role"] == "web/API" and (fl.proto == "udp" or fl.proto == "tcp") and "853" in (o[1], r[1]):
+        row.update(
+            reason="UNKNOWN_PROTOCOL",
+            note=f"{cmd} -T fields -e frame.protocols -> {sorted(lay) or ['(no payload)']}{appnote}; heads {dict(fl.heads)}; {pk} REVIEW",
+        )
+    if (
+        row["role"] == "web/API"
+        and (fl.proto == "udp" or fl.proto == "tcp")
+        and "853" in (o[1], r[1])
+    ):
         row["role"] = "dns"
         row["note"] += "; role dns: DNS over TLS/QUIC port 853"
-    elif row["role"] == "web/API" and app and not any(x in n for n in names for x in ("cdn", "media", "static", "assets", "dl-")):
+    elif (
+        row["role"] == "web/API"
+        and app
+        and not any(x in n for n in names for x in ("cdn", "media", "static", "assets", "dl-"))
+    ):
         row["role"] = "signalling"
         row["note"] += f"; role signalling: the app's own server ({', '.join(names[:2]) or src})"
     if tele and row["role"] in ("web/API", "signalling"):
