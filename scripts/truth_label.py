@@ -501,14 +501,16 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
             note=f"{cmd} -T fields -e frame.protocols -e dns.qry.name -> {'/'.join(sorted(lay & {'dns', 'mdns', 'llmnr', 'nbns'}))} {';'.join(q)}; {pk}",
         )
     elif "quic" in lay or "gquic" in lay:
-        pt = Counter(_vals(fl, "quic.long.packet_type", "b>a"))
-        ok = bool(pt) or fl.pkts["b>a"] > 0
+        sd = "b>a" if o == fl.a else "a>b"
+        pt = Counter(_vals(fl, "quic.long.packet_type", sd))
+        shs = sorted(set(_vals(fl, "tls.handshake.type", sd)))
+        ok = "2" in shs or ("gquic" in lay and fl.pkts[sd] > 0)
         row.update(
             verdict="TRANSPORT_TLS" if ok else "UNKNOWN",
             reason="" if ok else "TLS_NOT_COMPLETED",
             role="web/API",
-            note=f"{cmd} -T fields -e quic.long.packet_type -e quic.version -> server long packet types {dict(pt)}; SNI {sni}{appnote}; {pk}"
-            + ("" if fl.pkts["b>a"] else " REVIEW"),
+            note=f"{cmd} -T fields -e ip.src -e quic.long.packet_type -e quic.version -e tls.handshake.type -> server long packet types {dict(pt)}, server TLS handshake types {shs} ({'ServerHello seen' if '2' in shs else 'no ServerHello'}); SNI {sni}{appnote}; {pk}"
+            + ("" if ok or not fl.pkts[sd] else " REVIEW"),
         )
     elif hs or "tls" in lay:
         sh = "2" in _vals(fl, "tls.handshake.type")
