@@ -40,7 +40,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture
 def built(builder: ModuleType, tmp_path: Path) -> Path:
-    builder.build(FIXTURE_REF, tmp_path, DAY)
+    builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)
     return tmp_path
 
 
@@ -104,20 +104,22 @@ def test_ranges_and_ports(built: Path) -> None:
 
 
 def test_metadata_and_version(builder: ModuleType, tmp_path: Path) -> None:
-    meta = builder.build(FIXTURE_REF, tmp_path, DAY)
+    meta = builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)
     assert meta["name"] == "conference-inspector attribution database"
     assert meta["version"] == "2026.01.02-1"
     assert meta["built"] == "2026-01-02"
     assert meta["rows"] == {"domains": 15, "ip_ranges": 4, "ports": 4}
     assert meta["not_bundled"] == {"list_url": 1, "cloud_provider": 1}
     assert set(meta["inputs"]) == {"telemetry_domains.csv", "vendors.csv"}
-    assert all(len(h) == 64 for h in meta["inputs"].values())
-    # Unchanged inputs keep the version, even on another day.
-    again = builder.build(FIXTURE_REF, tmp_path, DAY + dt.timedelta(days=3))
+    assert all(len(h["sha256"]) == 64 for h in meta["inputs"].values())
+    assert {h["date"] for h in meta["inputs"].values()} == {"2026-01-02"}
+    # Unchanged inputs keep the version and their dates, even on another day.
+    again = builder.build(FIXTURE_REF, tmp_path, DAY + dt.timedelta(days=3), endpoints=None)
+    assert again["inputs"] == meta["inputs"]
     assert again["version"] == "2026.01.02-1"
     # A changed output on the same day bumps N.
     (tmp_path / "database.json").write_text(json.dumps({**meta, "outputs": {}}), encoding="utf-8")
-    assert builder.build(FIXTURE_REF, tmp_path, DAY)["version"] == "2026.01.02-2"
+    assert builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)["version"] == "2026.01.02-2"
     db = load_database(tmp_path)
     assert db.version == "2026.01.02-2"
     assert db.lookup_domain("x.zoom.us").vendor == "Zoom"  # type: ignore[union-attr]
@@ -157,8 +159,13 @@ def test_bundled_database_is_up_to_date(builder: ModuleType, tmp_path: Path) -> 
     """Rebuilding from ../shared/reference reproduces inspector/data byte for byte."""
     if not (REFERENCE / "telemetry_domains.csv").is_file():
         pytest.skip("shared reference CSVs not present (../shared/reference)")
+    # the bundled metadata carries the date each input was first built with its content
+    (tmp_path / "database.json").write_bytes((BUNDLED / "database.json").read_bytes())
     meta = builder.build(REFERENCE, tmp_path, DAY)
-    for name in ("domains.csv", "ip_ranges.csv", "ports.csv"):
+    names = ["domains.csv", "ip_ranges.csv", "ports.csv"]
+    if (REFERENCE / "ndpi" / "prefixes.csv").is_file():
+        names += ["ndpi_hosts.csv", "ndpi_ranges.csv", "NDPI-COPYING.LGPL-3.0"]
+    for name in names:
         assert (tmp_path / name).read_bytes() == (BUNDLED / name).read_bytes(), (
             f"{name} is stale: run python scripts/build_database.py"
         )

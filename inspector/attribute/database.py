@@ -8,6 +8,12 @@ row keeps its ``source``. Loading is offline (``importlib.resources``) and the r
   ``exact`` pattern beats a ``suffix`` one. A ``suffix`` pattern ``zoom.us`` matches ``zoom.us``
   itself and every name below it at a label boundary (``us04web.zoom.us``), never ``notzoom.us``.
   Case-insensitive; one trailing dot is ignored.
+  Two more pattern forms come from nDPI's host list (``ndpi_hosts.csv``): ``stem`` (nDPI's
+  ``google.``: the labels ``google`` followed by at most two more labels, a TLD or ccSLD.TLD, as
+  in ``www.google.de``) and ``label_prefix`` (nDPI's ``fbcdn-``: a label that starts with it).
+  The project's own rows (``domains.csv``) are consulted first; nDPI's rows only when the
+  project has no row, or when the project's row is a hosting provider's customer namespace
+  (``amazonaws.com``) and nDPI names the owner of the more specific name.
 * :meth:`Database.lookup_ip`: longest prefix wins, IPv4 and IPv6 (IPv4-mapped IPv6 addresses are
   looked up as IPv4). Ranges are flattened once into sorted, disjoint integer intervals, so a
   lookup is one :func:`bisect.bisect_right`.
@@ -34,6 +40,7 @@ from inspector.errors import InputError
 __all__ = [
     "CATEGORIES",
     "FIRST_PARTY_CATEGORIES",
+    "SERVICE_CATEGORIES",
     "THIRD_PARTY_CATEGORIES",
     "UNKNOWN",
     "Database",
@@ -64,14 +71,26 @@ THIRD_PARTY_CATEGORIES: tuple[str, ...] = (
     "cdn_cloud",
     "os_services",
 )
+#: A named organisation's own online service (a web site, an app's backend, its content CDN or
+#: push channel): known owner, but neither the conferencing vendor's row nor an SDK/tracker.
+#: ``www.facebook.com`` is ``online_service``; ``graph.facebook.com`` is ``social_sdk``.
+SERVICE_CATEGORIES: tuple[str, ...] = ("online_service",)
 UNKNOWN = "unknown"
 #: The closed category vocabulary of every row.
-CATEGORIES: tuple[str, ...] = (*FIRST_PARTY_CATEGORIES, *THIRD_PARTY_CATEGORIES, UNKNOWN)
+CATEGORIES: tuple[str, ...] = (
+    *FIRST_PARTY_CATEGORIES,
+    *THIRD_PARTY_CATEGORIES,
+    *SERVICE_CATEGORIES,
+    UNKNOWN,
+)
 
 _DOMAINS = "domains.csv"
 _RANGES = "ip_ranges.csv"
 _PORTS = "ports.csv"
 _META = "database.json"
+_NDPI_HOSTS = "ndpi_hosts.csv"
+_NDPI_RANGES = "ndpi_ranges.csv"
+MATCH_KINDS = ("exact", "suffix", "stem", "label_prefix")
 _MAX_NAME = 253
 
 
@@ -88,6 +107,11 @@ class DomainMatch:
     source: str
     role: str = ""
     source_category: str = ""
+    #: True when the pattern is a hosting provider's customer namespace (``*.cloudfront.net``,
+    #: ``*.amazonaws.com``): the organisation hosts the name, it does not own what is served.
+    hosting: bool = False
+    #: Date of the row's source (upstream snapshot or reference-file date), ``YYYY-MM-DD``.
+    date: str = ""
 
     @property
     def is_first_party(self) -> bool:
@@ -112,6 +136,10 @@ class RangeMatch:
     category: str
     protocol_ports: str = ""
     notes: str = ""
+    #: True for a hosting provider's customer range (AWS, Azure, Google Cloud, Cloudflare...):
+    #: an address there is "hosted on" the organisation, which is not the service's owner.
+    hosting: bool = False
+    date: str = ""
 
     @property
     def pattern(self) -> str:
@@ -204,6 +232,74 @@ def normalise_name(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _NameTable:
+    """One tier of host-name patterns, indexed by match kind."""
+
+    exact: Mapping[str, DomainMatch]
+    suffix: Mapping[str, DomainMatch]
+    stem: Mapping[str, DomainMatch]
+    label_prefix: tuple[tuple[str, DomainMatch], ...]
+
+    @classmethod
+    def build(cls, rows: Iterable[DomainMatch]) -> _NameTable:
+        """Index rows; the first row of a duplicate (pattern, match) pair wins."""
+        tables: dict[str, dict[str, DomainMatch]] = {k: {} for k in MATCH_KINDS}
+        for row in rows:
+            if row.match not in MATCH_KINDS:
+                raise ValueError(f"match must be one of {MATCH_KINDS}, not {row.match!r}")
+            key = row.pattern.strip().lower() if row.match == "label_prefix" else ""
+            key = key or normalise_name(row.pattern)
+            if not key:
+                raise ValueError(f"invalid domain pattern {row.pattern!r}")
+            tables[row.match].setdefault(key, row)
+        prefixes = sorted(tables["label_prefix"].items(), key=lambda kv: -len(kv[0]))
+        return cls(
+            MappingProxyType(tables["exact"]),
+            MappingProxyType(tables["suffix"]),
+            MappingProxyType(tables["stem"]),
+            tuple(prefixes),
+        )
+
+    def __len__(self) -> int:
+        return len(self.exact) + len(self.suffix) + len(self.stem) + len(self.label_prefix)
+
+    def find(self, n: str) -> DomainMatch | None:
+        """The most specific row for the normalised name ``n``: exact, suffix, stem, prefix."""
+        hit = self.exact.get(n)
+        if hit is not None:
+            return hit
+        starts = [0]
+        starts += [i + 1 for i, c in enumerate(n) if c == "."]
+        hosted = None  # a hosting namespace row: a stem or prefix row may name the owner
+        for pos in starts:
+            hit = self.suffix.get(n[pos:])
+            if hit is not None:
+                if not hit.hosting:
+                    return hit
+                hosted = hit
+                break
+        owner = self._pattern_match(n, starts)
+        return owner if owner is not None else hosted
+
+    def _pattern_match(self, n: str, starts: list[int]) -> DomainMatch | None:
+        if self.stem:
+            for pos in starts:
+                # the stem plus at most two labels after it (a TLD, or a ccSLD and its TLD)
+                for end in (e - 1 for e in starts if e > pos + 1 and n.count(".", e) <= 1):
+                    hit = self.stem.get(n[pos:end])
+                    if hit is not None:
+                        return hit
+        for prefix, row in self.label_prefix:
+            for pos in starts:
+                if n.startswith(prefix, pos):
+                    return row
+        return None
+
+
+_EMPTY_NAMES = _NameTable.build(())
+
+
+@dataclass(frozen=True, slots=True)
 class Database:
     """The loaded attribution database (immutable; build with :meth:`from_rows`)."""
 
@@ -215,6 +311,8 @@ class Database:
     _v4: _RangeTable
     _v6: _RangeTable
     range_count: int
+    _names: _NameTable = _EMPTY_NAMES
+    _fallback: _NameTable = _EMPTY_NAMES
 
     @classmethod
     def from_rows(
@@ -224,18 +322,15 @@ class Database:
         domains: Iterable[DomainMatch],
         ranges: Iterable[RangeMatch],
         ports: Iterable[PortFact] = (),
+        fallback_domains: Iterable[DomainMatch] = (),
     ) -> Database:
-        """Index rows; the first row of a duplicate (pattern, match) pair wins."""
-        exact: dict[str, DomainMatch] = {}
-        suffix: dict[str, DomainMatch] = {}
-        for row in domains:
-            key = normalise_name(row.pattern)
-            if not key:
-                raise ValueError(f"invalid domain pattern {row.pattern!r}")
-            table = exact if row.match == "exact" else suffix
-            if row.match not in ("exact", "suffix"):
-                raise ValueError(f"match must be exact or suffix, not {row.match!r}")
-            table.setdefault(key, row)
+        """Index rows; the first row of a duplicate (pattern, match) pair wins.
+
+        ``fallback_domains`` (nDPI's host list) are consulted only when ``domains`` has no row
+        for a name, or only a hosting row (see the module docstring). Among ``ranges`` the
+        longest prefix wins, and the first of two identical networks.
+        """
+        names = _NameTable.build(domains)
         v4: list[tuple[int, int, RangeMatch]] = []
         v6: list[tuple[int, int, RangeMatch]] = []
         for rng in ranges:
@@ -245,31 +340,35 @@ class Database:
         return cls(
             version=version,
             built=built,
-            exact=MappingProxyType(exact),
-            suffix=MappingProxyType(suffix),
+            exact=names.exact,
+            suffix=names.suffix,
             ports=tuple(ports),
             _v4=_RangeTable.build(v4),
             _v6=_RangeTable.build(v6),
             range_count=len(v4) + len(v6),
+            _names=names,
+            _fallback=_NameTable.build(fallback_domains),
         )
+
+    @property
+    def domain_count(self) -> int:
+        """Number of host-name patterns (project rows and nDPI rows)."""
+        return len(self._names) + len(self._fallback)
 
     def lookup_domain(self, name: str) -> DomainMatch | None:
         """The most specific row matching ``name``, or None (also for invalid names)."""
         n = normalise_name(name)
         if not n:
             return None
-        hit = self.exact.get(n)
-        if hit is not None:
+        hit = self._names.find(n)
+        if hit is not None and not hit.hosting:
             return hit
-        pos = 0
-        while True:
-            hit = self.suffix.get(n[pos:])
-            if hit is not None:
-                return hit
-            dot = n.find(".", pos)
-            if dot < 0:
-                return None
-            pos = dot + 1
+        other = self._fallback.find(n)
+        if other is None or (hit is not None and other.hosting):
+            return hit
+        if hit is not None and len(other.pattern) <= len(hit.pattern):
+            return hit  # nDPI's row is not more specific than the project's hosting row
+        return other
 
     def lookup_ip(self, addr: str) -> RangeMatch | None:
         """The longest-prefix range containing ``addr``, or None (also for invalid strings)."""
@@ -291,60 +390,78 @@ class Database:
 
 
 def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+    """CSV rows; leading ``#`` lines (the licence notice of the nDPI files) are skipped."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return list(csv.DictReader(io.StringIO("".join(lines))))
+
+
+def _domain(r: dict[str, str]) -> DomainMatch:
+    return DomainMatch(
+        pattern=r["pattern"],
+        match=r["match"],
+        organisation=r["organisation"],
+        category=r["category"],
+        vendor=r.get("vendor") or "",
+        sdk_name=r.get("sdk_name") or "",
+        source=r["source"],
+        role=r.get("role") or "",
+        source_category=r.get("source_category") or "",
+        hosting=r.get("hosting") == "true",
+        date=r.get("date") or "",
+    )
+
+
+def _range(r: dict[str, str]) -> RangeMatch:
+    return RangeMatch(
+        network=r["network"],
+        organisation=r["organisation"],
+        vendor=r.get("vendor") or "",
+        role=r.get("role") or "",
+        source=r["source"],
+        category=r["category"],
+        protocol_ports=r.get("protocol_ports") or "",
+        notes=r.get("notes") or "",
+        hosting=r.get("hosting") == "true",
+        date=r.get("date") or "",
+    )
+
+
+def _port(r: dict[str, str]) -> PortFact:
+    return PortFact(
+        vendor=r["vendor"],
+        organisation=r["organisation"],
+        transport=r["transport"],
+        port_low=int(r["port_low"]),
+        port_high=int(r["port_high"]),
+        category=r["category"],
+        shared=r["shared"] == "true",
+        role=r["role"],
+        detail=r["detail"],
+        source=r["source"],
+    )
 
 
 def _parse(texts: Mapping[str, str | None], where: str) -> Database:
     """Build a :class:`Database` from the file texts; InputError with one line on bad content."""
     try:
         meta = json.loads(texts[_META] or "{}")
-        domains = [
-            DomainMatch(
-                pattern=r["pattern"],
-                match=r["match"],
-                organisation=r["organisation"],
-                category=r["category"],
-                vendor=r["vendor"],
-                sdk_name=r["sdk_name"],
-                source=r["source"],
-                role=r.get("role") or "",
-                source_category=r.get("source_category") or "",
-            )
-            for r in _rows(texts[_DOMAINS] or "")
-        ]
-        ranges = [
-            RangeMatch(
-                network=r["network"],
-                organisation=r["organisation"],
-                vendor=r["vendor"],
-                role=r["role"],
-                source=r["source"],
-                category=r["category"],
-                protocol_ports=r.get("protocol_ports") or "",
-                notes=r.get("notes") or "",
-            )
-            for r in _rows(texts[_RANGES] or "")
-        ]
-        ports = [
-            PortFact(
-                vendor=r["vendor"],
-                organisation=r["organisation"],
-                transport=r["transport"],
-                port_low=int(r["port_low"]),
-                port_high=int(r["port_high"]),
-                category=r["category"],
-                shared=r["shared"] == "true",
-                role=r["role"],
-                detail=r["detail"],
-                source=r["source"],
-            )
-            for r in _rows(texts[_PORTS] or "")
-        ]
-        for row in (*domains, *ranges):
+        domains = [_domain(r) for r in _rows(texts[_DOMAINS] or "")]
+        fallback = [_domain(r) for r in _rows(texts.get(_NDPI_HOSTS) or "")]
+        ranges = [_range(r) for r in _rows(texts[_RANGES] or "")]
+        ranges += [_range(r) for r in _rows(texts.get(_NDPI_RANGES) or "")]
+        ports = [_port(r) for r in _rows(texts[_PORTS] or "")]
+        for row in (*domains, *fallback, *ranges):
             if row.category not in CATEGORIES:
                 raise ValueError(f"unknown category {row.category!r}")
         return Database.from_rows(
-            str(meta.get("version", "")), str(meta.get("built", "")), domains, ranges, ports
+            str(meta.get("version", "")),
+            str(meta.get("built", "")),
+            domains,
+            ranges,
+            ports,
+            fallback,
         )
     except (KeyError, ValueError, TypeError, AttributeError, csv.Error) as err:
         raise InputError(f"{where}: invalid attribution database ({err})") from None
@@ -353,7 +470,8 @@ def _parse(texts: Mapping[str, str | None], where: str) -> Database:
 def load_database(directory: str | Path | None = None) -> Database:
     """Load the database from ``directory`` (the bundled one when None); never uses the network.
 
-    A missing ``ports.csv`` is treated as empty. Raises :class:`InputError` on unreadable files.
+    Missing ``ports.csv``, ``ndpi_hosts.csv`` and ``ndpi_ranges.csv`` are treated as empty.
+    Raises :class:`InputError` on unreadable files.
     """
     texts: dict[str, str | None] = {}
     base: Traversable | Path
@@ -363,7 +481,7 @@ def load_database(directory: str | Path | None = None) -> Database:
     else:
         base = Path(directory)
         where = str(directory)
-    for fname in (_DOMAINS, _RANGES, _PORTS, _META):
+    for fname in (_DOMAINS, _RANGES, _PORTS, _META, _NDPI_HOSTS, _NDPI_RANGES):
         item = base.joinpath(fname)
         try:
             texts[fname] = item.read_text(encoding="utf-8")

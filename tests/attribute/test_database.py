@@ -38,8 +38,8 @@ def test_version_and_metadata(db: Database) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", db.built)
     meta = json.loads(resources.files("inspector").joinpath("data/database.json").read_text())
     assert meta["name"] == "conference-inspector attribution database"
-    assert meta["rows"]["domains"] == len(db.exact) + len(db.suffix)
-    assert meta["rows"]["ip_ranges"] == db.range_count
+    assert meta["rows"]["domains"] + meta["rows"]["ndpi_hosts"] == db.domain_count
+    assert meta["rows"]["ip_ranges"] + meta["rows"]["ndpi_ranges"] == db.range_count
     assert meta["rows"]["ports"] == len(db.ports)
 
 
