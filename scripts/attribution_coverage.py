@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inspector.attribute.database import Database, bundled_database  # noqa: E402
-from inspector.attribute.entities import APPS, describe_endpoint  # noqa: E402
+from inspector.attribute.entities import app_profile, describe_endpoint  # noqa: E402
 from inspector.attribute.local import is_local  # noqa: E402
 
 DEFAULT_CAPTURES = (ROOT / ".." / "shared" / "captures" / "real").resolve()
@@ -47,8 +47,8 @@ CACHE_COLUMNS = ("file", "server_name", "resp_h", "proto", "resp_p", "bytes", "o
 #: File-name pattern -> the app a capture records (a capture may name several).
 APP_FILES: tuple[tuple[str, str], ...] = (
     (r"zoom", "Zoom"),
-    (r"teams", "Microsoft Teams"),
-    (r"skype", "Skype"),
+    (r"teams(?!peak)", "Microsoft Teams/Skype"),
+    (r"skype", "Microsoft Teams/Skype"),
     (r"webex", "Webex"),
     (r"meet|hangout|duo", "Google Meet"),
     (r"jitsi", "Jitsi"),
@@ -167,7 +167,8 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
     per_capture = []
     for file in sorted({f.file for f in facts}):
         for app in apps_of(file):
-            entity = APPS[app].entity if app in APPS else ""
+            profile = app_profile(app)
+            entity = profile.entity if profile else ""
             flows_of = [f for f in public if f.file == file]
             per_capture.append(
                 {

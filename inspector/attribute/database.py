@@ -26,9 +26,11 @@ import functools
 import io
 import ipaddress
 import json
+import re
+import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -221,6 +223,47 @@ class _RangeTable:
         return self.owners[i] if i >= 0 else None
 
 
+def _cidr(text: str) -> tuple[int, int, int]:
+    """``(version, first, last)`` of a CIDR network (host bits ignored); ValueError if invalid.
+
+    ``socket.inet_pton`` instead of :mod:`ipaddress`: loading thousands of ranges stays fast.
+    """
+    addr, _, plen = text.strip().partition("/")
+    version, bits = (6, 128) if ":" in addr else (4, 32)
+    try:
+        packed = socket.inet_pton(socket.AF_INET6 if version == 6 else socket.AF_INET, addr)
+    except OSError:
+        raise ValueError(f"invalid network {text!r}") from None
+    prefix = int(plen) if plen else bits
+    if not 0 <= prefix <= bits:
+        raise ValueError(f"invalid prefix length in {text!r}")
+    host = (1 << (bits - prefix)) - 1
+    first = int.from_bytes(packed, "big") & ~host
+    return version, first, first | host
+
+
+_MAPPED = 0xFFFF << 32
+
+
+def _addr(text: str) -> tuple[int, int] | None:
+    """``(version, integer)`` of an address (IPv4-mapped IPv6 -> IPv4), or None."""
+    try:
+        if ":" not in text:
+            return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+        value = int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+    except (OSError, ValueError):
+        ip = parse_addr(text)  # brackets, zone ids: the general parser
+        if ip is None:
+            return None
+        if isinstance(ip, ipaddress.IPv6Address):
+            value = int(ip)
+        else:
+            return 4, int(ip)
+    if value >> 32 == 0xFFFF:
+        return 4, value & 0xFFFFFFFF
+    return 6, value
+
+
 def normalise_name(name: str) -> str:
     """Lower-case, strip blanks and one trailing dot; "" when not a plausible DNS name."""
     n = name.strip().lower()
@@ -239,6 +282,9 @@ class _NameTable:
     suffix: Mapping[str, DomainMatch]
     stem: Mapping[str, DomainMatch]
     label_prefix: tuple[tuple[str, DomainMatch], ...]
+    _prefix_re: re.Pattern[str] | None = None
+    #: first labels of the stems: a name with none of them at a label start has no stem match
+    _stem_heads: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, rows: Iterable[DomainMatch]) -> _NameTable:
@@ -253,11 +299,14 @@ class _NameTable:
                 raise ValueError(f"invalid domain pattern {row.pattern!r}")
             tables[row.match].setdefault(key, row)
         prefixes = sorted(tables["label_prefix"].items(), key=lambda kv: -len(kv[0]))
+        alternatives = "|".join(re.escape(p) for p, _ in prefixes)
         return cls(
             MappingProxyType(tables["exact"]),
             MappingProxyType(tables["suffix"]),
             MappingProxyType(tables["stem"]),
             tuple(prefixes),
+            re.compile(rf"(?:^|\.)({alternatives})") if prefixes else None,
+            frozenset(k.split(".")[0] for k in tables["stem"]),
         )
 
     def __len__(self) -> int:
@@ -269,7 +318,10 @@ class _NameTable:
         if hit is not None:
             return hit
         starts = [0]
-        starts += [i + 1 for i, c in enumerate(n) if c == "."]
+        dot = n.find(".")
+        while dot >= 0:
+            starts.append(dot + 1)
+            dot = n.find(".", dot + 1)
         hosted = None  # a hosting namespace row: a stem or prefix row may name the owner
         for pos in starts:
             hit = self.suffix.get(n[pos:])
@@ -282,21 +334,27 @@ class _NameTable:
         return owner if owner is not None else hosted
 
     def _pattern_match(self, n: str, starts: list[int]) -> DomainMatch | None:
-        if self.stem:
-            for pos in starts:
-                # the stem plus at most two labels after it (a TLD, or a ccSLD and its TLD)
-                for end in (e - 1 for e in starts if e > pos + 1 and n.count(".", e) <= 1):
-                    hit = self.stem.get(n[pos:end])
-                    if hit is not None:
-                        return hit
-        for prefix, row in self.label_prefix:
-            for pos in starts:
-                if n.startswith(prefix, pos):
-                    return row
+        heads = self._stem_heads
+        labels = n.split(".")
+        if len(starts) > 1 and not heads.isdisjoint(labels):
+            # the stem plus one or two labels after it (a TLD, or a ccSLD and its TLD)
+            for end in starts[-2:] if len(starts) > 2 else starts[-1:]:
+                for i, pos in enumerate(starts):
+                    if pos >= end - 1:
+                        break
+                    if labels[i] in heads:
+                        hit = self.stem.get(n[pos : end - 1])
+                        if hit is not None:
+                            return hit
+        if self._prefix_re is not None:
+            m = self._prefix_re.search(n)
+            if m is not None:
+                return dict(self.label_prefix)[m.group(1)]
         return None
 
 
 _EMPTY_NAMES = _NameTable.build(())
+_CACHE_MAX = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +371,10 @@ class Database:
     range_count: int
     _names: _NameTable = _EMPTY_NAMES
     _fallback: _NameTable = _EMPTY_NAMES
+    #: memo of lookup_domain (names repeat across flows); cleared when it reaches _CACHE_MAX
+    _name_memo: dict[str, DomainMatch | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_rows(
@@ -334,9 +396,8 @@ class Database:
         v4: list[tuple[int, int, RangeMatch]] = []
         v6: list[tuple[int, int, RangeMatch]] = []
         for rng in ranges:
-            net = ipaddress.ip_network(rng.network, strict=False)
-            lo, hi = int(net.network_address), int(net.broadcast_address)
-            (v4 if net.version == 4 else v6).append((lo, hi, rng))
+            version, lo, hi = _cidr(rng.network)
+            (v4 if version == 4 else v6).append((lo, hi, rng))
         return cls(
             version=version,
             built=built,
@@ -357,6 +418,15 @@ class Database:
 
     def lookup_domain(self, name: str) -> DomainMatch | None:
         """The most specific row matching ``name``, or None (also for invalid names)."""
+        memo = self._name_memo
+        if name in memo:
+            return memo[name]
+        if len(memo) >= _CACHE_MAX:
+            memo.clear()
+        memo[name] = found = self._lookup_domain(name)
+        return found
+
+    def _lookup_domain(self, name: str) -> DomainMatch | None:
         n = normalise_name(name)
         if not n:
             return None
@@ -372,14 +442,10 @@ class Database:
 
     def lookup_ip(self, addr: str) -> RangeMatch | None:
         """The longest-prefix range containing ``addr``, or None (also for invalid strings)."""
-        ip = parse_addr(addr)
-        if ip is None:
+        parsed = _addr(addr)
+        if parsed is None:
             return None
-        if isinstance(ip, ipaddress.IPv6Address):
-            if ip.ipv4_mapped is None:
-                return self._v6.find(int(ip))
-            return self._v4.find(int(ip.ipv4_mapped))
-        return self._v4.find(int(ip))
+        return (self._v4 if parsed[0] == 4 else self._v6).find(parsed[1])
 
     def lookup_port(self, transport: str, port: int) -> tuple[PortFact, ...]:
         """Every documented port fact covering ``transport``/``port`` (weak evidence)."""
@@ -391,10 +457,12 @@ class Database:
 
 def _rows(text: str) -> list[dict[str, str]]:
     """CSV rows; leading ``#`` lines (the licence notice of the nDPI files) are skipped."""
-    lines = text.splitlines(keepends=True)
-    while lines and lines[0].startswith("#"):
-        lines.pop(0)
-    return list(csv.DictReader(io.StringIO("".join(lines))))
+    while text.startswith("#"):
+        end = text.find("\n")
+        text = text[end + 1 :] if end >= 0 else ""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    return [dict(zip(header, r, strict=False)) for r in reader if r]
 
 
 def _domain(r: dict[str, str]) -> DomainMatch:
