@@ -396,8 +396,8 @@ class Database:
         v4: list[tuple[int, int, RangeMatch]] = []
         v6: list[tuple[int, int, RangeMatch]] = []
         for rng in ranges:
-            version, lo, hi = _cidr(rng.network)
-            (v4 if version == 4 else v6).append((lo, hi, rng))
+            ip_version, lo, hi = _cidr(rng.network)
+            (v4 if ip_version == 4 else v6).append((lo, hi, rng))
         return cls(
             version=version,
             built=built,
