@@ -314,9 +314,10 @@ def build_prefixes(
             continue
         rank = PREFERRED.index(service) if service in PREFERRED else len(PREFERRED)
         key = str(net)
-        if key in chosen and chosen[key][0] <= rank:
+        if key in chosen:
             counts["duplicate network"] = counts.get("duplicate network", 0) + 1
-            continue
+            if chosen[key][0] <= rank:
+                continue
         chosen[key] = (
             rank,
             {
