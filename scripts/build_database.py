@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_ndpi
+from build_ports import PORT_COLUMNS, build_ports
 
 from inspector.attribute.database import CATEGORIES
 
@@ -147,8 +148,6 @@ DEPENDENCY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analytics", ("metrics", "a/b")),
     ("customer_support", ("support", "chatbot", "guidance")),
 )
-#: Ports that every product uses; a port fact on them is no evidence (STUN/TURN RFC 8489/8656).
-SHARED_PORTS = frozenset({80, 443, 3478, 5349})
 
 DOMAIN_COLUMNS = (
     "pattern",
@@ -174,18 +173,6 @@ RANGE_COLUMNS = (
     "notes",
     "hosting",
     "date",
-)
-PORT_COLUMNS = (
-    "vendor",
-    "organisation",
-    "transport",
-    "port_low",
-    "port_high",
-    "category",
-    "shared",
-    "role",
-    "detail",
-    "source",
 )
 
 
@@ -428,69 +415,6 @@ def build_ranges(vendors: list[dict[str, str]], date: str = "") -> list[dict[str
     return [out[k] for k in nets]
 
 
-def parse_ports(text: str) -> list[tuple[str, int, int, str]]:
-    """``(transport, low, high, segment)`` from a protocol_ports cell (``;`` separates segments).
-
-    Parenthesised remarks are dropped, ``TLS`` counts as TCP, ``TCP/UDP`` yields both, and a
-    segment with no number (``TCP fallback``) yields nothing.
-    """
-    out = []
-    for segment in text.split(";"):
-        seg = segment.strip()
-        bare = re.sub(r"\([^)]*\)", " ", seg)
-        words = re.findall(r"\b(TCP/UDP|TCP|UDP|TLS|WSS)\b", bare)
-        if not words:
-            continue
-        transports: list[str] = []
-        for w in words:
-            for t in ("tcp", "udp") if w == "TCP/UDP" else ("udp",) if w == "UDP" else ("tcp",):
-                if t not in transports:
-                    transports.append(t)
-        for low, high in re.findall(r"\b(\d{2,5})(?:\s*-\s*(\d{2,5}))?\b", bare):
-            lo, hi = int(low), int(high or low)
-            if not 0 < lo <= hi <= 65535:
-                raise BuildError(f"bad port range {low}-{high} in {text!r}")
-            for t in transports:
-                out.append((t, lo, hi, seg))
-    return out
-
-
-def port_category(transport: str) -> str:
-    """Port facts: UDP is the media path, TCP the signalling path (fallbacks included)."""
-    return "first-party media" if transport == "udp" else "first-party signalling"
-
-
-def build_ports(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
-    rows: dict[tuple[str, str, int, int], dict[str, str]] = {}
-    for r in vendors:
-        if r["kind"] != "ports":
-            continue
-        vendor = vendor_name(r["vendor"])
-        for transport, lo, hi, seg in parse_ports(r["protocol_ports"]):
-            key = (vendor, transport, lo, hi)
-            shared = all(p in SHARED_PORTS for p in range(lo, min(hi, lo + 10) + 1))
-            new = {
-                "vendor": vendor,
-                "organisation": r["organisation"].strip(),
-                "transport": transport,
-                "port_low": str(lo),
-                "port_high": str(hi),
-                "category": port_category(transport),
-                "shared": "true" if shared else "false",
-                "role": f"{r['value'].strip()}: {r['role'].strip()}",
-                "detail": seg,
-                "source": r["source"].strip(),
-            }
-            if key in rows:
-                old = rows[key]
-                old["role"] = join([old["role"], new["role"]])
-                old["detail"] = join([old["detail"], new["detail"]])
-                old["source"] = join([old["source"], new["source"]])
-            else:
-                rows[key] = new
-    return [rows[k] for k in sorted(rows)]
-
-
 def published_lists(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
     return [
         {
@@ -587,7 +511,7 @@ def build(
         "domains.csv": to_csv(DOMAIN_COLUMNS, domains),
         "ip_ranges.csv": to_csv(RANGE_COLUMNS, ranges),
     }
-    ports = build_ports(vendors)
+    ports = build_ports(vendors, vendor_name)
     if ports:
         files["ports.csv"] = to_csv(PORT_COLUMNS, ports)
     rows = {"domains": len(domains), "ip_ranges": len(ranges), "ports": len(ports)}
