@@ -52,6 +52,7 @@ __all__ = [
     "describe_endpoint",
     "entity_of",
     "party_of",
+    "party_rules_markdown",
 ]
 
 
@@ -493,6 +494,19 @@ PARTY_RULES: tuple[PartyRule, ...] = (
         "Messenger).",
     ),
 )
+
+
+def party_rules_markdown() -> str:
+    """The rule table as the Markdown that docs/attribution-database.md embeds."""
+    rows = [
+        "Ordered rules (`PARTY_RULES`; the first that holds decides; generated from the table):",
+        "",
+        "| # | rule | party | when |",
+        "| ---: | --- | --- | --- |",
+    ]
+    for i, rule in enumerate(PARTY_RULES, 1):
+        rows.append(f"| {i} | `{rule.name}` | {rule.party.value} | {rule.doc} |")
+    return "\n".join(rows)
 
 
 def party_of(app: str, endpoint: Endpoint) -> PartyDecision:

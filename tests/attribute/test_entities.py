@@ -6,6 +6,8 @@ by row on hand-made endpoints, so every rule is covered independently of the dat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inspector.attribute.database import Database, DomainMatch, RangeMatch, bundled_database
@@ -20,6 +22,7 @@ from inspector.attribute.entities import (
     describe_endpoint,
     entity_of,
     party_of,
+    party_rules_markdown,
 )
 
 
@@ -319,3 +322,8 @@ def test_hosting_rows_never_own() -> None:
     assert (ep.owner, ep.host, ep.category) == ("", "Cloud", "cdn_cloud")
     ep = describe_endpoint(db, "nothing.example", "192.0.2.1")
     assert (ep.owner, ep.host, ep.category) == ("", "", "unknown")
+
+
+def test_docs_embed_the_rule_table() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "attribution-database.md"
+    assert party_rules_markdown() in docs.read_text(encoding="utf-8")
