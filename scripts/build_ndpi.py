@@ -99,7 +99,9 @@ PREFIX_SERVICES: dict[str, PrefixRule | None] = {
     "ms_onedrive": PrefixRule(f"{_MS} (OneDrive)"),
     "google": PrefixRule("Google LLC"),
     "telegram": PrefixRule("Telegram Messenger Inc", "Telegram", "first-party signalling"),
-    "discord": PrefixRule("Discord Inc.", "Discord", "first-party signalling"),
+    # nDPI lists AS49544 for Discord voice; to our knowledge (not re-checked) that AS is i3D.net
+    # hosting shared with other tenants: it names the owner nDPI gives, but is no app evidence.
+    "discord": PrefixRule("Discord Inc."),
     "line": PrefixRule("LY Corporation (LINE)", "LINE", "first-party signalling"),
     "threema": PrefixRule("Threema GmbH", "Threema", "first-party signalling"),
     "tencent": PrefixRule("Tencent Holdings Ltd."),
