@@ -44,9 +44,9 @@ from inspector.attribute.local import is_local  # noqa: E402
 DEFAULT_CAPTURES = (ROOT / ".." / "shared" / "captures" / "real").resolve()
 SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz", ".pcap.gz", ".pcapng.gz", ".dump", ".trace")
 CACHE_COLUMNS = ("file", "server_name", "resp_h", "proto", "resp_p", "bytes", "organisation")
-#: File-name pattern -> the app a capture records (a capture may name several).
+#: Pattern on the capture's path (lower case) -> the app it records (a capture may name several).
 APP_FILES: tuple[tuple[str, str], ...] = (
-    (r"zoom", "Zoom"),
+    (r"zoom", "Zoom"),  # also the Princeton-Cabernet zoom-analysis folder
     (r"teams(?!peak)", "Microsoft Teams/Skype"),
     (r"skype", "Microsoft Teams/Skype"),
     (r"webex", "Webex"),
@@ -61,7 +61,7 @@ APP_FILES: tuple[tuple[str, str], ...] = (
     (r"messenger", "Messenger"),
     (r"viber", "Viber"),
     (r"threema", "Threema"),
-    (r"line[-_.]", "LINE"),
+    (r"(?:^|/)line[-_.]", "LINE"),
     (r"wechat", "WeChat"),
 )
 
@@ -141,7 +141,7 @@ def read_cache(path: Path) -> list[FlowFact]:
 
 
 def apps_of(file: str) -> list[str]:
-    low = Path(file).name.lower()
+    low = file.lower()
     return [app for pattern, app in APP_FILES if re.search(pattern, low)]
 
 
@@ -160,6 +160,8 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
                 hosted_only.append(f)
         elif ep.entity:
             named_app.setdefault(f.file, set()).add(ep.entity)
+    destinations = {(f.file, f.server_name or f.resp_h) for f in public}
+    unknown_destinations = {(f.file, f.server_name or f.resp_h) for f in db_missing}
     unknown_names: dict[str, int] = {}
     for f in db_missing:
         key = f.server_name or f"{f.resp_h} ({f.proto}/{f.resp_p})"
@@ -192,7 +194,10 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
         "database_no_owner_flows_pct": pct(len(db_missing), len(public)),
         "database_no_owner_bytes_pct": pct(sum(f.bytes for f in db_missing), total_bytes),
         "hosted_only_flows_pct": pct(len(hosted_only), len(public)),
+        "hosted_only_bytes_pct": pct(sum(f.bytes for f in hosted_only), total_bytes),
         "database_no_owner_or_host_flows_pct": pct(len(db_missing) - len(hosted_only), len(public)),
+        "public_destinations": len(destinations),
+        "database_no_owner_destinations_pct": pct(len(unknown_destinations), len(destinations)),
         "per_capture": per_capture,
         "top_unknown_by_bytes": sorted(unknown_names.items(), key=lambda kv: -kv[1])[:40],
     }
