@@ -4,11 +4,15 @@
 Usage::
 
     python benchmarks/bench_attribution_db.py [--compare OLD_DATA_DIR] [--n 200000]
+        [--capture PCAP]
 
 Measures, for the bundled database (and optionally an older copy of ``inspector/data`` for
 comparison): load time, ``lookup_ip`` and ``lookup_domain`` per call over random public
 addresses and a mix of known/unknown names, and :func:`describe_endpoint` per call. Best of 5.
-The attribution budget is checked against the full-pipeline benchmark
+With ``--capture`` (and ``--compare``), the capture is collected once and the whole attribution
+stage (``inspector.attribute.stage.attribute``) is timed with each database, alternately, best of
+3: an A/B of the data change in the same process. The attribution budget is checked against the
+full-pipeline benchmark
 (benchmarks/RESULTS-pipeline.md), which this only complements. ``lookup_domain`` is measured
 without its memo (``_lookup_domain``) and with it (names repeat across flows).
 """
@@ -70,11 +74,40 @@ def measure(label: str, directory: Path | None, n: int) -> None:
     )
 
 
+def stage_ab(capture: Path, old: Path | None) -> None:
+    from inspector.attribute.stage import attribute
+    from inspector.config import Config
+    from inspector.pipeline import collect
+
+    t0 = time.perf_counter()
+    collected = collect([str(capture)], Config())
+    dissect = time.perf_counter() - t0
+    dbs = {"bundled": load_database(None)}
+    if old is not None:
+        dbs = {"old": load_database(old), **dbs}
+    best_s = dict.fromkeys(dbs, float("inf"))
+    for _ in range(3):
+        for label, db in dbs.items():
+            db._name_memo.clear()
+            t = time.perf_counter()
+            attribute(collected.rows, db, "")
+            best_s[label] = min(best_s[label], time.perf_counter() - t)
+    flows = len(collected.rows.get("flows", []))
+    print(f"{capture}: {collected.total} packets, {flows} flows, packet stages {dissect:.2f} s")
+    for label, sec in best_s.items():
+        share = sec / dissect
+        print(f"  attribution with {label} database: {sec:.3f} s ({share:.1%} of packet stages)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--compare", type=Path, default=None)
     parser.add_argument("--n", type=int, default=200_000)
+    parser.add_argument("--capture", type=Path, default=None)
     args = parser.parse_args()
+    if args.capture is not None:
+        stage_ab(args.capture, args.compare)
+        return 0
     if args.compare is not None:
         measure(f"old ({args.compare})", args.compare, args.n)
     measure("bundled", None, args.n)
