@@ -35,7 +35,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inspector.attribute.database import THIRD_PARTY_CATEGORIES, Database, normalise_name
+from inspector.attribute.database import (
+    THIRD_PARTY_CATEGORIES,
+    Database,
+    DomainMatch,
+    RangeMatch,
+    normalise_name,
+)
 
 __all__ = [
     "APPS",
@@ -382,36 +388,34 @@ def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
         host = by_name.organisation
     elif by_addr is not None and by_addr.hosting:
         host = by_addr.organisation
-    sources: list[str] = []
-    row: object = None
+    sources = [
+        f"{'domain' if hit is by_name else 'range'} {hit.pattern}: {hit.source}"
+        for hit in (by_name, by_addr)
+        if hit is not None
+    ]
+    row: DomainMatch | RangeMatch | None = None
     owner_from = ""
     if by_name is not None and not by_name.hosting:
         row, owner_from = by_name, "name"
     elif by_addr is not None and not by_addr.hosting:
         row, owner_from = by_addr, "address"
-    for hit in (by_name, by_addr):
-        if hit is None:
-            continue
-        kind = "domain" if hit is by_name else "range"
-        sources.append(f"{kind} {hit.pattern}: {hit.source}")
     if row is None:
         hosting_row = by_name if by_name is not None and by_name.hosting else by_addr
         category = hosting_row.category if hosting_row is not None else "unknown"
         return Endpoint(clean, "", "", category, "", "", host, "", "", " | ".join(sources))
-    owner = row.organisation  # type: ignore[attr-defined]
-    entity = entity_of(owner)
+    entity = entity_of(row.organisation)
     return Endpoint(
         name=clean,
-        owner=owner,
+        owner=row.organisation,
         entity=entity.name if entity else "",
-        category=row.category,  # type: ignore[attr-defined]
-        vendor=row.vendor,  # type: ignore[attr-defined]
-        sdk_name=getattr(row, "sdk_name", ""),
+        category=row.category,
+        vendor=row.vendor,
+        sdk_name=row.sdk_name if isinstance(row, DomainMatch) else "",
         host=host,
         owner_from=owner_from,
-        pattern=row.pattern,  # type: ignore[attr-defined]
+        pattern=row.pattern,
         source=" | ".join(sources),
-        date=row.date,  # type: ignore[attr-defined]
+        date=row.date,
     )
 
 
@@ -523,23 +527,21 @@ def _reason(rule: PartyRule, app: AppProfile | None, ep: Endpoint) -> str:
     who = ep.owner or "unknown owner"
     if ep.host:
         who += f", {ep.hosted_on}"
-    if rule.name == "no-app":
+    if app is None:
         return f"{who}: the flow's app is unknown"
-    assert app is not None or rule.name == "no-owner"
-    name = app.name if app else "the app"
     if rule.name == "no-owner":
-        return f"{ep.name or 'destination'}: owner unknown" + (
-            f" ({ep.hosted_on})" if ep.host else ""
-        )
+        hosted = f" ({ep.hosted_on})" if ep.host else ""
+        return f"{ep.name or 'destination'}: owner unknown{hosted}"
     if rule.name == "vendor-row":
-        return f"{who}: {name}'s own infrastructure ({ep.pattern})"
+        return f"{who}: {app.name}'s own infrastructure ({ep.pattern})"
     if rule.name == "own-endpoint":
-        return f"{who}: {name} uses {ep.pattern or ep.name} as its own ({_own_endpoint(app, ep)})"  # type: ignore[arg-type]
+        what = ep.pattern or ep.name
+        return f"{who}: {app.name} uses {what} as its own ({_own_endpoint(app, ep)})"
     if rule.name == "other-entity":
-        return f"{who} (parent {ep.entity}) does not own {name} (parent {app.entity})"  # type: ignore[union-attr]
+        return f"{who} (parent {ep.entity}) does not own {app.name} (parent {app.entity})"
     if rule.name == "same-parent-tracking":
         return (
-            f"{who}: {ep.category} business of {ep.entity}, which also owns {name}; "
+            f"{who}: {ep.category} business of {ep.entity}, which also owns {app.name}; "
             "data goes to the parent's ad/analytics business, not the app's service"
         )
-    return f"{who}: part of {ep.entity}, which owns {name}"
+    return f"{who}: part of {ep.entity}, which owns {app.name}"
