@@ -245,7 +245,8 @@ def host_category(service: str, category: str) -> str:
     if service in HOST_SERVICE_CATEGORY:
         return HOST_SERVICE_CATEGORY[service]
     if service in HOST_VENDORS:
-        return "first-party signalling"
+        # WhatsAppFiles: the media/file download hosts (mmg.whatsapp.net), not signalling
+        return "first-party web" if service.endswith("Files") else "first-party signalling"
     return HOST_CATEGORY.get(category, "online_service")
 
 
