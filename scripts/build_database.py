@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the bundled attribution database (inspector/data/) from the two sourced reference CSVs.
+"""Build the bundled attribution database (inspector/data/) from the sourced reference data.
 
 Usage::
 
@@ -7,10 +7,14 @@ Usage::
 
 REFERENCE_DIR (default ``../shared/reference`` next to the repository) must hold
 ``telemetry_domains.csv`` (domain_pattern, organisation, category, sdk_name, source) and
-``vendors.csv`` (vendor, organisation, kind, value, protocol_ports, role, source, notes).
+``vendors.csv`` (vendor, organisation, kind, value, protocol_ports, role, source, notes) and
+``ndpi/`` (nDPI's prefixes and host patterns, LGPL-3.0, see :mod:`build_ndpi`). The project's own
+curated endpoint rows come from ``scripts/reference/endpoints.csv`` (specific SDK/telemetry
+endpoints, and whole services re-categorised as ``online_service``), each with its source.
 
 Outputs (sorted, deterministic, UTF-8, ``\\n`` line ends): ``domains.csv``, ``ip_ranges.csv``,
-``ports.csv`` and ``database.json`` (name, version ``YYYY.MM.DD-N``, built date, sha256 of every
+``ports.csv``, ``ndpi_hosts.csv``, ``ndpi_ranges.csv`` (with the LGPL notice and licence file) and
+``database.json`` (name, version ``YYYY.MM.DD-N``, built date, sha256 of every
 input and output, row counts). Running it again on unchanged inputs keeps the version; any change
 bumps N (same day) or starts ``<today>-1``.
 
@@ -34,6 +38,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_ndpi
+from build_ports import PORT_COLUMNS, build_ports
+
 from inspector.attribute.database import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +50,18 @@ DEFAULT_OUT = ROOT / "inspector" / "data"
 NAME = "conference-inspector attribution database"
 TELEMETRY = "telemetry_domains.csv"
 VENDORS = "vendors.csv"
+ENDPOINTS = ROOT / "scripts" / "reference" / "endpoints.csv"
+#: Hosting providers' customer namespaces: a name below them was chosen by the customer, so the
+#: provider is "hosted on", never the owner (owner from a more specific row, else unknown).
+HOSTING_DOMAINS = frozenset(
+    {
+        *("cloudfront.net", "amazonaws.com", "fastly.net", "akamaihd.net", "edgesuite.net"),
+        *("akamaitechnologies.com", "akamaiedge.net", "akamai.net", "edgekey.net"),
+        *("azureedge.net", "blob.core.windows.net", "cloudapp.net", "trafficmanager.net"),
+        *("azurewebsites.net", "googleusercontent.com", "appspot.com", "herokuapp.com"),
+        *("rackcdn.com", "llnwd.net", "edgecastcdn.net", "firebaseio.com"),
+    }
+)
 
 # --------------------------------------------------------------------------------------------
 # Category mapping, telemetry_domains.csv (third parties) -> closed vocabulary
@@ -128,8 +148,6 @@ DEPENDENCY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analytics", ("metrics", "a/b")),
     ("customer_support", ("support", "chatbot", "guidance")),
 )
-#: Ports that every product uses; a port fact on them is no evidence (STUN/TURN RFC 8489/8656).
-SHARED_PORTS = frozenset({80, 443, 3478, 5349})
 
 DOMAIN_COLUMNS = (
     "pattern",
@@ -141,6 +159,8 @@ DOMAIN_COLUMNS = (
     "source",
     "role",
     "source_category",
+    "hosting",
+    "date",
 )
 RANGE_COLUMNS = (
     "network",
@@ -151,18 +171,8 @@ RANGE_COLUMNS = (
     "category",
     "protocol_ports",
     "notes",
-)
-PORT_COLUMNS = (
-    "vendor",
-    "organisation",
-    "transport",
-    "port_low",
-    "port_high",
-    "category",
-    "shared",
-    "role",
-    "detail",
-    "source",
+    "hosting",
+    "date",
 )
 
 
@@ -177,6 +187,7 @@ class DomainRow:
     sources: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     source_category: str = ""
+    date: str = ""
 
     def out(self) -> dict[str, str]:
         return {
@@ -189,6 +200,8 @@ class DomainRow:
             "source": join(self.sources),
             "role": join(self.roles),
             "source_category": self.source_category,
+            "hosting": "true" if self.pattern in HOSTING_DOMAINS else "false",
+            "date": self.date,
         }
 
 
@@ -270,9 +283,41 @@ def covering(rows: dict[tuple[str, str], DomainRow], pattern: str) -> DomainRow 
     return None
 
 
+def apply_endpoints(
+    rows: dict[tuple[str, str], DomainRow], endpoints: list[dict[str, str]], date: str
+) -> None:
+    """Curated endpoint rows: add a specific endpoint, or re-categorise a whole-service row.
+
+    A curated row replaces organisation, category, vendor and sdk_name of an existing row with the
+    same (pattern, match) and keeps that row's sources; its ``note`` goes to ``role``.
+    """
+    for r in endpoints:
+        match = r["match"].strip()
+        pattern = r["pattern"].strip().lower()
+        if match == "suffix":
+            pattern = clean_domain(pattern)
+        elif match not in ("exact", "stem", "label_prefix"):
+            raise BuildError(f"endpoints.csv: bad match {match!r} for {pattern}")
+        row = rows.get((pattern, match))
+        if row is None:
+            row = rows[(pattern, match)] = DomainRow(pattern, match, "", "")
+        row.organisation = r["organisation"].strip()
+        row.category = r["category"].strip()
+        row.vendor = r["vendor"].strip()
+        row.sdk_name = r["sdk_name"].strip()
+        row.sources.append(r["source"])
+        row.roles.append(r["note"])
+        row.source_category = join([row.source_category, "endpoints.csv"])
+        row.date = max(row.date, date)
+
+
 def build_domains(
-    telemetry: list[dict[str, str]], vendors: list[dict[str, str]]
+    telemetry: list[dict[str, str]],
+    vendors: list[dict[str, str]],
+    endpoints: list[dict[str, str]] | None = None,
+    dates: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
+    dates = dates or {}
     rows: dict[tuple[str, str], DomainRow] = {}
     for r in telemetry:
         pattern = clean_domain(r["domain_pattern"])
@@ -286,6 +331,7 @@ def build_domains(
             sdk_name=r["sdk_name"].strip(),
             sources=[r["source"]],
             source_category=r["category"].strip(),
+            date=dates.get(TELEMETRY, ""),
         )
     telemetry_rows = dict(rows)
 
@@ -311,6 +357,7 @@ def build_domains(
                 row.sources.append(r["source"])
                 row.roles.append(r["role"])
                 row.source_category = join([row.source_category, f"vendors:{kind}"])
+                row.date = max(row.date, dates.get(VENDORS, ""))
         elif kind == "third_party_dependency":
             key = (clean_domain(r["value"]), "suffix")
             note = f"third-party dependency of {vendor_name(r['vendor'])}: {r['role'].strip()}"
@@ -330,13 +377,15 @@ def build_domains(
             row.sources.append(r["source"])
             row.roles.append(note)
             row.source_category = join([row.source_category, "vendors:third_party_dependency"])
+            row.date = max(row.date, dates.get(VENDORS, ""))
+    apply_endpoints(rows, endpoints or [], dates.get(ENDPOINTS.name, ""))
     for row in rows.values():
         if row.category not in CATEGORIES:
             raise BuildError(f"category {row.category!r} of {row.pattern} not in the vocabulary")
     return [rows[k].out() for k in sorted(rows)]
 
 
-def build_ranges(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
+def build_ranges(vendors: list[dict[str, str]], date: str = "") -> list[dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for r in vendors:
         if r["kind"] not in ("ipv4_cidr", "ipv6_cidr"):
@@ -359,72 +408,11 @@ def build_ranges(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
             "category": first_party_category(r),
             "protocol_ports": r["protocol_ports"].strip(),
             "notes": r["notes"].strip(),
+            "hosting": "false",
+            "date": date,
         }
     nets = sorted(out, key=lambda k: (ipaddress.ip_network(k).version, ipaddress.ip_network(k)))
     return [out[k] for k in nets]
-
-
-def parse_ports(text: str) -> list[tuple[str, int, int, str]]:
-    """``(transport, low, high, segment)`` from a protocol_ports cell (``;`` separates segments).
-
-    Parenthesised remarks are dropped, ``TLS`` counts as TCP, ``TCP/UDP`` yields both, and a
-    segment with no number (``TCP fallback``) yields nothing.
-    """
-    out = []
-    for segment in text.split(";"):
-        seg = segment.strip()
-        bare = re.sub(r"\([^)]*\)", " ", seg)
-        words = re.findall(r"\b(TCP/UDP|TCP|UDP|TLS|WSS)\b", bare)
-        if not words:
-            continue
-        transports: list[str] = []
-        for w in words:
-            for t in ("tcp", "udp") if w == "TCP/UDP" else ("udp",) if w == "UDP" else ("tcp",):
-                if t not in transports:
-                    transports.append(t)
-        for low, high in re.findall(r"\b(\d{2,5})(?:\s*-\s*(\d{2,5}))?\b", bare):
-            lo, hi = int(low), int(high or low)
-            if not 0 < lo <= hi <= 65535:
-                raise BuildError(f"bad port range {low}-{high} in {text!r}")
-            for t in transports:
-                out.append((t, lo, hi, seg))
-    return out
-
-
-def port_category(transport: str) -> str:
-    """Port facts: UDP is the media path, TCP the signalling path (fallbacks included)."""
-    return "first-party media" if transport == "udp" else "first-party signalling"
-
-
-def build_ports(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
-    rows: dict[tuple[str, str, int, int], dict[str, str]] = {}
-    for r in vendors:
-        if r["kind"] != "ports":
-            continue
-        vendor = vendor_name(r["vendor"])
-        for transport, lo, hi, seg in parse_ports(r["protocol_ports"]):
-            key = (vendor, transport, lo, hi)
-            shared = all(p in SHARED_PORTS for p in range(lo, min(hi, lo + 10) + 1))
-            new = {
-                "vendor": vendor,
-                "organisation": r["organisation"].strip(),
-                "transport": transport,
-                "port_low": str(lo),
-                "port_high": str(hi),
-                "category": port_category(transport),
-                "shared": "true" if shared else "false",
-                "role": f"{r['value'].strip()}: {r['role'].strip()}",
-                "detail": seg,
-                "source": r["source"].strip(),
-            }
-            if key in rows:
-                old = rows[key]
-                old["role"] = join([old["role"], new["role"]])
-                old["detail"] = join([old["detail"], new["detail"]])
-                old["source"] = join([old["source"], new["source"]])
-            else:
-                rows[key] = new
-    return [rows[k] for k in sorted(rows)]
 
 
 def published_lists(vendors: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -468,8 +456,33 @@ def next_version(previous: dict[str, object], today: dt.date) -> str:
     return f"{prefix}-1"
 
 
-def build(reference: Path, out: Path, today: dt.date) -> dict[str, object]:
-    """Write the database files to ``out``; returns the ``database.json`` content."""
+def input_dates(
+    raws: dict[str, bytes], previous: dict[str, object], today: dt.date
+) -> dict[str, dict[str, str]]:
+    """Per input: sha256 and the date it was first built with that content (kept on rebuilds)."""
+    old = previous.get("inputs")
+    old = old if isinstance(old, dict) else {}
+    out = {}
+    for name, raw in raws.items():
+        digest = sha256(raw)
+        prev = old.get(name)
+        same = isinstance(prev, dict) and prev.get("sha256") == digest
+        out[name] = {"sha256": digest, "date": prev["date"] if same else today.isoformat()}
+    return out
+
+
+def with_notice(data: bytes) -> bytes:
+    return build_ndpi.NOTICE.encode("utf-8") + data
+
+
+def build(
+    reference: Path, out: Path, today: dt.date, endpoints: Path | None = ENDPOINTS
+) -> dict[str, object]:
+    """Write the database files to ``out``; returns the ``database.json`` content.
+
+    ``reference/ndpi/`` is optional (without it no nDPI file is written); ``endpoints`` None
+    leaves the curated endpoint rows out.
+    """
     telemetry, t_raw = read_csv(
         reference / TELEMETRY, {"domain_pattern", "organisation", "category", "sdk_name", "source"}
     )
@@ -477,39 +490,67 @@ def build(reference: Path, out: Path, today: dt.date) -> dict[str, object]:
         reference / VENDORS,
         {"vendor", "organisation", "kind", "value", "protocol_ports", "role", "source", "notes"},
     )
-    files = {
-        "domains.csv": to_csv(DOMAIN_COLUMNS, domains := build_domains(telemetry, vendors)),
-        "ip_ranges.csv": to_csv(RANGE_COLUMNS, ranges := build_ranges(vendors)),
-    }
-    ports = build_ports(vendors)
-    if ports:
-        files["ports.csv"] = to_csv(PORT_COLUMNS, ports)
-    inputs = {TELEMETRY: sha256(t_raw), VENDORS: sha256(v_raw)}
-    outputs = {name: sha256(data) for name, data in files.items()}
+    raws = {TELEMETRY: t_raw, VENDORS: v_raw}
+    curated: list[dict[str, str]] = []
+    if endpoints is not None:
+        curated, raws[endpoints.name] = read_csv(endpoints, {"pattern", "match", "source", "note"})
+    ndpi = reference / build_ndpi.NDPI_DIR
+    if ndpi.is_dir():
+        for name in (build_ndpi.PREFIXES, build_ndpi.HOSTS):
+            raws[f"ndpi/{name}"] = (ndpi / name).read_bytes()
     meta_path = out / "database.json"
     previous: dict[str, object] = {}
     if meta_path.is_file():
         previous = json.loads(meta_path.read_text(encoding="utf-8"))
+    inputs = input_dates(raws, previous, today)
+    dates = {name: v["date"] for name, v in inputs.items()}
+    dates[ENDPOINTS.name] = dates.get(endpoints.name, "") if endpoints else ""
+    domains = build_domains(telemetry, vendors, curated, dates)
+    ranges = build_ranges(vendors, dates[VENDORS])
+    files = {
+        "domains.csv": to_csv(DOMAIN_COLUMNS, domains),
+        "ip_ranges.csv": to_csv(RANGE_COLUMNS, ranges),
+    }
+    ports = build_ports(vendors, vendor_name)
+    if ports:
+        files["ports.csv"] = to_csv(PORT_COLUMNS, ports)
+    rows = {"domains": len(domains), "ip_ranges": len(ranges), "ports": len(ports)}
+    not_bundled: dict[str, int] = {}
+    if ndpi.is_dir():
+        hosts, skipped_hosts = build_ndpi.build_hosts(build_ndpi.read(ndpi / build_ndpi.HOSTS))
+        nets, not_bundled = build_ndpi.build_prefixes(
+            build_ndpi.read(ndpi / build_ndpi.PREFIXES), [r["network"] for r in ranges]
+        )
+        for row in hosts:
+            if row["category"] not in CATEGORIES:
+                raise BuildError(f"nDPI host {row['pattern']}: category {row['category']!r}")
+        files["ndpi_hosts.csv"] = with_notice(to_csv(build_ndpi.HOST_COLUMNS, hosts))
+        files["ndpi_ranges.csv"] = with_notice(to_csv(build_ndpi.RANGE_COLUMNS, nets))
+        files[build_ndpi.LICENCE_OUT] = (ndpi / build_ndpi.LICENCE).read_bytes()
+        rows.update(ndpi_hosts=len(hosts), ndpi_ranges=len(nets))
+        not_bundled["nDPI host patterns starting with '-'"] = skipped_hosts
+    outputs = {name: sha256(data) for name, data in files.items()}
     if previous.get("inputs") == inputs and previous.get("outputs") == outputs:
         version, built = str(previous["version"]), str(previous["built"])
     else:
         version, built = next_version(previous, today), today.isoformat()
-    skipped: dict[str, int] = {}
     for r in vendors:
         if r["kind"] in ("cloud_provider", "list_url"):
-            skipped[r["kind"]] = skipped.get(r["kind"], 0) + 1
+            not_bundled[r["kind"]] = not_bundled.get(r["kind"], 0) + 1
     meta: dict[str, object] = {
         "name": NAME,
         "version": version,
         "built": built,
         "inputs": inputs,
         "outputs": outputs,
-        "rows": {"domains": len(domains), "ip_ranges": len(ranges), "ports": len(ports)},
+        "rows": rows,
         "categories": list(CATEGORIES),
         "published_lists": published_lists(vendors),
-        "not_bundled": skipped,
-        "licence_note": "Built only from the project's own reference CSVs; no third-party "
-        "tracker list (Disconnect, DuckDuckGo, Exodus, X-Ray) is bundled.",
+        "not_bundled": not_bundled,
+        "licence_note": "No third-party tracker list (Disconnect, DuckDuckGo, Exodus, X-Ray) is "
+        "bundled; single entries are cited as sources. ndpi_hosts.csv and ndpi_ranges.csv are "
+        "derived from nDPI (commit 3b1286ab, 2024-10-21) under LGPL-3.0 "
+        f"({build_ndpi.LICENCE_OUT}); the rest of the package keeps its own licence.",
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
@@ -529,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     today = args.date or dt.datetime.now(dt.UTC).date()
     try:
         meta = build(args.reference, args.out, today)
-    except (OSError, UnicodeDecodeError, BuildError, csv.Error) as err:
+    except (OSError, UnicodeDecodeError, BuildError, ValueError, csv.Error) as err:
         print(f"build_database: {err}", file=sys.stderr)
         return 1
     print(f"{meta['name']} {meta['version']} ({meta['built']}): {meta['rows']}")

@@ -40,7 +40,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture
 def built(builder: ModuleType, tmp_path: Path) -> Path:
-    builder.build(FIXTURE_REF, tmp_path, DAY)
+    builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)
     return tmp_path
 
 
@@ -104,20 +104,22 @@ def test_ranges_and_ports(built: Path) -> None:
 
 
 def test_metadata_and_version(builder: ModuleType, tmp_path: Path) -> None:
-    meta = builder.build(FIXTURE_REF, tmp_path, DAY)
+    meta = builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)
     assert meta["name"] == "conference-inspector attribution database"
     assert meta["version"] == "2026.01.02-1"
     assert meta["built"] == "2026-01-02"
     assert meta["rows"] == {"domains": 15, "ip_ranges": 4, "ports": 4}
     assert meta["not_bundled"] == {"list_url": 1, "cloud_provider": 1}
     assert set(meta["inputs"]) == {"telemetry_domains.csv", "vendors.csv"}
-    assert all(len(h) == 64 for h in meta["inputs"].values())
-    # Unchanged inputs keep the version, even on another day.
-    again = builder.build(FIXTURE_REF, tmp_path, DAY + dt.timedelta(days=3))
+    assert all(len(h["sha256"]) == 64 for h in meta["inputs"].values())
+    assert {h["date"] for h in meta["inputs"].values()} == {"2026-01-02"}
+    # Unchanged inputs keep the version and their dates, even on another day.
+    again = builder.build(FIXTURE_REF, tmp_path, DAY + dt.timedelta(days=3), endpoints=None)
+    assert again["inputs"] == meta["inputs"]
     assert again["version"] == "2026.01.02-1"
     # A changed output on the same day bumps N.
     (tmp_path / "database.json").write_text(json.dumps({**meta, "outputs": {}}), encoding="utf-8")
-    assert builder.build(FIXTURE_REF, tmp_path, DAY)["version"] == "2026.01.02-2"
+    assert builder.build(FIXTURE_REF, tmp_path, DAY, endpoints=None)["version"] == "2026.01.02-2"
     db = load_database(tmp_path)
     assert db.version == "2026.01.02-2"
     assert db.lookup_domain("x.zoom.us").vendor == "Zoom"  # type: ignore[union-attr]
@@ -157,8 +159,13 @@ def test_bundled_database_is_up_to_date(builder: ModuleType, tmp_path: Path) -> 
     """Rebuilding from ../shared/reference reproduces inspector/data byte for byte."""
     if not (REFERENCE / "telemetry_domains.csv").is_file():
         pytest.skip("shared reference CSVs not present (../shared/reference)")
+    # the bundled metadata carries the date each input was first built with its content
+    (tmp_path / "database.json").write_bytes((BUNDLED / "database.json").read_bytes())
     meta = builder.build(REFERENCE, tmp_path, DAY)
-    for name in ("domains.csv", "ip_ranges.csv", "ports.csv"):
+    names = ["domains.csv", "ip_ranges.csv", "ports.csv"]
+    if (REFERENCE / "ndpi" / "prefixes.csv").is_file():
+        names += ["ndpi_hosts.csv", "ndpi_ranges.csv", "NDPI-COPYING.LGPL-3.0"]
+    for name in names:
         assert (tmp_path / name).read_bytes() == (BUNDLED / name).read_bytes(), (
             f"{name} is stale: run python scripts/build_database.py"
         )
@@ -166,3 +173,91 @@ def test_bundled_database_is_up_to_date(builder: ModuleType, tmp_path: Path) -> 
     assert bundled["inputs"] == meta["inputs"]
     assert bundled["outputs"] == meta["outputs"]
     assert bundled["rows"] == meta["rows"]
+
+
+NDPI_SRC = "nDPI fixture (commit 3b1286ab03b0; LGPL-3.0)"
+
+
+def _ndpi_reference(tmp_path: Path) -> Path:
+    """The fixture reference plus a tiny ndpi/ folder."""
+    ref = tmp_path / "ref"
+    ndpi = ref / "ndpi"
+    ndpi.mkdir(parents=True)
+    for name in ("telemetry_domains.csv", "vendors.csv"):
+        (ref / name).write_bytes((FIXTURE_REF / name).read_bytes())
+    (ndpi / "COPYING.LGPL-3.0").write_text("LGPL text\n", encoding="utf-8")
+    p = "service,organisation,prefix,basis,source,snapshot\n"
+    p += f"amazon_aws,AWS,3.0.0.0/15,vendor-published list,{NDPI_SRC},2024-10-21\n"
+    p += f"telegram,Telegram,149.154.160.0/20,routes announced by AS62041,{NDPI_SRC},2024-10-21\n"
+    p += f"facebook,Meta,157.240.0.0/16,routes announced by AS32934,{NDPI_SRC},2024-10-21\n"
+    p += f"whatsapp,Meta (WA),157.240.0.0/16,vendor-published list,{NDPI_SRC},2024-10-21\n"
+    p += f"tor,Tor,1.2.3.4/32,vendor-published list,{NDPI_SRC},2024-10-21\n"
+    p += f"apple,Apple,17.1.0.0/16,routes announced by AS714,{NDPI_SRC},2024-10-21\n"
+    (ndpi / "prefixes.csv").write_text(p, encoding="utf-8")
+    h = "pattern,service,category,source,snapshot\n"
+    for pattern, service, category in (
+        ("whatsapp.", "WhatsApp", "chat"),
+        ("fbcdn-", "Facebook", "social_network"),
+        ("-teams.cloudapp.net", "Teams", "collaborative"),
+        ("crashlytics.com", "Crashlytics", "network"),
+        ("amazonaws.com", "AmazonAWS", "cloud"),
+    ):
+        h += f'{pattern},{service},{category},"{NDPI_SRC}",2024-10-21\n'
+    (ndpi / "hosts.csv").write_text(h, encoding="utf-8")
+    return ref
+
+
+def test_ndpi_rows(builder: ModuleType, tmp_path: Path) -> None:
+    meta = builder.build(_ndpi_reference(tmp_path), tmp_path / "out", DAY, endpoints=None)
+    out = tmp_path / "out"
+    assert meta["rows"]["ndpi_ranges"] == 3
+    assert meta["rows"]["ndpi_hosts"] == 4
+    assert meta["not_bundled"]["not bundled: tor"] == 1
+    assert meta["not_bundled"]["inside a vendors.csv network"] == 1  # Apple's 17.1/16 in 17/8
+    assert meta["not_bundled"]["duplicate network"] == 1
+    for name in ("ndpi_hosts.csv", "ndpi_ranges.csv"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert text.startswith("# Derived from nDPI") and "LGPL-3.0" in text
+    assert (out / "NDPI-COPYING.LGPL-3.0").read_text(encoding="utf-8") == "LGPL text\n"
+    db = load_database(out)
+    aws = db.lookup_ip("3.1.2.3")
+    assert aws is not None and aws.hosting and aws.category == "cdn_cloud"
+    tg = db.lookup_ip("149.154.167.51")
+    assert tg is not None and (tg.vendor, tg.category) == ("Telegram", "first-party signalling")
+    wa = db.lookup_ip("157.240.1.1")  # the vendor-published WhatsApp list wins the duplicate
+    assert wa is not None and wa.vendor == "WhatsApp" and wa.date == "2024-10-21"
+    assert db.lookup_domain("web.whatsapp.net").vendor == "WhatsApp"  # type: ignore[union-attr]
+    assert db.lookup_domain("fbcdn-x.akamaihd.net").organisation == "Meta Platforms, Inc."  # type: ignore[union-attr]
+    assert db.lookup_domain("x.teams.cloudapp.net") is None  # '-' patterns are not bundled
+    crash = db.lookup_domain("settings.crashlytics.com")
+    assert crash is not None and crash.category == "crash_reporting"
+
+
+def test_endpoints_recategorise_and_add(builder: ModuleType, tmp_path: Path) -> None:
+    curated = tmp_path / "endpoints.csv"
+    curated.write_text(
+        "pattern,match,organisation,category,vendor,sdk_name,source,note\n"
+        "facebook.com,suffix,Meta,online_service,,,nDPI hosts,site not SDK\n"
+        "log.zoom.us,suffix,Zoom,first-party telemetry,Zoom,logs,Zoom KB,own logging\n"
+        "skypedata,label_prefix,Microsoft,first-party telemetry,Skype,,nDPI,\n",
+        encoding="utf-8",
+    )
+    builder.build(FIXTURE_REF, tmp_path / "out", DAY, endpoints=curated)
+    rows = {(r["pattern"], r["match"]): r for r in _rows(tmp_path / "out" / "domains.csv")}
+    fb = rows[("facebook.com", "suffix")]
+    assert (fb["category"], fb["sdk_name"]) == ("online_service", "")
+    assert fb["source"].endswith("nDPI hosts")  # earlier sources are kept
+    assert rows[("log.zoom.us", "suffix")]["vendor"] == "Zoom"
+    assert rows[("skypedata", "label_prefix")]["category"] == "first-party telemetry"
+    assert rows[("log.zoom.us", "suffix")]["date"] == "2026-01-02"
+    db = load_database(tmp_path / "out")
+    assert db.lookup_domain("www.facebook.com").category == "online_service"  # type: ignore[union-attr]
+
+
+def test_hosting_domains_are_flagged(builder: ModuleType, tmp_path: Path) -> None:
+    builder.build(
+        REFERENCE if (REFERENCE / "vendors.csv").is_file() else FIXTURE_REF, tmp_path, DAY
+    )
+    rows = {(r["pattern"], r["match"]): r for r in _rows(tmp_path / "domains.csv")}
+    for (pattern, _match), row in rows.items():
+        assert row["hosting"] == ("true" if pattern in builder.HOSTING_DOMAINS else "false")

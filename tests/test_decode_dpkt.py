@@ -53,7 +53,7 @@ def _compare(path: Path) -> int:
             want = _expected(eth.data)
             try:
                 got = decoder.decode(1, buf, ts)
-            except Exception as exc:  # noqa: BLE001 - report which frame, whatever it was
+            except Exception as exc:  # report which frame, whatever it was
                 raise AssertionError(f"{path.name} frame {n}: {exc!r}") from exc
             if want is None or isinstance(got, str):
                 continue

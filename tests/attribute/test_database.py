@@ -38,8 +38,8 @@ def test_version_and_metadata(db: Database) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", db.built)
     meta = json.loads(resources.files("inspector").joinpath("data/database.json").read_text())
     assert meta["name"] == "conference-inspector attribution database"
-    assert meta["rows"]["domains"] == len(db.exact) + len(db.suffix)
-    assert meta["rows"]["ip_ranges"] == db.range_count
+    assert meta["rows"]["domains"] + meta["rows"]["ndpi_hosts"] == db.domain_count
+    assert meta["rows"]["ip_ranges"] + meta["rows"]["ndpi_ranges"] == db.range_count
     assert meta["rows"]["ports"] == len(db.ports)
 
 
@@ -288,3 +288,148 @@ def test_ip_lookup_is_fast() -> None:
     for i in range(1, 20001):
         assert db.lookup_ip(f"{i >> 8}.{i & 255}.1.1") is not None
     assert time.perf_counter() - start < 1.0
+
+
+# --- nDPI pattern forms, the two tiers, hosting rows ------------------------------------
+
+
+def _m(pattern: str, match: str, org: str, hosting: bool = False) -> DomainMatch:
+    return DomainMatch(
+        pattern, match, org, "online_service", "", "", f"src {pattern}", hosting=hosting
+    )
+
+
+@pytest.fixture(scope="module")
+def tiers() -> Database:
+    return Database.from_rows(
+        "t",
+        "",
+        [
+            _m("cloudapp.net", "suffix", "Azure", hosting=True),
+            _m("zoom.us", "suffix", "Zoom"),
+            _m("skypedata", "label_prefix", "Microsoft"),
+        ],
+        [],
+        (),
+        [
+            _m("google", "stem", "Google"),
+            _m("maps.google", "stem", "Google Maps"),
+            _m("fbcdn-", "label_prefix", "Meta"),
+            _m("zoom.us", "suffix", "nDPI Zoom"),
+            _m("teams.cloudapp.net", "suffix", "Microsoft Teams"),
+            _m("cloudapp.net", "suffix", "nDPI Azure", hosting=True),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "org"),
+    [
+        ("www.google.de", "Google"),
+        ("google.co.uk", "Google"),
+        ("maps.google.it", "Google Maps"),
+        ("google.com.evil.example", None),  # more than two labels after the stem
+        ("notgoogle.de", None),
+        ("fbcdn-sphotos-a.akamaihd.net", "Meta"),
+        ("x.fbcdn-video.example", "Meta"),
+        ("myfbcdn-x.example", None),  # a label prefix starts at a label boundary
+        ("us04web.zoom.us", "Zoom"),  # the project's row wins over nDPI's
+        ("skypedataprdcolneu04.cloudapp.net", "Microsoft"),  # owner beats a hosting suffix
+        ("foo.teams.cloudapp.net", "Microsoft Teams"),  # nDPI names the owner under hosting
+        ("customer.cloudapp.net", "Azure"),  # only the hosting row: hosting, no owner
+    ],
+)
+def test_pattern_forms_and_tiers(tiers: Database, name: str, org: str | None) -> None:
+    m = tiers.lookup_domain(name)
+    assert (m.organisation if m else None) == org
+    assert tiers.lookup_domain(name) is m  # memoised result is the same
+
+
+def test_domain_count_counts_both_tiers(tiers: Database) -> None:
+    assert tiers.domain_count == 9
+
+
+def test_ndpi_files_with_notice_load(tmp_path: Path) -> None:
+    notice = "# LGPL-3.0 notice line 1\n# line 2\n"
+    (tmp_path / "domains.csv").write_text(
+        "pattern,match,organisation,category,vendor,sdk_name,source\n", encoding="utf-8"
+    )
+    (tmp_path / "ip_ranges.csv").write_text(
+        "network,organisation,vendor,role,source,category\n", encoding="utf-8"
+    )
+    (tmp_path / "ndpi_hosts.csv").write_text(
+        notice + "pattern,match,organisation,category,vendor,sdk_name,source,hosting,date\n"
+        "whatsapp,stem,Meta,online_service,WhatsApp,,nDPI,false,2024-10-21\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "ndpi_ranges.csv").write_text(
+        notice + "network,organisation,vendor,role,source,category,hosting,date\n"
+        "3.0.0.0/15,AWS,,,nDPI,cdn_cloud,true,2024-10-21\n",
+        encoding="utf-8",
+    )
+    db = load_database(tmp_path)
+    m = db.lookup_domain("web.whatsapp.com")
+    assert m is not None and (m.vendor, m.date) == ("WhatsApp", "2024-10-21")
+    r = db.lookup_ip("3.1.2.3")
+    assert r is not None and r.hosting and r.date == "2024-10-21"
+
+
+_ADDRS = st.one_of(
+    st.integers(0, 2**32 - 1).map(lambda v: str(ipaddress.IPv4Address(v))),
+    st.integers(0, 2**128 - 1).map(lambda v: str(ipaddress.IPv6Address(v))),
+    st.integers(0, 2**32 - 1).map(lambda v: f"::ffff:{ipaddress.IPv4Address(v)}"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ADDRS)
+def test_fast_address_parser_matches_ipaddress(addr: str) -> None:
+    """lookup_ip's inet_pton path agrees with the ipaddress reference (IPv4-mapped -> IPv4)."""
+    ip = ipaddress.ip_address(addr)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    rows = [_r(f"{ip}/{ip.max_prefixlen}", "exact")]
+    db = Database.from_rows("t", "", [], rows)
+    found = db.lookup_ip(addr)
+    assert found is not None and found.organisation == "exact"
+
+
+# --- the bundled data: issue 12 rows -----------------------------------------------------
+
+
+def test_whole_services_are_not_sdks(db: Database) -> None:
+    for name in ("www.facebook.com", "www.instagram.com", "www.linkedin.com", "twitter.com"):
+        m = db.lookup_domain(name)
+        assert m is not None and m.category == "online_service", name
+    graph = db.lookup_domain("graph.facebook.com")
+    assert graph is not None and graph.category == "social_sdk"
+
+
+def test_specific_endpoint_beats_hosting_namespace(db: Database) -> None:
+    m = db.lookup_domain("mobileanalytics.us-east-1.amazonaws.com")
+    assert m is not None and (m.category, m.hosting) == ("analytics", False)
+    other = db.lookup_domain("bucket.s3.amazonaws.com")
+    assert other is not None and other.hosting
+
+
+def test_every_bundled_row_has_source_and_date(db: Database) -> None:
+    rows = [
+        *db._names.exact.values(),
+        *db._names.suffix.values(),
+        *db._fallback.exact.values(),
+        *db._fallback.suffix.values(),
+        *db._fallback.stem.values(),
+    ]
+    for m in rows:
+        assert m.source and re.fullmatch(r"\d{4}-\d\d-\d\d", m.date), m
+    for addr in ("149.154.167.51", "3.5.140.1", "157.240.1.1", "134.224.1.1"):
+        r = db.lookup_ip(addr)
+        assert r is not None and r.source and r.date, addr
+
+
+def test_ndpi_rows_name_their_licence(db: Database) -> None:
+    m = db.lookup_domain("www.youtube.com")  # no project row: nDPI's youtube. stem
+    assert m is not None and "LGPL-3.0" in m.source and m.date == "2024-10-21"
+    notice = resources.files("inspector").joinpath("data/ndpi_ranges.csv").read_text()
+    assert notice.startswith("# Derived from nDPI") and "LGPL-3.0" in notice.splitlines()[1]
+    assert resources.files("inspector").joinpath("data/NDPI-COPYING.LGPL-3.0").is_file()
