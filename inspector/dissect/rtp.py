@@ -32,10 +32,12 @@ __all__ = [
     "RtpHeader",
     "SenderInfo",
     "dissect",
+    "increasing",
     "infer_srtcp",
     "locate",
     "parse_rtcp",
     "parse_rtp",
+    "timestamp_step",
     "valid_payload_type",
 ]
 
@@ -292,7 +294,8 @@ def _report_with_sdes(c: RtcpCompound) -> bool:
     return c.exact and len(types) >= 2 and types[0] in (200, 201) and 202 in types
 
 
-def _increasing(hdrs: Sequence[RtpHeader]) -> bool:
+def increasing(hdrs: Sequence[RtpHeader]) -> bool:
+    """Sequence numbers mostly step forward by 1-100 (>= 2 such steps, >= half of them)."""
     steps = [(b.seq - a.seq) & 0xFFFF for a, b in itertools.pairwise(hdrs)]
     good = sum(1 for s in steps if 1 <= s <= 100)
     return good >= 2 and 2 * good >= len(steps)
@@ -315,7 +318,8 @@ def _seq_stats(hdrs: Sequence[RtpHeader]) -> tuple[int, int]:
     return max(0, max(ext) - min(ext) + 1 - len(set(ext))), reordered
 
 
-def _ts_step(hdrs: Sequence[RtpHeader]) -> int | None:
+def timestamp_step(hdrs: Sequence[RtpHeader]) -> int | None:
+    """Most common positive RTP timestamp step between packets with consecutive sequence numbers."""
     steps = Counter(
         (b.timestamp - a.timestamp) & 0xFFFFFFFF
         for a, b in itertools.pairwise(hdrs)
@@ -352,7 +356,7 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
     pk = s.packets
     hdrs = [p.header for p in pk if p.header]
     missing, reordered = _seq_stats(hdrs)
-    step = _ts_step(hdrs)
+    step = timestamp_step(hdrs)
     cpk = [
         codecs.CodecPacket(
             p.frame, p.data[p.start + h.header_len :], p.start + h.header_len, h.marker,
@@ -496,7 +500,7 @@ def dissect(view: FlowView) -> list[Row]:
     zoom_flow = bool(zoom_hello) or any(
         s.framing.startswith("zoom")
         and len(s.packets) >= _MIN_PLAIN_PACKETS
-        and (s.kind == "rtcp" or _increasing([p.header for p in s.packets if p.header]))
+        and (s.kind == "rtcp" or increasing([p.header for p in s.packets if p.header]))
         for s in streams.values()
     )
 
@@ -507,7 +511,7 @@ def dissect(view: FlowView) -> list[Row]:
             hdrs = [p.header for p in s.packets if p.header]
             return (
                 len(hdrs) >= _MIN_PLAIN_PACKETS
-                and _increasing(hdrs)
+                and increasing(hdrs)
                 and sum(1 for h in hdrs if valid_payload_type(h.payload_type)) * 2 > len(hdrs)
             )
         return False
