@@ -19,8 +19,15 @@ from dataclasses import dataclass, field
 
 from inspector.dissect import codecs, ecb, zoom
 from inspector.dissect.base import FlowView, weird
-from inspector.dissect.demux import is_ms_turn, is_zrtp, rtcp_plausible, rtp_plausible, unwrap_at
-from inspector.dissect.stun import StunMethod, looks_like_stun, parse_stun, split_tcp
+from inspector.dissect.demux import (
+    is_ms_turn,
+    is_zrtp,
+    rtcp_plausible,
+    rtp_plausible,
+    tcp_relayed,
+    unwrap_at,
+)
+from inspector.dissect.stun import looks_like_stun
 from inspector.errors import ParseError
 from inspector.schema.base import Row
 from inspector.schema.rtp import RtpRow
@@ -437,23 +444,8 @@ def _units(view: FlowView) -> Iterator[tuple[int, float, bool, bytes, str]]:
         for d in view.datagrams:
             yield d.frame, d.ts, d.from_orig, d.payload, ""
         return
-    if view.proto != "tcp":
-        return
-    for stream, from_orig in ((view.orig, True), (view.resp, False)):
-        for off, data, framing in split_tcp(stream.data):
-            if framing == "turn_channel":
-                inner = data
-            elif framing == "plain" and data[1:2] in (b"\x16", b"\x17"):
-                try:
-                    msg = parse_stun(data)
-                except ParseError:
-                    continue
-                if msg.method not in (StunMethod.SEND, StunMethod.DATA) or not msg.data:
-                    continue
-                inner, framing = msg.data, "stun_data"
-            else:
-                continue
-            yield stream.frame_at(off), stream.ts_at(off), from_orig, inner, framing
+    for d, framing in tcp_relayed(view):
+        yield d.frame, d.ts, d.from_orig, d.payload, framing
 
 
 def dissect(view: FlowView) -> list[Row]:
