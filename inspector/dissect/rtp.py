@@ -44,6 +44,7 @@ __all__ = [
     "locate",
     "parse_rtcp",
     "parse_rtp",
+    "rtcp_report_ok",
     "timestamp_step",
     "valid_payload_type",
 ]
@@ -380,6 +381,8 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
     profiles = sorted({h.ext_profile for h in hdrs if h.ext_profile is not None})
     ids = sorted({i for h in hdrs for i in h.ext_ids})
     confident = codec is not None and codec.confident
+    own_tag = codecs.srtp_tag_guess(cpk, step)
+    tag = own_tag or srtcp_tag
     return RtpRow(
         ts=pk[0].ts,
         uid=view.uid,
@@ -405,7 +408,7 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
         codec_guess=codec.codec if codec is not None and confident else "",
         codec_match_fraction=codec.fraction if codec is not None else None,
         codec_evidence=codec.evidence if codec is not None and confident else "",
-        srtp_tag_guess=codecs.srtp_tag_guess(cpk, step) or srtcp_tag,
+        srtp_tag_guess=tag,
         srtcp_e_flag="",
         srtcp_index_offset=None,
         ecb_packets=ecb_res.packets,
@@ -416,7 +419,23 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
         ecb_frames=_join([f"{f}:{o}" for f, o in ecb_res.frames]),
         ecb_suspected=ecb_res.suspected,
         frames=_join([p.frame for p in pk[:_MAX_FRAMES]]),
+        codec_variant=codec.variant if codec is not None and confident else "",
+        srtp_tag_plausible=None if not tag else tag != "0",
     )
+
+
+def rtcp_report_ok(c: RtcpCompound) -> bool:
+    """A readable RTCP report compound (RFC 3550): it walks exactly, its first packet is an SR
+    or RR (6.1), and every SR/RR is long enough for its report count (6.4.1: 28 + 24 x RC
+    bytes; 6.4.2: 8 + 24 x RC)."""
+    if not c.exact or not c.packets or c.packets[0].packet_type not in (200, 201):
+        return False
+    for q in c.packets:
+        if q.packet_type in (200, 201):
+            base = 28 if q.packet_type == 200 else 8
+            if q.length < base + 24 * q.count:
+                return False
+    return True
 
 
 def _rtcp_row(view: FlowView, s: _Stream, e_flag: str, back: int | None) -> RtpRow:
@@ -434,6 +453,7 @@ def _rtcp_row(view: FlowView, s: _Stream, e_flag: str, back: int | None) -> RtpR
         ecb_packets=None, ecb_repeated_blocks=None, ecb_block_indices=None, ecb_prefix_only=None,
         ecb_example_block="", ecb_frames="", ecb_suspected=None,
         frames=_join([p.frame for p in pk[:_MAX_FRAMES]]),
+        rtcp_readable_fraction=sum(1 for p in pk if p.rtcp and rtcp_report_ok(p.rtcp)) / len(pk),
     )  # fmt: skip
 
 
