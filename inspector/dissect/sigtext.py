@@ -90,6 +90,7 @@ IAX_FRAME_TYPES = {
     0x07: "TEXT", 0x08: "IMAGE", 0x09: "HTML", 0x0A: "CNG", 0x0B: "MODEM", 0x0C: "DTMF_BEGIN",
 }  # fmt: skip
 _XMPP_TLS_NS = b"urn:ietf:params:xml:ns:xmpp-tls"
+_STANZA = re.compile(rb"<(?:iq|presence|message)[\s/>]|</stream:stream>")
 _SDP_M = re.compile(rb"(?m)^m=([^\r\n]{1,80})")
 
 
@@ -109,12 +110,14 @@ def _escape(text: str, limit: int = 200) -> str:
 
 
 def _line(data: bytes) -> str:
-    end = data.find(b"\n", 0, _MAX_LINE + 1)
-    if end < 0:
+    """The first line (ended by LF, CRLF or a bare CR) of at most 1024 bytes."""
+    head = data[: _MAX_LINE + 1]
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    if not ends:
         if len(data) > _MAX_LINE:
             raise ParseError("no line end in the first 1024 bytes", "sig_no_line")
-        end = len(data)
-    return data[:end].rstrip(b"\r").decode("latin-1")
+        return data.decode("latin-1")
+    return data[: min(ends)].decode("latin-1")
 
 
 def parse_start_line(data: bytes) -> Message:
@@ -317,11 +320,26 @@ def _tpkt_messages(stream: Stream) -> list[tuple[Message, int]]:
     return out
 
 
+def _mid_stream_xmpp(view: FlowView) -> _Acc | None:
+    """A capture that starts inside an XMPP stream: XML stanzas (RFC 6120 section 8: ``<iq``,
+    ``<presence``, ``<message``) or the closing ``</stream:stream>`` open a direction."""
+    for stream in (view.orig, view.resp):
+        head = stream.data[:_SCAN].lstrip()
+        m = _STANZA.match(head)
+        if m:
+            off = len(stream.data) - len(stream.data.lstrip())
+            acc = _Acc("xmpp", stream.ts_at(off), stream.frame_at(off),
+                       _escape(head[:200].decode("latin-1")), "tcp")  # fmt: skip
+            acc.add(Message("xmpp", "stanza", ""), acc.frame)
+            return acc
+    return None
+
+
 def _xmpp(view: FlowView) -> _Acc | None:
     o, r = view.orig.data[:_SCAN], view.resp.data[:_SCAN]
     start = o.find(b"<stream:stream")
     if start < 0:
-        return None
+        return _mid_stream_xmpp(view)
     acc = _Acc("xmpp", view.orig.ts_at(start), view.orig.frame_at(start),
                _escape(_line(o[start:]) if b"\n" in o[start:start + _MAX_LINE] else
                        o[start : start + 200].decode("latin-1")), "tcp")  # fmt: skip
