@@ -126,8 +126,9 @@ class Anomaly:
 class FlowAnalysis:
     connections: tuple[CryptoResult, ...]
     anomalies: tuple[Anomaly, ...]
-    #: Initials of a reserved/unknown version that no key (not even v1's) opened
-    undecrypted: tuple[tuple[Datagram, LongHeader], ...] = ()
+    #: Initials of a reserved/unknown version, each with ``opened`` (the v1 salt removed its
+    #: protection), that no connection row reports under its own version
+    unknown: tuple[tuple[Datagram, LongHeader, bool], ...] = ()
 
 
 def _fuller(old: bytes, new: bytes) -> bool:
@@ -212,7 +213,7 @@ class _Walker:
         self.pending_failures = 0
         self.pending_retry = False
         self.orphan: tuple[Datagram, LongHeader] | None = None
-        self.undecrypted: list[tuple[Datagram, LongHeader]] = []
+        self.unknown: list[tuple[Datagram, LongHeader, bool]] = []
         self.known_seen = False
 
     def note(self, dg: Datagram, name: str, detail: str) -> None:
@@ -264,8 +265,7 @@ class _Walker:
             if not known and hdr.packet_type == PacketType.INITIAL:
                 failures = len(self.anomalies)
                 self._initial(dg, hdr)
-                if len(self.anomalies) > failures:
-                    self.undecrypted.append((dg, hdr))
+                self.unknown.append((dg, hdr, len(self.anomalies) == failures))
                 continue
             if not known:
                 continue
@@ -304,6 +304,8 @@ class _Walker:
                     cur.switch_keys(hdr.dcid)
             if pkt is not None:
                 cur.initials += 1
+                if is_known_version(hdr.version) and not is_known_version(cur.version):
+                    cur.version = hdr.version  # after version negotiation away from GREASE
                 self._client_packet(cur, dg, pkt)
                 return
         retried = (
@@ -422,15 +424,19 @@ class _Walker:
             conn.initials = self.pending_failures
             conn.retry = self.pending_retry
             conns.append(conn.result())
-        # undecrypted reserved/unknown-version Initials are listed when the version is GREASE
-        # or the flow is otherwise QUIC (random UDP often looks like a long header)
+        # reserved/unknown-version Initials are listed unless a connection row carries their
+        # version; undecrypted ones only when GREASE or the flow is otherwise QUIC (random UDP
+        # often looks like a long header)
+        versions = {c.version for c in conns}
         listed = [
             u
-            for u in self.undecrypted
-            if is_grease_version(u[1].version) or conns or self.known_seen
+            for u in self.unknown
+            if u[1].version not in versions
+            and (u[2] or is_grease_version(u[1].version) or conns or self.known_seen)
         ]
-        anomalies = [a for a in self.anomalies if listed or not self.undecrypted]
-        return FlowAnalysis(tuple(conns), tuple(anomalies), tuple(listed))
+        junk = any(not u[2] for u in self.unknown) and not listed and not conns
+        anomalies = () if junk else tuple(self.anomalies)
+        return FlowAnalysis(tuple(conns), anomalies, tuple(listed))
 
 
 def analyze_datagrams(datagrams: Sequence[Datagram]) -> FlowAnalysis:
@@ -579,13 +585,14 @@ def _rows(view: FlowView, res: CryptoResult) -> list[Row]:
     return rows
 
 
-def _undecrypted_row(view: FlowView, dg: Datagram, hdr: LongHeader) -> QuicRow:
-    """A reserved/unknown-version Initial whose protection not even the v1 salt removed."""
+def _unknown_row(view: FlowView, dg: Datagram, hdr: LongHeader, opened: bool) -> QuicRow:
+    """A reserved/unknown-version Initial (opened with the v1 salt or not) that no connection
+    row lists under its own version."""
     return QuicRow(
         ts=dg.ts, uid=view.uid, frame=dg.frame, client_is_orig=dg.from_orig,
         version=version_name(hdr.version), dcid=hdr.dcid.hex(), scid=hdr.scid.hex(),
-        initial_packets=1, decrypt_failures=1, version_reserved=is_grease_version(hdr.version),
-        initial_salt="none",
+        initial_packets=1, decrypt_failures=0 if opened else 1,
+        version_reserved=is_grease_version(hdr.version), initial_salt="v1" if opened else "none",
     )  # fmt: skip
 
 
@@ -597,7 +604,7 @@ def dissect(view: FlowView) -> list[Row]:
     rows: list[Row] = []
     for res in analysis.connections:
         rows.extend(_rows(view, res))
-    rows.extend(_undecrypted_row(view, dg, hdr) for dg, hdr in analysis.undecrypted)
+    rows.extend(_unknown_row(view, dg, hdr, opened) for dg, hdr, opened in analysis.unknown)
     for a in analysis.anomalies[:_MAX_WEIRD]:
         rows.append(WeirdRow(a.ts, view.uid, f"quic_{a.name}", a.detail, a.frame, "quic"))
     if len(analysis.anomalies) > _MAX_WEIRD:

@@ -381,3 +381,18 @@ def test_dissect_never_raises(datagrams: list[tuple[bool, bytes]]) -> None:
     for row in quic.dissect(view):
         assert isinstance(row, QuicRow | WeirdRow)
         assert row.uid == "Cfuzz"
+
+
+def test_grease_initial_then_v1_after_version_negotiation() -> None:
+    # ndpi/pcap/quic-forcing-vn-with-data.pcapng: a 0xbabababa Initial (v1 keys), the server's
+    # version negotiation, then v1 Initials under the same DCID: one v1 connection row from
+    # the first Initial, plus the reserved-version packet listed with its version.
+    hello = pad(crypto_frame(0, client_hello("vn.example")))
+    grease = protect_long(hello, version=0xBABABABA, key_version=V1, key_dcid=ODCID, scid=CSCID)
+    vn = b"\x80\x00\x00\x00\x00\x04" + CSCID + b"\x08" + ODCID + b"\x00\x00\x00\x01"
+    view = flow([(True, grease), (False, vn), (True, client_initial(hello, 1))])
+    (conn, listed), weirds = rows_of(view)
+    assert weirds == [] and conn.version == "1" and conn.sni == "vn.example"
+    assert conn.initial_salt == "" and conn.frame == 1 and conn.initial_packets == 2
+    assert (listed.version, listed.initial_salt, listed.frame) == ("0xbabababa", "v1", 1)
+    assert listed.version_reserved and listed.decrypt_failures == 0
