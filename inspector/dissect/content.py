@@ -339,11 +339,21 @@ def _show(value: bytes) -> str:
     return value[:64].decode("ascii", "backslashreplace").replace(";", "\\x3b")
 
 
+def _personal(text: bytes) -> bool:
+    """An address that can identify a host: not multicast (e.g. SSDP's 239.255.255.250),
+    loopback, unspecified, reserved or broadcast."""
+    try:
+        ip = ipaddress.ip_address(text.decode("ascii"))
+    except ValueError:
+        return False
+    return not (ip.is_multicast or ip.is_loopback or ip.is_unspecified or ip.is_reserved)
+
+
 def find_leaks(payload: bytes, endpoints: Sequence[bytes] = ()) -> list[tuple[str, str]]:
     """``(kind, example)`` for each kind of cleartext metadata in ``payload`` (first hit each)."""
     found: list[tuple[str, str]] = []
     for m in _IPV4.finditer(payload):
-        if not m.group().startswith(b"0.") and m.group() != b"255.255.255.255":
+        if _personal(m.group()):
             found.append(("ipv4", _show(m.group())))
             break
     for m in _IPV6.finditer(payload):
@@ -353,9 +363,7 @@ def find_leaks(payload: bytes, endpoints: Sequence[bytes] = ()) -> list[tuple[st
             and len(text) >= 6
             and sum(c in b"0123456789abcdefABCDEF" for c in text) >= 4
         ):
-            try:
-                ipaddress.IPv6Address(text.decode("ascii"))
-            except ValueError:
+            if not _personal(text):
                 continue
             found.append(("ipv6", _show(text)))
             break

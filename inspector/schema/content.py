@@ -155,7 +155,8 @@ class ContentRow(Row):
     )
     leak_kinds: str = col(
         "`;`-joined kinds of cleartext metadata found in payloads no parser explains: `ipv4` "
-        "(dotted quad text), `ipv6` (text), `ip_binary` (one of the flow's own endpoint "
+        "(dotted quad text), `ipv6` (text; neither multicast, loopback, unspecified nor "
+        "reserved), `ip_binary` (one of the flow's own endpoint "
         "addresses as raw 4/16 bytes), `uuid` (8-4-4-4-12 hex text), `email`, `username` "
         '(`user=`/`username:`/`"user":` text); empty when none.',
         "string",

@@ -206,3 +206,8 @@ def test_any_datagrams_get_exactly_one_outer_class(dgs: list[tuple[bool, bytes]]
     relayed = row.turn_channel + row.turn_send_data + row.ms_turn
     assert total == len(dgs) + relayed
     assert content.units is not None
+
+
+def test_group_and_loopback_addresses_are_not_leaks() -> None:
+    assert find_leaks(b"HOST: 239.255.255.250:1900 ff02::c 127.0.0.1 0.0.0.0") == []
+    assert find_leaks(b"peer=10.78.14.178") == [("ipv4", "10.78.14.178")]
