@@ -211,3 +211,47 @@ def test_any_datagrams_get_exactly_one_outer_class(dgs: list[tuple[bool, bytes]]
 def test_group_and_loopback_addresses_are_not_leaks() -> None:
     assert find_leaks(b"HOST: 239.255.255.250:1900 ff02::c 127.0.0.1 0.0.0.0") == []
     assert find_leaks(b"peer=10.78.14.178") == [("ipv4", "10.78.14.178")]
+
+
+def _tshark_frames(path: str, display_filter: str) -> int:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark not installed")
+    args = ["tshark", "-r", path, "-Y", display_filter, "-T", "fields", "-e", "frame.number"]
+    return len(subprocess.run(args, capture_output=True, text=True, check=True).stdout.split())
+
+
+def test_real_counts_agree_with_tshark() -> None:
+    from inspector.pipeline import flow_views
+
+    path = str(real_dir() / "ndpi/pcap/stun_dtls_rtp.pcapng")
+    views = {v.proto: v for v in flow_views(path) if v.resp_p in (3478, 19305)}
+    udp = row_of(views["udp"])
+    assert udp.stun == _tshark_frames(path, "stun and udp") == 4
+    assert udp.dtls == _tshark_frames(path, "dtls and udp") == 23
+    # TURN over TCP: every STUN message tshark decodes is one outer unit here (8 plain STUN,
+    # 31 Send/Data indications); their relayed payloads are classified as well
+    outer = [f for u, f in content.units(views["tcp"]) if not u.relayed]
+    assert len(outer) == _tshark_frames(path, "stun and tcp") == 39
+    tcp = row_of(views["tcp"])
+    assert tcp.turn_send_data == 31 and tcp.stun == 16 and tcp.dtls == 11
+
+
+def test_turn_over_tcp_whole_and_byte_by_byte() -> None:
+    from tests.dissect.tls_factory import stream, tcp_view
+
+    allocate = stun(0x0003)
+    inner = [rtp(1 + i, RNG.randbytes(90)) for i in range(12)]
+    data = allocate + b"".join(
+        struct.pack("!HH", 0x4001, len(p)) + p + b"\x00" * (-len(p) % 4) for p in inner
+    )
+    rows = []
+    for sizes in ((), (1,) * len(data)):
+        (row,) = dissect(tcp_view(stream(data, sizes)))
+        assert isinstance(row, ContentRow)
+        rows.append((row.classes, row.stun, row.turn_channel, row.srtp, row.classified))
+    assert rows[0] == rows[1] == ("stun;turn_channel;srtp", 1, 12, 12, 13)

@@ -380,3 +380,10 @@ def test_use_srtp_absent_declined_and_offered() -> None:
     only_ch = [(True, dtls_record(22, dtls_handshake(1, _ch(), 0)))]
     assert _one(udp_view(only_ch)).use_srtp == "offered"
     assert _one(udp_view(only_ch)).carried_in == "plain"
+
+
+def test_dtls_inside_ms_turn_framing() -> None:
+    inner = dtls_record(22, dtls_handshake(1, _ch(), 0))
+    framed = b"\xff\x10" + u16(8 + len(inner)) + bytes(8) + inner  # nDPI stun.c: len + 4
+    row = _one(udp_view([(True, framed)]))
+    assert row.carried_in == "ms_turn" and row.client_hello_complete
