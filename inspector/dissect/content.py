@@ -51,7 +51,8 @@ _MAX_LEAK_SCANS = 300
 _MAX_EXAMPLES = 3
 DNS_PORTS = frozenset({53, 137, 5353, 5355})
 _DHCP_COOKIE = b"\x63\x82\x53\x63"
-_PRINTABLE = frozenset(b"\t\r\n" + bytes(range(0x20, 0x7F)))
+_PRINTABLE = b"\t\r\n" + bytes(range(0x20, 0x7F))
+_RUNS: dict[int, re.Pattern[bytes]] = {}
 _MEDIA = frozenset({"rtp", "srtp", "rtp_undecided", "rtcp", "srtcp", "dtls", "zoom_media"})
 
 _IPV4 = re.compile(rb"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
@@ -81,17 +82,18 @@ class Unit:
     relayed: bool  #: True for a payload found inside a TURN / MS-TURN framing
 
 
-def longest_run(data: bytes) -> tuple[int, int]:
-    """``(length, byte)`` of the longest run of one repeated byte value (``(0, 0)`` if empty)."""
-    best, best_b, i, n = 0, 0, 0, len(data)
-    while i < n:
-        j = i + 1
-        b = data[i]
-        while j < n and data[j] == b:
-            j += 1
-        if j - i > best:
-            best, best_b = j - i, b
-        i = j
+def longest_run(data: bytes, at_least: int = 1) -> tuple[int, int]:
+    """``(length, byte)`` of the longest run of one repeated byte value that is at least
+    ``at_least`` long (``(0, 0)`` when there is none)."""
+    best, best_b = 0, 0
+    if at_least < 1 or not data:
+        return best, best_b
+    rx = _RUNS.get(at_least)
+    if rx is None:
+        rx = _RUNS[at_least] = re.compile(rb"(.)\1{%d,}" % (at_least - 1), re.DOTALL)
+    for m in rx.finditer(data):
+        if m.end() - m.start() > best:
+            best, best_b = m.end() - m.start(), data[m.start()]
     return best, best_b
 
 
@@ -180,7 +182,8 @@ def _dns(p: bytes) -> bool:
 
 def is_text(p: bytes) -> bool:
     """>= 16 bytes, >= 90 % printable ASCII (tab, CR, LF included)."""
-    return len(p) >= 16 and 10 * sum(1 for b in p[:512] if b in _PRINTABLE) >= 9 * len(p[:512])
+    head = p[:512]
+    return len(p) >= 16 and 10 * len(head.translate(None, _PRINTABLE)) <= len(head)
 
 
 def _first_pass(p: bytes, state: dict[str, bool], ports: tuple[int, int]) -> str:
@@ -237,8 +240,8 @@ def _probe(p: bytes) -> str:
     """Evidence text when ``p`` is a filler probe, else ``""``."""
     if len(p) < PROBE_MIN_LEN:
         return ""
-    run, byte = longest_run(p)
-    if run >= PROBE_RUN and 2 * run >= len(p):
+    run, byte = longest_run(p, PROBE_RUN)
+    if run and 2 * run >= len(p):
         return f"run of {run} x 0x{byte:02x} in {len(p)} bytes"
     return ""
 
@@ -352,32 +355,33 @@ def _personal(text: bytes) -> bool:
 def find_leaks(payload: bytes, endpoints: Sequence[bytes] = ()) -> list[tuple[str, str]]:
     """``(kind, example)`` for each kind of cleartext metadata in ``payload`` (first hit each)."""
     found: list[tuple[str, str]] = []
-    for m in _IPV4.finditer(payload):
-        if _personal(m.group()):
-            found.append(("ipv4", _show(m.group())))
-            break
-    for m in _IPV6.finditer(payload):
-        text = m.group()
-        if (
-            text.count(b":") >= 2
-            and len(text) >= 6
-            and sum(c in b"0123456789abcdefABCDEF" for c in text) >= 4
-        ):
-            if not _personal(text):
-                continue
-            found.append(("ipv6", _show(text)))
-            break
+    if payload.count(b".") >= 3:
+        for m in _IPV4.finditer(payload):
+            if _personal(m.group()):
+                found.append(("ipv4", _show(m.group())))
+                break
+    if payload.count(b":") >= 2:
+        for m in _IPV6.finditer(payload):
+            text = m.group()
+            if len(text) >= 6 and len(text.translate(None, b":")) >= 4 and _personal(text):
+                found.append(("ipv6", _show(text)))
+                break
     for packed in endpoints:
         if packed in payload:
             found.append(("ip_binary", str(ipaddress.ip_address(packed))))
             break
-    for kind, rx in (("uuid", _UUID), ("email", _EMAIL)):
-        m = rx.search(payload)
+    if payload.count(b"-") >= 4:
+        m = _UUID.search(payload)
         if m:
-            found.append((kind, _show(m.group())))
-    m = _USER.search(payload)
-    if m:
-        found.append(("username", _show(m.group(1))))
+            found.append(("uuid", _show(m.group())))
+    if b"@" in payload:
+        m = _EMAIL.search(payload)
+        if m:
+            found.append(("email", _show(m.group())))
+    if b"=" in payload or b":" in payload:
+        m = _USER.search(payload)
+        if m:
+            found.append(("username", _show(m.group(1))))
     return found
 
 
