@@ -275,7 +275,9 @@ def _rtp_streams(pending: Sequence[tuple[int, Unit]], out: list[str]) -> None:
         if result is not None and result.confident:
             cls = "rtp"
         elif len(cpk) >= codecs.MIN_PACKETS and _random_looking([c.payload for c in cpk]):
-            cls = "srtp"
+            # an SRTP tag read off constant-size audio is SRTP evidence of the stream itself;
+            # otherwise the flow must show DTLS or SRTCP (decided in _classify)
+            cls = "srtp" if codecs.srtp_tag_guess(cpk, step) in ("4", "10", "16") else "srtp?"
         else:
             cls = "rtp_undecided"
         for idx, _ in members:
@@ -431,9 +433,13 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
         out.append(framing or _first_pass(unit.payload, state, ports))
     rtp_pending = [(i, all_units[i]) for i, c in enumerate(out) if c == "rtp?"]
     _rtp_streams(rtp_pending, out)
-    have_media = any(c in _MEDIA for c in out)
+    have_media = any(c in _MEDIA or c == "srtp?" for c in out)
     rtcp_pending = [(i, all_units[i]) for i, c in enumerate(out) if c == "rtcp?"]
     e_counts = _rtcp_packets(rtcp_pending, out, have_media)
+    keyed = "dtls" in out or "srtcp" in out
+    for i, c in enumerate(out):
+        if c == "srtp?":
+            out[i] = "srtp" if keyed else "rtp_undecided"
     probe_evidence = ""
     weak: list[int] = []
     for i, c in enumerate(out):

@@ -92,13 +92,15 @@ class ContentRow(Row):
         "Opus, H.263, H.264, VP8; see the `rtp` table): readable media."
     )
     srtp: int = _count(
-        "RTP-headed packets of a stream of >= 10 packets that fails every codec test and whose "
-        "payload bytes look random (entropy at or above the random 0.1% quantile): consistent "
-        "with SRTP; not proof of encryption on its own."
+        "RTP-headed packets of a stream of >= 10 packets that fails every codec test, whose "
+        "payload bytes look random (entropy at or above the random 0.1% quantile), AND with SRTP "
+        "evidence: a DTLS handshake or SRTCP (E|index word) on the same flow, or an SRTP tag "
+        "length read off constant-size audio (G.711/G.722/G.729 payload = codec size + 4/10/16)."
     )
     rtp_undecided: int = _count(
         "RTP-headed packets of a valid stream (>= 3 packets, increasing sequence numbers) that "
-        "is neither `rtp` nor `srtp` (too few packets, or unknown codec with non-random bytes)."
+        "is neither `rtp` nor `srtp`: too few packets, a codec without a structure test, or "
+        "random-looking payloads with no SRTP evidence (no DTLS, SRTCP or tag on the flow)."
     )
     rtcp: int = _count(
         "RTCP compounds that parse exactly (RFC 3550 section 6: every packet header and length "

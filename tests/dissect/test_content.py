@@ -100,9 +100,9 @@ def test_srtcp_with_e_flag_clear_is_counted() -> None:
 
 def test_relayed_media_counts_framing_and_inner_class() -> None:
     inner = [rtp(1 + i, RNG.randbytes(100)) for i in range(12)]
-    chan = [(True, struct.pack("!HH", 0x4001, len(p)) + p) for p in inner]
+    chan = [(True, struct.pack("!HH", 0x4001, len(p)) + p) for p in [dtls_client_hello(), *inner]]
     row = row_of(view(chan))
-    assert row.turn_channel == 12 and row.srtp == 12 and row.classified == 12
+    assert row.turn_channel == 13 and row.dtls == 1 and row.srtp == 12 and row.classified == 13
     attr = struct.pack("!HH", 0x0013, len(inner[0])) + inner[0]
     send = stun(0x0016, attr + b"\x00" * (-len(attr) % 4))
     row = row_of(view([(True, send)]))
@@ -254,4 +254,13 @@ def test_turn_over_tcp_whole_and_byte_by_byte() -> None:
         (row,) = dissect(tcp_view(stream(data, sizes)))
         assert isinstance(row, ContentRow)
         rows.append((row.classes, row.stun, row.turn_channel, row.srtp, row.classified))
-    assert rows[0] == rows[1] == ("stun;turn_channel;srtp", 1, 12, 12, 13)
+    assert rows[0] == rows[1] == ("stun;turn_channel;rtp_undecided", 1, 12, 0, 13)
+
+
+def test_random_rtp_payloads_without_srtp_evidence_stay_undecided() -> None:
+    # a compressed codec without a structure test also looks random: SRTP needs DTLS or SRTCP
+    dgs = [(True, rtp(1 + i, RNG.randbytes(100))) for i in range(12)]
+    row = row_of(view(dgs))
+    assert row.rtp_undecided == 12 and row.srtp == 0
+    row = row_of(view([(True, dtls_client_hello()), *dgs]))
+    assert row.srtp == 12
