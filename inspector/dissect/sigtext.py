@@ -281,10 +281,10 @@ def _text_messages(stream: Stream) -> list[tuple[Message, int]]:
     out: list[tuple[Message, int]] = []
     pos = 0
     while pos < len(data) and len(out) < _MAX_MESSAGES:
-        if data[pos : pos + 1] == b"$" and pos + 4 <= len(data):  # RFC 2326 section 10.12
+        if out and data[pos : pos + 1] == b"$" and pos + 4 <= len(data):  # RFC 2326 10.12
             pos += 4 + struct.unpack_from("!H", data, pos + 2)[0]
             continue
-        if data[pos : pos + 2] == b"\r\n":  # RFC 5626 CRLF keep-alive
+        if out and data[pos : pos + 2] == b"\r\n":  # RFC 5626 CRLF keep-alive
             pos += 2
             continue
         try:
