@@ -387,3 +387,14 @@ def test_dtls_inside_ms_turn_framing() -> None:
     framed = b"\xff\x10" + u16(8 + len(inner)) + bytes(8) + inner  # nDPI stun.c: len + 4
     row = _one(udp_view([(True, framed)]))
     assert row.carried_in == "ms_turn" and row.client_hello_complete
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.binary(max_size=120), max_size=8), st.booleans())
+def test_dissect_never_raises_on_turn_over_tcp(pieces: list[bytes], indication: bool) -> None:
+    alloc = u16(0x0003) + u16(0) + b"\x21\x12\xa4\x42" + bytes(12)
+    body = b"".join(
+        _stun_indication(0x0016, p) if indication else _channel(p, pad=True) for p in pieces
+    )
+    rows = dissect(tcp_view(_tcp_stream(alloc + body, 7), _tcp_stream(alloc, 3, 900)))
+    assert all(isinstance(r, DtlsRow | WeirdRow) for r in rows)
