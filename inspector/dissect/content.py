@@ -40,7 +40,6 @@ __all__ = [
     "units",
 ]
 
-_U16_MAX = 0xFFFF
 MIN_STREAM = 3
 #: a filler probe: one byte value repeated this long, covering >= half of a datagram this big.
 PROBE_RUN = 64
