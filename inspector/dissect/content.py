@@ -52,6 +52,9 @@ DNS_PORTS = frozenset({53, 137, 5353, 5355})
 _DHCP_COOKIE = b"\x63\x82\x53\x63"
 _PRINTABLE = b"\t\r\n" + bytes(range(0x20, 0x7F))
 _RUNS: dict[int, re.Pattern[bytes]] = {}
+#: inner media-encapsulation types (zoom.py ZoomType) a 2022 SFU header may carry at offset 8
+_ZOOM_INNER = frozenset({0x01, 0x0D, 0x0F, 0x10, 0x15, 0x1E, 0x20, 0x21, 0x22, 0x23})
+_VERSION_WORDS = (b"android", b"ios", b"version", b"ver", b"build", b"sdk", b"release", b"os ")
 _MEDIA = frozenset({"rtp", "srtp", "rtp_undecided", "rtcp", "srtcp", "dtls", "zoom_media"})
 
 _IPV4 = re.compile(rb"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
@@ -228,11 +231,12 @@ def _first_pass(p: bytes, state: dict[str, bool], ports: tuple[int, int]) -> str
 
 
 def _zoom_weak(p: bytes) -> bool:
-    """A Zoom SFU control datagram: 2022 header (``05``, direction 00/04 at 7) or the 2019/2020
-    one-byte header followed by inner type 0x15 (module :mod:`inspector.dissect.zoom`)."""
+    """A Zoom SFU control datagram: 2022 header (``05``, direction 00/04 at 7, a known inner
+    type at 8) or the 2019/2020 one-byte header followed by inner type 0x15
+    (module :mod:`inspector.dissect.zoom`)."""
     if len(p) <= 8 or p[0] != zoom.SFU_MEDIA:
         return False
-    return p[7] in (0x00, 0x04) or p[1] == zoom.ZoomType.UNKNOWN_15
+    return (p[7] in (0x00, 0x04) and p[8] in _ZOOM_INNER) or p[1] == zoom.ZoomType.UNKNOWN_15
 
 
 def _probe(p: bytes) -> str:
@@ -353,12 +357,21 @@ def _personal(text: bytes) -> bool:
     return not (ip.is_multicast or ip.is_loopback or ip.is_unspecified or ip.is_reserved)
 
 
+def _version_context(payload: bytes, start: int) -> bool:
+    """A dotted quad that reads as a software version: after ``v``, ``/``, ``_``, ``-`` or
+    with a version word just before it (``Android,8.9.0.2``, ``version 10.0.1.2``)."""
+    if start and payload[start - 1] in b"vV/_-":
+        return True
+    before = payload[max(0, start - 16) : start].lower()
+    return any(w in before for w in _VERSION_WORDS)
+
+
 def find_leaks(payload: bytes, endpoints: Sequence[bytes] = ()) -> list[tuple[str, str]]:
     """``(kind, example)`` for each kind of cleartext metadata in ``payload`` (first hit each)."""
     found: list[tuple[str, str]] = []
     if payload.count(b".") >= 3:
         for m in _IPV4.finditer(payload):
-            if _personal(m.group()):
+            if _personal(m.group()) and not _version_context(payload, m.start()):
                 found.append(("ipv4", _show(m.group())))
                 break
     if payload.count(b":") >= 2:

@@ -128,8 +128,8 @@ class ContentRow(Row):
     zoom_media: int = _count("Zoom-framed datagrams carrying RTP/RTCP (inner media header).")
     zoom_control: int = _count(
         "Zoom hellos (nDPI: `01 00 02|03`, `02 00 02|03`, P2P `1f 02 01`) and SFU-framed "
-        "control datagrams (type 0x05 without media, 0x15 control; kept only on a flow with a "
-        "Zoom hello, Zoom media or >= 3 of them)."
+        "control datagrams (type 0x05, direction 00/04 and a known inner type, without media; "
+        "2019 layout 05 15; kept only on a flow with a Zoom hello, Zoom media or >= 3 of them)."
     )
     probe: int = _count(
         "Bandwidth probes / filler: >= 64-byte run of one byte value covering >= half of a "
@@ -157,9 +157,10 @@ class ContentRow(Row):
     )
     leak_kinds: str = col(
         "`;`-joined kinds of cleartext metadata found in payloads no parser explains: `ipv4` "
-        "(dotted quad text), `ipv6` (text; neither multicast, loopback, unspecified nor "
-        "reserved), `ip_binary` (one of the flow's own endpoint "
-        "addresses as raw 4/16 bytes), `uuid` (8-4-4-4-12 hex text), `email`, `username` "
+        "(dotted quad text, not after a version word such as `Android,8.9.0.2`), `ipv6` (text; "
+        "neither multicast, loopback, unspecified nor reserved), `ip_binary` (one of the "
+        "flow's own endpoint addresses as raw 4/16 bytes), `uuid` (8-4-4-4-12 hex text), "
+        "`email`, `username` "
         '(`user=`/`username:`/`"user":` text); empty when none.',
         "string",
         "",

@@ -264,3 +264,16 @@ def test_random_rtp_payloads_without_srtp_evidence_stay_undecided() -> None:
     assert row.rtp_undecided == 12 and row.srtp == 0
     row = row_of(view([(True, dtls_client_hello()), *dgs]))
     assert row.srtp == 12
+
+
+def test_version_strings_and_lookalike_sfu_headers() -> None:
+    # ndpi/pcap/viber.pcap: "Android,8.9.0.2" is the app version, and its session id 05 b8
+    # makes datagrams start 05 .. with 00 at offset 7: not Zoom without a known inner type.
+    assert find_leaks(b"\x10\x00Android,8.9.0.2\x00") == []
+    assert find_leaks(b"client/10.1.2.3 v1.2.3.4") == []
+    viber = [
+        bytes.fromhex("05b81100010000002e083804000007ae2754"),
+        bytes.fromhex("05b80e000000000007ae2754"),
+    ]
+    row = row_of(view([(True, viber[i % 2]) for i in range(6)]))
+    assert row.zoom_control == 0
