@@ -1,5 +1,9 @@
 """Cleartext codec structure tests on RTP payloads (research notes section 5.2).
 
+References: Opus RFC 6716 section 3; H.264 RFC 6184; VP8 RFC 7741 / RFC 6386 section 9.1;
+G.711 ITU-T G.711 (RFC 3551 section 4.5.14); G.722 ITU-T G.722 (RFC 3551 section 4.5.2);
+G.729 ITU-T G.729 and Annex B (RFC 3551 section 4.5.6); H.263 RFC 2190 and RFC 4629.
+
 A stream whose payloads keep passing a codec's structure test carries *unencrypted* media; SRTP or
 any other encryption passes each test only at its random-chance rate. Per-packet tests are cheap
 and strict; the stream decision asks for a high pass fraction over enough packets, or a
@@ -23,12 +27,22 @@ __all__ = [
     "CodecPacket",
     "CodecResult",
     "check_g711",
+    "check_g722",
+    "check_g729",
+    "check_h263",
     "check_h264",
     "check_opus",
     "check_vp8",
     "entropy_bits",
     "evaluate",
+    "expected_payload_len",
+    "g711_law",
     "g711_packet_ok",
+    "g711_segment",
+    "g729_packet_ok",
+    "g729_parity_ok",
+    "h263_1998_ok",
+    "h263_2190_header_len",
     "h264_packet_ok",
     "opus_ok",
     "opus_samples",
@@ -72,6 +86,7 @@ class CodecResult:
     total: int
     evidence: str
     proof: bool = False  #: a near-proof was found (e.g. VP8 key-frame start code)
+    variant: str = ""  #: e.g. ``alaw``/``ulaw`` for G.711
 
     @property
     def fraction(self) -> float:
@@ -292,27 +307,195 @@ def check_vp8(packets: Sequence[CodecPacket]) -> CodecResult:
     return CodecResult("vp8", passed, len(packets), evidence, proof)
 
 
-# --- G.711 (PT 0 / 8) ------------------------------------------------------------------------
+# --- G.711 (ITU-T G.711; RFC 3551 section 4.5.14: PT 0 PCMU, PT 8 PCMA) ----------------------
+
+
+def g711_segment(code: int, law: str) -> int:
+    """The segment (exponent, 0-7) of one G.711 code word: A-law inverts the even bits (XOR
+    0x55, G.711 Table 1a), u-law inverts all bits (G.711 Table 2a)."""
+    x = code ^ 0x55 if law == "alaw" else ~code & 0xFF
+    return (x >> 4) & 0x07
+
+
+#: code words of the four smallest magnitudes, both signs (G.711 Tables 1a and 2a).
+_ALAW_QUIET = frozenset({0xD5, 0x55, 0xD4, 0x54, 0xD7, 0x57, 0xD6, 0x56})
+_ULAW_QUIET = frozenset({0xFF, 0x7F, 0xFE, 0x7E, 0xFD, 0x7D, 0xFC, 0x7C})
+
+
+def g711_law(payload: bytes) -> str:
+    """``alaw`` or ``ulaw`` when the payload's near-silent code words belong clearly (>= 4x) to
+    one law (A-law zero is 0xD5/0x55, u-law zero 0xFF/0x7F); ``""`` when it cannot tell."""
+    a = sum(1 for b in payload if b in _ALAW_QUIET)
+    u = sum(1 for b in payload if b in _ULAW_QUIET)
+    if a >= 4 * u and a >= 8:
+        return "alaw"
+    if u >= 4 * a and u >= 8:
+        return "ulaw"
+    return ""
 
 
 def g711_packet_ok(payload: bytes) -> bool:
-    """A 10 ms multiple of 8 kHz samples whose byte entropy is far below random (not compressed)."""
+    """A 5 ms multiple of 8 kHz samples (one byte each) whose byte entropy is far below random
+    (G.711 is uncompressed PCM: silence and speech never look uniform)."""
     n = len(payload)
-    return n >= 80 and n % 80 == 0 and entropy_bits(payload) < random_entropy_floor(n)
+    return n >= 40 and n % 40 == 0 and entropy_bits(payload) < random_entropy_floor(n)
 
 
 def check_g711(packets: Sequence[CodecPacket], ts_step: int | None) -> CodecResult:
+    """Per packet: payload length == RTP timestamp step (8 kHz, one byte per sample, no SRTP
+    tag), a 5 ms multiple, entropy below random; the law is the one PT 0/8 names (else the
+    quieter decoding)."""
     passed = [
         p
         for p in packets
         if g711_packet_ok(p.payload) and (ts_step is None or len(p.payload) == ts_step)
     ]
     pts = sorted({p.payload_type for p in packets})
+    sample = b"".join(p.payload for p in (passed or packets)[:20])
+    named = {0: "ulaw", 8: "alaw"}.get(pts[0], "") if len(pts) == 1 else ""
+    law = named or g711_law(sample)
+    name = {"alaw": "A-law (PCMA)", "ulaw": "u-law (PCMU)"}.get(law, "law not determined")
     evidence = (
-        f"G.711-sized payloads (PT {','.join(map(str, pts))}) with byte entropy below the random "
-        f"0.1% quantile; frames {_frames(passed or packets)}"
+        f"G.711 {name} (ITU-T G.711; RFC 3551 PT {','.join(map(str, pts))}): payload length = "
+        f"timestamp step, byte entropy below the random 0.1% quantile; frames "
+        f"{_frames(passed or packets)}"
     )
-    return CodecResult("g711", len(passed), len(packets), evidence)
+    return CodecResult("g711", len(passed), len(packets), evidence, variant=law)
+
+
+# --- G.722 (ITU-T G.722; RFC 3551 section 4.5.2: PT 9, RTP clock 8000, one octet per tick) ---
+
+
+def check_g722(packets: Sequence[CodecPacket], ts_step: int | None) -> CodecResult:
+    """Per packet: payload length == RTP timestamp step (RFC 3551 4.5.2: 8000 octets/s with an
+    8 kHz RTP clock) and a 5 ms multiple; stream: the pooled SB-ADPCM codes are far from
+    uniform (entropy below the random 0.1% quantile), which SRTP ciphertext is not."""
+    sized = [
+        p
+        for p in packets
+        if len(p.payload) >= 40
+        and len(p.payload) % 40 == 0
+        and (ts_step is None or len(p.payload) == ts_step)
+    ]
+    pooled = b"".join(p.payload for p in sized)[:1400]
+    skewed = len(pooled) >= 160 and entropy_bits(pooled) < random_entropy_floor(len(pooled))
+    passed = sized if skewed else []
+    evidence = (
+        "G.722 (ITU-T G.722; RFC 3551 PT 9): payload length = timestamp step, pooled ADPCM "
+        f"codes non-uniform (entropy {entropy_bits(pooled):.2f} bits/byte); frames "
+        f"{_frames(passed or packets)}"
+    )
+    return CodecResult("g722", len(passed), len(packets), evidence)
+
+
+# --- G.729 (ITU-T G.729 + Annex B; RFC 3551 section 4.5.6: PT 18, 10-byte frames) ------------
+
+
+def g729_parity_ok(frame: bytes) -> bool:
+    """The pitch parity bit P0 (bit 26 of the 80-bit frame) equals the parity of the six MSBs of
+    the pitch delay index P1 (bits 18-25), as ITU-T G.729 section 3.7.2 / ``Parity_Pitch``
+    computes it (1 + sum of those bits, mod 2)."""
+    bits = int.from_bytes(frame[:4], "big")
+    p1 = (bits >> (32 - 26)) & 0xFF
+    p0 = (bits >> (32 - 27)) & 0x01
+    return p0 == (1 + bin(p1 >> 2).count("1")) & 1
+
+
+def g729_packet_ok(payload: bytes, ts_step: int | None) -> bool:
+    """N 10-byte frames, optionally one 2-byte Annex B SID frame at the end (RFC 3551 4.5.6);
+    the timestamp step is 80 per 10-byte frame (a SID frame does not advance it); every
+    speech frame's pitch parity bit checks."""
+    n = len(payload)
+    frames, rest = divmod(n, 10)
+    if rest not in (0, 2) or n == 0:
+        return False
+    if frames and ts_step is not None and frames * 80 != ts_step:
+        return False
+    return all(g729_parity_ok(payload[i : i + 10]) for i in range(0, frames * 10, 10))
+
+
+def check_g729(packets: Sequence[CodecPacket], ts_step: int | None) -> CodecResult:
+    passed = [p for p in packets if g729_packet_ok(p.payload, ts_step)]
+    evidence = (
+        "G.729 (ITU-T G.729 Annex B; RFC 3551 PT 18): 10-byte frames (+2-byte SID), 80 "
+        f"timestamp ticks per frame, pitch parity bit valid; frames {_frames(passed or packets)}"
+    )
+    return CodecResult("g729", len(passed), len(packets), evidence)
+
+
+# --- H.263 (RFC 2190 PT 34; RFC 4629 H263-1998/2000) -----------------------------------------
+
+
+def h263_2190_header_len(payload: bytes) -> int | None:
+    """Length of a valid RFC 2190 payload header (mode A 4, B 8, C 12 bytes), else None.
+
+    Mode A (F=0): R (4 bits) zero, SRC (source format) 1-7 and, without the PB-frames option
+    (P=0), DBQ and TRB zero. Modes B/C: SRC 1-7 and the R bits zero (RFC 2190 section 5)."""
+    if len(payload) < 5:
+        return None
+    f, p = payload[0] & 0x80, payload[0] & 0x40
+    src = payload[1] >> 5
+    if not src:
+        return None
+    if not f:
+        r = ((payload[1] & 0x01) << 3) | (payload[2] >> 5)
+        if r or (not p and payload[2] & 0x1F):
+            return None
+        return 4
+    size = 12 if p else 8
+    if len(payload) <= size or (payload[4] >> 6) & 0x03:  # mode B/C: R (2 bits) after MBA
+        return None
+    return size
+
+
+def _h263_psc(data: bytes) -> bool:
+    """The 22-bit picture start code ``0000 0000 0000 0000 1000 00`` (ITU-T H.263 5.1.1)."""
+    return len(data) >= 3 and data[0] == 0 and data[1] == 0 and data[2] & 0xFC == 0x80
+
+
+def h263_1998_ok(payload: bytes) -> tuple[bool, bool]:
+    """``(valid, picture start)`` for an RFC 4629 payload: RR (5 bits) zero, PLEN within the
+    packet; with P=1 the two zero bytes of a start code are omitted, so a picture start then
+    begins ``1000 00`` (0x80-0x83)."""
+    if len(payload) < 3 or payload[0] & 0xF8:
+        return False, False
+    p, v = payload[0] & 0x04, payload[0] & 0x02
+    plen = ((payload[0] & 0x01) << 5) | (payload[1] >> 3)
+    pos = 2 + (1 if v else 0) + plen
+    if pos >= len(payload):
+        return False, False
+    return True, bool(p) and payload[pos] & 0xFC == 0x80
+
+
+def check_h263(packets: Sequence[CodecPacket]) -> CodecResult:
+    """RFC 2190 (PT 34) or RFC 4629 headers valid in every packet, and a packet opening a new
+    picture (RTP timestamp changed) starts with the picture start code."""
+    rfc2190 = any(p.payload_type == 34 for p in packets)
+    passed: list[CodecPacket] = []
+    starts: list[CodecPacket] = []
+    prev: CodecPacket | None = None
+    for p in packets:
+        new_pic = prev is None or prev.timestamp != p.timestamp
+        prev = p
+        if rfc2190:
+            hlen = h263_2190_header_len(p.payload)
+            ok = hlen is not None
+            psc = ok and not p.payload[0] & 0x38 and _h263_psc(p.payload[hlen or 0 :])
+        else:
+            ok, psc = h263_1998_ok(p.payload)
+        if ok and new_pic and not psc:
+            ok = False
+        if ok:
+            passed.append(p)
+            if psc:
+                starts.append(p)
+    ref = "RFC 2190" if rfc2190 else "RFC 4629"
+    evidence = (
+        f"H.263 ({ref}) payload headers valid; picture start code at each new picture in "
+        f"frames {_frames(starts)}"
+    )
+    proof = len(starts) >= 3 and len(passed) >= max(3, 0.8 * len(packets))
+    return CodecResult("h263", len(passed), len(packets), evidence, proof)
 
 
 def evaluate(
@@ -331,27 +514,48 @@ def evaluate(
     if media != "video":
         tests.append(lambda: check_opus(packets, ts_step))
         if any(p.payload_type in (0, 8) for p in packets) or (
-            ts_step is not None and ts_step % 80 == 0
+            ts_step is not None and ts_step % 40 == 0
         ):
             tests.append(lambda: check_g711(packets, ts_step))
+        if any(p.payload_type == 9 for p in packets):
+            tests.append(lambda: check_g722(packets, ts_step))
+        if any(p.payload_type == 18 for p in packets) or (
+            ts_step is not None and ts_step % 80 == 0
+        ):
+            tests.append(lambda: check_g729(packets, ts_step))
     if media != "audio":
         tests.append(lambda: check_h264(packets))
         tests.append(lambda: check_vp8(packets))
+        tests.append(lambda: check_h263(packets))
     results = [t() for t in tests]
     return max(results, key=lambda r: (r.proof, r.fraction, -len(r.codec)))
 
 
+def expected_payload_len(payload_type: int, ts_step: int) -> int | None:
+    """Payload bytes a constant-size codec produces per timestamp step, or None: G.711 and
+    G.722 one byte per tick (RFC 3551 4.5.2, 4.5.14), G.729 10 bytes per 80 ticks (4.5.6)."""
+    if payload_type in (0, 8, 9):
+        return ts_step
+    if payload_type == 18 and ts_step % 80 == 0:
+        return ts_step // 8
+    return None
+
+
 def srtp_tag_guess(packets: Sequence[CodecPacket], ts_step: int | None) -> str:
-    """SRTP tag length read off constant-size audio (G.711 / G.722: one byte per RTP tick).
+    """SRTP tag length read off constant-size audio (G.711 / G.722 / G.729).
 
     Returns ``"0"`` (no tag: plain RTP), ``"4"``, ``"10"`` or ``"16"`` when at least 90 % of a
-    PT 0/8/9 stream has ``payload length - timestamp step`` equal to that value; else ``""``.
+    PT 0/8/9/18 stream has ``payload length - expected length`` equal to that value; else ``""``.
     """
     if not packets or ts_step is None or ts_step <= 0:
         return ""
-    if not all(p.payload_type in (0, 8, 9) for p in packets):
+    pt = packets[0].payload_type
+    if not all(p.payload_type == pt for p in packets):
         return ""
-    extra = Counter(len(p.payload) - ts_step for p in packets)
+    want = expected_payload_len(pt, ts_step)
+    if want is None:
+        return ""
+    extra = Counter(len(p.payload) - want for p in packets)
     value, count = extra.most_common(1)[0]
     if value in (0, 4, 10, 16) and count >= MIN_FRACTION * len(packets) and count >= 3:
         return str(value)

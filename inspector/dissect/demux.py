@@ -21,9 +21,11 @@ Send/Data indication's DATA attribute.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
-from inspector.dissect.stun import StunAttr, StunMethod, parse_stun
+from inspector.dissect.stun import StunAttr, StunMethod, parse_stun, split_tcp
 from inspector.errors import ParseError
+from inspector.flows.view import Datagram, FlowView
 
 __all__ = [
     "DTLS",
@@ -41,6 +43,7 @@ __all__ = [
     "is_zrtp",
     "rtcp_plausible",
     "rtp_plausible",
+    "tcp_relayed",
     "unwrap",
     "unwrap_at",
 ]
@@ -191,3 +194,27 @@ def unwrap(payload: bytes) -> tuple[str, bytes]:
     """
     framing, start, end = unwrap_at(payload)
     return framing, payload[start:end] if framing != "plain" else payload
+
+
+def tcp_relayed(view: FlowView) -> Iterator[tuple[Datagram, str]]:
+    """``(datagram, framing)`` for each payload TURN over TCP relays (RFC 8656 sections 11-12):
+    ChannelData messages (padded to 4 bytes on TCP) and the DATA of Send/Data indications, in
+    stream order per direction, as datagrams carrying the frame and time of their first byte.
+    Framing is ``turn_channel`` or ``stun_data``."""
+    if view.proto != "tcp":
+        return
+    for stream, from_orig in ((view.orig, True), (view.resp, False)):
+        for off, data, framing in split_tcp(stream.data):
+            if framing == "turn_channel":
+                inner = data
+            elif framing == "plain" and data[1:2] in (b"\x16", b"\x17"):
+                try:
+                    msg = parse_stun(data)
+                except ParseError:
+                    continue
+                if msg.method not in (StunMethod.SEND, StunMethod.DATA) or not msg.data:
+                    continue
+                inner, framing = msg.data, "stun_data"
+            else:
+                continue
+            yield Datagram(stream.frame_at(off), stream.ts_at(off), from_orig, inner), framing

@@ -12,10 +12,12 @@ connection-ID records are counted as encrypted, never parsed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from inspector.dissect.base import Datagram, FlowView, weird
 from inspector.dissect.buffer import Buffer
+from inspector.dissect.demux import tcp_relayed, unwrap
 from inspector.dissect.fingerprint import ja3, ja3_hash, ja4
 from inspector.dissect.tls_ext import (
     ClientHello,
@@ -45,6 +47,7 @@ __all__ = [
     "parse_handshake_fragments",
     "parse_records",
     "pull_record",
+    "relay_framing",
 ]
 
 #: record-layer versions: DTLS 1.0, 1.2, 1.3 (RFC 9147 keeps 0xFEFD on the wire) and the
@@ -83,11 +86,21 @@ class HandshakeFragment:
     data: bytes
 
 
+def relay_framing(payload: bytes) -> tuple[str, bytes]:
+    """``(framing, inner)``: one relay framing removed (TURN ChannelData, a STUN Send/Data
+    indication's DATA, MS-TURN ``FF 10``; :func:`inspector.dissect.demux.unwrap`), else
+    ``("plain", payload)``; an inconsistent MS-TURN framing counts as plain."""
+    if payload and (payload[0] < 4 or 0x40 <= payload[0] <= 0x4F or payload[0] == 0xFF):
+        try:
+            return unwrap(payload)
+        except ParseError:
+            return "plain", payload
+    return "plain", payload
+
+
 def dtls_payload(payload: bytes) -> bytes | None:
-    """The DTLS bytes of a UDP payload (TURN ChannelData unwrapped), or None when not DTLS."""
-    if len(payload) >= 4 and 0x40 <= payload[0] <= 0x4F:
-        length = (payload[2] << 8) | payload[3]
-        payload = payload[4 : 4 + length]
+    """The DTLS bytes of a UDP payload (relay framing removed), or None when not DTLS."""
+    _framing, payload = relay_framing(payload)
     if payload and 20 <= payload[0] <= 63:
         return payload
     return None
@@ -201,6 +214,7 @@ class _Handshake:
     encrypted_dirs: set[bool] = field(default_factory=set)
     finished_dirs: set[bool] = field(default_factory=set)
     first: tuple[float, int] | None = None  #: (ts, frame) of its first record
+    framing: str = ""  #: how its first record was carried (``carried_in``)
     buffered: int = 0  #: bytes allocated for reassembly
 
 
@@ -239,11 +253,13 @@ def _starts_new_handshake(hs: _Handshake, frag: HandshakeFragment) -> bool:
     return random != hs.ch_random
 
 
-def _handshakes(view: FlowView, rows: list[Row]) -> list[_Handshake]:
+def _handshakes(
+    view: FlowView, datagrams: Sequence[tuple[Datagram, str]], rows: list[Row]
+) -> list[_Handshake]:
     out = [_Handshake()]
     seen_dtls = False
-    for dg in view.datagrams:
-        data = dtls_payload(dg.payload)
+    for dg, framing in datagrams:
+        data = dg.payload if dg.payload and 20 <= dg.payload[0] <= 63 else None
         if data is None:
             continue
         # other protocols share the 5-tuple: a datagram counts only when it opens with a
@@ -252,6 +268,8 @@ def _handshakes(view: FlowView, rows: list[Row]) -> list[_Handshake]:
             seen_dtls = True
         elif not (seen_dtls and 0x20 <= data[0] <= 0x3F):
             continue
+        if out[-1].framing == "":
+            out[-1].framing = framing
         buf = Buffer(data)
         try:
             while not buf.eof():
@@ -273,7 +291,7 @@ def _take_record(out: list[_Handshake], rec: DtlsRecord, dg: Datagram) -> None:
     elif rec.content_type == _HANDSHAKE:
         for frag in parse_handshake_fragments(rec.fragment):
             if _starts_new_handshake(hs, frag):
-                hs = _Handshake(ch_random=frag.data[2:34])
+                hs = _Handshake(ch_random=frag.data[2:34], framing=hs.framing)
                 out.append(hs)
             _add_fragment(hs, frag, dg)
 
@@ -357,6 +375,8 @@ def _row(view: FlowView, hs: _Handshake, rows: list[Row]) -> DtlsRow | None:
         encrypted_records=hs.encrypted,
         handshake_complete=done,
         frames=";".join(str(f) for f in sorted(hs.frames)),
+        use_srtp=_use_srtp(ch, sh),
+        carried_in=hs.framing,
     )
 
 
@@ -368,7 +388,19 @@ def _mid_session_row(view: FlowView, hs: _Handshake, first: tuple[float, int]) -
         frame=first[1],
         encrypted_records=hs.encrypted,
         handshake_complete=False,
+        carried_in=hs.framing,
     )
+
+
+def _use_srtp(ch: ClientHello | None, sh: ServerHello | None) -> str:
+    """``selected``, ``declined``, ``offered``, ``absent`` or ``""`` (RFC 5764 section 4.1.1)."""
+    if sh is not None and sh.use_srtp_profile is not None:
+        return "selected"
+    if ch is None:
+        return ""
+    if ch.use_srtp_profiles:
+        return "declined" if sh is not None else "offered"
+    return "absent"
 
 
 def _offered(ch: ClientHello | None) -> str:
@@ -431,19 +463,35 @@ def _certificate(
     return leaf, leaf.sha256
 
 
+def _carried(view: FlowView) -> list[tuple[Datagram, str]]:
+    """Every payload that may hold DTLS, relay framing removed, with its carrier name:
+    UDP ``plain``/``turn_channel``/``stun_data``/``ms_turn``; TCP (TURN over TCP, RFC 8656)
+    ``tcp_turn_channel``/``tcp_stun_data``."""
+    if view.proto == "udp":
+        out: list[tuple[Datagram, str]] = []
+        for dg in view.datagrams:
+            framing, inner = relay_framing(dg.payload)
+            if inner and 20 <= inner[0] <= 63:
+                out.append((Datagram(dg.frame, dg.ts, dg.from_orig, inner), framing))
+        return out
+    if view.proto == "tcp":
+        return [
+            (dg, "tcp_" + framing)
+            for dg, framing in tcp_relayed(view)
+            if dg.payload and 20 <= dg.payload[0] <= 63
+        ]
+    return []
+
+
 def dissect(view: FlowView) -> list[Row]:
-    """``dtls`` rows (and weird rows) of one UDP flow; [] when it carries no DTLS."""
-    if view.proto != "udp":
-        return []
-    if not any(
-        (data := dtls_payload(dg.payload)) is not None and _has_dtls_header(data)
-        for dg in view.datagrams
-    ):
+    """``dtls`` rows (and weird rows) of one UDP flow or TURN-over-TCP flow; [] without DTLS."""
+    carried = _carried(view)
+    if not any(_has_dtls_header(dg.payload) for dg, _ in carried):
         return []
     rows: list[Row] = []
     out: list[Row] = []
     try:
-        for hs in _handshakes(view, rows):
+        for hs in _handshakes(view, carried, rows):
             row = _row(view, hs, rows)
             if row is not None:
                 out.append(row)

@@ -33,6 +33,7 @@ from inspector.dissect.gquic import (
 )
 from inspector.dissect.quic_crypto import (
     PacketKeys,
+    QuicVersion,
     initial_keys,
     is_gquic_version,
     is_grease_version,
@@ -125,6 +126,9 @@ class Anomaly:
 class FlowAnalysis:
     connections: tuple[CryptoResult, ...]
     anomalies: tuple[Anomaly, ...]
+    #: Initials of a reserved/unknown version, each with ``opened`` (the v1 salt removed its
+    #: protection), that no connection row reports under its own version
+    unknown: tuple[tuple[Datagram, LongHeader, bool], ...] = ()
 
 
 def _fuller(old: bytes, new: bytes) -> bool:
@@ -209,6 +213,8 @@ class _Walker:
         self.pending_failures = 0
         self.pending_retry = False
         self.orphan: tuple[Datagram, LongHeader] | None = None
+        self.unknown: list[tuple[Datagram, LongHeader, bool]] = []
+        self.known_seen = False
 
     def note(self, dg: Datagram, name: str, detail: str) -> None:
         self.anomalies.append(Anomaly(dg.frame, dg.ts, name, detail[:500]))
@@ -216,8 +222,10 @@ class _Walker:
     def _keys(self, version: int, dcid: bytes, server: bool) -> PacketKeys | None:
         key = (version, dcid, server)
         if key not in self.keys:
+            # a reserved (GREASE) or unknown version: try the v1 salt, as tshark does
+            salted = version if is_known_version(version) else QuicVersion.V1
             try:
-                self.keys[key] = initial_keys(version, dcid, server)
+                self.keys[key] = initial_keys(salted, dcid, server)
             except ParseError:
                 self.keys[key] = None
         return self.keys[key]
@@ -242,15 +250,24 @@ class _Walker:
             if is_public_header(data):
                 self._gquic_public(dg)
             return
-        if len(data) < 5 or not is_known_version(int.from_bytes(data[1:5], "big")):
+        version = int.from_bytes(data[1:5], "big") if len(data) >= 5 else 0
+        known = is_known_version(version)
+        if not version or not (known or data[0] & 0x40 or is_grease_version(version)):
             return
         try:
             packets = split_datagram(data)
         except ParseError as err:
-            self.note(dg, f"bad_header_{err.name}", err.detail)
+            if known:
+                self.note(dg, f"bad_header_{err.name}", err.detail)
             return
+        self.known_seen = self.known_seen or known
         for hdr in packets:
-            if is_grease_version(hdr.version) or not is_known_version(hdr.version):
+            if not known and hdr.packet_type == PacketType.INITIAL:
+                failures = len(self.anomalies)
+                self._initial(dg, hdr)
+                self.unknown.append((dg, hdr, len(self.anomalies) == failures))
+                continue
+            if not known:
                 continue
             if hdr.packet_type == PacketType.RETRY:
                 self._retry(dg, hdr)
@@ -287,6 +304,8 @@ class _Walker:
                     cur.switch_keys(hdr.dcid)
             if pkt is not None:
                 cur.initials += 1
+                if is_known_version(hdr.version) and not is_known_version(cur.version):
+                    cur.version = hdr.version  # after version negotiation away from GREASE
                 self._client_packet(cur, dg, pkt)
                 return
         retried = (
@@ -398,14 +417,26 @@ class _Walker:
 
     def finish(self) -> FlowAnalysis:
         conns = [c.result() for c in self.conns]
-        if not conns and self.orphan is not None:
+        if not conns and self.orphan is not None and is_known_version(self.orphan[1].version):
             dg, hdr = self.orphan
             conn = _Conn.start(hdr.version, dg, hdr.dcid, hdr.scid)
             conn.failures = self.pending_failures
             conn.initials = self.pending_failures
             conn.retry = self.pending_retry
             conns.append(conn.result())
-        return FlowAnalysis(tuple(conns), tuple(self.anomalies))
+        # reserved/unknown-version Initials are listed unless a connection row carries their
+        # version; undecrypted ones only when GREASE or the flow is otherwise QUIC (random UDP
+        # often looks like a long header)
+        versions = {c.version for c in conns}
+        listed = [
+            u
+            for u in self.unknown
+            if u[1].version not in versions
+            and (u[2] or is_grease_version(u[1].version) or conns or self.known_seen)
+        ]
+        junk = any(not u[2] for u in self.unknown) and not listed and not conns
+        anomalies = () if junk else tuple(self.anomalies)
+        return FlowAnalysis(tuple(conns), anomalies, tuple(listed))
 
 
 def analyze_datagrams(datagrams: Sequence[Datagram]) -> FlowAnalysis:
@@ -427,11 +458,12 @@ def client_crypto_stream(datagrams: Sequence[Datagram]) -> CryptoResult | None:
 
 
 def looks_like_quic(datagrams: Sequence[Datagram]) -> bool:
-    """Cheap test: some datagram starts with a long header of a known version (or gQUIC)."""
+    """Cheap test: some datagram starts with a long header of a known version (or gQUIC), or
+    of any version other than 0 (version negotiation): its Initial may open with v1's salt."""
     for dg in datagrams:
         data = dg.payload
         if len(data) >= 7 and data[0] & 0xC0 == 0xC0:
-            if is_known_version(int.from_bytes(data[1:5], "big")):
+            if int.from_bytes(data[1:5], "big"):
                 return True
         elif is_public_header(data):
             return True
@@ -546,9 +578,22 @@ def _rows(view: FlowView, res: CryptoResult) -> list[Row]:
             decrypt_failures=res.decrypt_failures,
             frames=";".join(str(f) for f in sorted({f.frame for f in ch_frags})),
             user_agent=hello.user_agent,
+            version_reserved=is_grease_version(res.version),
+            initial_salt="" if is_known_version(res.version) else "v1",
         ),
     )
     return rows
+
+
+def _unknown_row(view: FlowView, dg: Datagram, hdr: LongHeader, opened: bool) -> QuicRow:
+    """A reserved/unknown-version Initial (opened with the v1 salt or not) that no connection
+    row lists under its own version."""
+    return QuicRow(
+        ts=dg.ts, uid=view.uid, frame=dg.frame, client_is_orig=dg.from_orig,
+        version=version_name(hdr.version), dcid=hdr.dcid.hex(), scid=hdr.scid.hex(),
+        initial_packets=1, decrypt_failures=0 if opened else 1,
+        version_reserved=is_grease_version(hdr.version), initial_salt="v1" if opened else "none",
+    )  # fmt: skip
 
 
 def dissect(view: FlowView) -> list[Row]:
@@ -559,6 +604,7 @@ def dissect(view: FlowView) -> list[Row]:
     rows: list[Row] = []
     for res in analysis.connections:
         rows.extend(_rows(view, res))
+    rows.extend(_unknown_row(view, dg, hdr, opened) for dg, hdr, opened in analysis.unknown)
     for a in analysis.anomalies[:_MAX_WEIRD]:
         rows.append(WeirdRow(a.ts, view.uid, f"quic_{a.name}", a.detail, a.frame, "quic"))
     if len(analysis.anomalies) > _MAX_WEIRD:

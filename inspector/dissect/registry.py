@@ -21,6 +21,8 @@ DISSECTOR_MODULES: tuple[tuple[str, str], ...] = (
     ("dtls", "inspector.dissect.dtls"),
     ("stun", "inspector.dissect.stun"),
     ("rtp", "inspector.dissect.rtp"),
+    ("content", "inspector.dissect.content"),
+    ("signalling", "inspector.dissect.sigtext"),
     ("signatures", "inspector.dissect.signatures"),
 )
 

@@ -19,8 +19,15 @@ from dataclasses import dataclass, field
 
 from inspector.dissect import codecs, ecb, zoom
 from inspector.dissect.base import FlowView, weird
-from inspector.dissect.demux import is_ms_turn, is_zrtp, rtcp_plausible, rtp_plausible, unwrap_at
-from inspector.dissect.stun import StunMethod, looks_like_stun, parse_stun, split_tcp
+from inspector.dissect.demux import (
+    is_ms_turn,
+    is_zrtp,
+    rtcp_plausible,
+    rtp_plausible,
+    tcp_relayed,
+    unwrap_at,
+)
+from inspector.dissect.stun import looks_like_stun
 from inspector.errors import ParseError
 from inspector.schema.base import Row
 from inspector.schema.rtp import RtpRow
@@ -32,10 +39,13 @@ __all__ = [
     "RtpHeader",
     "SenderInfo",
     "dissect",
+    "increasing",
     "infer_srtcp",
     "locate",
     "parse_rtcp",
     "parse_rtp",
+    "rtcp_report_ok",
+    "timestamp_step",
     "valid_payload_type",
 ]
 
@@ -292,7 +302,8 @@ def _report_with_sdes(c: RtcpCompound) -> bool:
     return c.exact and len(types) >= 2 and types[0] in (200, 201) and 202 in types
 
 
-def _increasing(hdrs: Sequence[RtpHeader]) -> bool:
+def increasing(hdrs: Sequence[RtpHeader]) -> bool:
+    """Sequence numbers mostly step forward by 1-100 (>= 2 such steps, >= half of them)."""
     steps = [(b.seq - a.seq) & 0xFFFF for a, b in itertools.pairwise(hdrs)]
     good = sum(1 for s in steps if 1 <= s <= 100)
     return good >= 2 and 2 * good >= len(steps)
@@ -315,7 +326,8 @@ def _seq_stats(hdrs: Sequence[RtpHeader]) -> tuple[int, int]:
     return max(0, max(ext) - min(ext) + 1 - len(set(ext))), reordered
 
 
-def _ts_step(hdrs: Sequence[RtpHeader]) -> int | None:
+def timestamp_step(hdrs: Sequence[RtpHeader]) -> int | None:
+    """Most common positive RTP timestamp step between packets with consecutive sequence numbers."""
     steps = Counter(
         (b.timestamp - a.timestamp) & 0xFFFFFFFF
         for a, b in itertools.pairwise(hdrs)
@@ -352,7 +364,7 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
     pk = s.packets
     hdrs = [p.header for p in pk if p.header]
     missing, reordered = _seq_stats(hdrs)
-    step = _ts_step(hdrs)
+    step = timestamp_step(hdrs)
     cpk = [
         codecs.CodecPacket(
             p.frame, p.data[p.start + h.header_len :], p.start + h.header_len, h.marker,
@@ -369,6 +381,8 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
     profiles = sorted({h.ext_profile for h in hdrs if h.ext_profile is not None})
     ids = sorted({i for h in hdrs for i in h.ext_ids})
     confident = codec is not None and codec.confident
+    own_tag = codecs.srtp_tag_guess(cpk, step)
+    tag = own_tag or srtcp_tag
     return RtpRow(
         ts=pk[0].ts,
         uid=view.uid,
@@ -394,7 +408,7 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
         codec_guess=codec.codec if codec is not None and confident else "",
         codec_match_fraction=codec.fraction if codec is not None else None,
         codec_evidence=codec.evidence if codec is not None and confident else "",
-        srtp_tag_guess=codecs.srtp_tag_guess(cpk, step) or srtcp_tag,
+        srtp_tag_guess=tag,
         srtcp_e_flag="",
         srtcp_index_offset=None,
         ecb_packets=ecb_res.packets,
@@ -405,7 +419,23 @@ def _rtp_row(view: FlowView, s: _Stream, srtcp_tag: str) -> RtpRow:
         ecb_frames=_join([f"{f}:{o}" for f, o in ecb_res.frames]),
         ecb_suspected=ecb_res.suspected,
         frames=_join([p.frame for p in pk[:_MAX_FRAMES]]),
+        codec_variant=codec.variant if codec is not None and confident else "",
+        srtp_tag_plausible=None if not tag else tag != "0",
     )
+
+
+def rtcp_report_ok(c: RtcpCompound) -> bool:
+    """A readable RTCP report compound (RFC 3550): it walks exactly, its first packet is an SR
+    or RR (6.1), and every SR/RR is long enough for its report count (6.4.1: 28 + 24 x RC
+    bytes; 6.4.2: 8 + 24 x RC)."""
+    if not c.exact or not c.packets or c.packets[0].packet_type not in (200, 201):
+        return False
+    for q in c.packets:
+        if q.packet_type in (200, 201):
+            base = 28 if q.packet_type == 200 else 8
+            if q.length < base + 24 * q.count:
+                return False
+    return True
 
 
 def _rtcp_row(view: FlowView, s: _Stream, e_flag: str, back: int | None) -> RtpRow:
@@ -423,6 +453,7 @@ def _rtcp_row(view: FlowView, s: _Stream, e_flag: str, back: int | None) -> RtpR
         ecb_packets=None, ecb_repeated_blocks=None, ecb_block_indices=None, ecb_prefix_only=None,
         ecb_example_block="", ecb_frames="", ecb_suspected=None,
         frames=_join([p.frame for p in pk[:_MAX_FRAMES]]),
+        rtcp_readable_fraction=sum(1 for p in pk if p.rtcp and rtcp_report_ok(p.rtcp)) / len(pk),
     )  # fmt: skip
 
 
@@ -433,23 +464,8 @@ def _units(view: FlowView) -> Iterator[tuple[int, float, bool, bytes, str]]:
         for d in view.datagrams:
             yield d.frame, d.ts, d.from_orig, d.payload, ""
         return
-    if view.proto != "tcp":
-        return
-    for stream, from_orig in ((view.orig, True), (view.resp, False)):
-        for off, data, framing in split_tcp(stream.data):
-            if framing == "turn_channel":
-                inner = data
-            elif framing == "plain" and data[1:2] in (b"\x16", b"\x17"):
-                try:
-                    msg = parse_stun(data)
-                except ParseError:
-                    continue
-                if msg.method not in (StunMethod.SEND, StunMethod.DATA) or not msg.data:
-                    continue
-                inner, framing = msg.data, "stun_data"
-            else:
-                continue
-            yield stream.frame_at(off), stream.ts_at(off), from_orig, inner, framing
+    for d, framing in tcp_relayed(view):
+        yield d.frame, d.ts, d.from_orig, d.payload, framing
 
 
 def dissect(view: FlowView) -> list[Row]:
@@ -496,7 +512,7 @@ def dissect(view: FlowView) -> list[Row]:
     zoom_flow = bool(zoom_hello) or any(
         s.framing.startswith("zoom")
         and len(s.packets) >= _MIN_PLAIN_PACKETS
-        and (s.kind == "rtcp" or _increasing([p.header for p in s.packets if p.header]))
+        and (s.kind == "rtcp" or increasing([p.header for p in s.packets if p.header]))
         for s in streams.values()
     )
 
@@ -507,7 +523,7 @@ def dissect(view: FlowView) -> list[Row]:
             hdrs = [p.header for p in s.packets if p.header]
             return (
                 len(hdrs) >= _MIN_PLAIN_PACKETS
-                and _increasing(hdrs)
+                and increasing(hdrs)
                 and sum(1 for h in hdrs if valid_payload_type(h.payload_type)) * 2 > len(hdrs)
             )
         return False

@@ -18,6 +18,7 @@ from enum import IntEnum
 
 from inspector.dissect.base import FlowView, Stream, weird
 from inspector.dissect.fingerprint import ja3, ja3_hash, ja4, ja4_raw
+from inspector.dissect.sigtext import tunnel_view
 from inspector.dissect.tls_ext import (
     ClientHello,
     HandshakeType,
@@ -302,7 +303,10 @@ def _is_tls13(sides: tuple[_Side, _Side]) -> bool:
 
 
 def dissect(view: FlowView) -> list[Row]:
-    """The ``tls`` row (and weird rows) of one TCP flow; [] when it is not TLS. Never raises."""
+    """The ``tls`` row (and weird rows) of one TCP flow; [] when it is not TLS. Never raises.
+
+    Inside an answered HTTP CONNECT tunnel the TLS that follows the header blocks is read."""
+    view = tunnel_view(view) or view
     if view.proto != "tcp" or not (_looks_tls(view.orig.data) or _looks_tls(view.resp.data)):
         return []
     try:

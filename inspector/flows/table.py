@@ -219,6 +219,7 @@ class Flow:
                 self.first_ts,
                 orig=ostream.view(),
                 resp=rstream.view(),
+                packets=self.o.pkts + self.r.pkts,
             )
         return FlowView(
             self.uid,
@@ -229,6 +230,7 @@ class Flow:
             self.resp_p,
             self.first_ts,
             datagrams=tuple([Datagram(*d) for d in self.datagrams]),
+            packets=self.o.pkts + self.r.pkts,
         )
 
     def release(self) -> None:

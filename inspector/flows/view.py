@@ -82,3 +82,4 @@ class FlowView:
     datagrams: tuple[Datagram, ...] = ()  #: UDP: the first datagrams, both directions, in order
     orig: Stream = EMPTY_STREAM  #: TCP: originator -> responder bytes
     resp: Stream = EMPTY_STREAM  #: TCP: responder -> originator bytes
+    packets: int = 0  #: packets the flow counted (both directions); 0 when unknown

@@ -12,7 +12,8 @@ __all__ = ["DtlsRow"]
 @table(
     "dtls",
     "One row per DTLS handshake seen on a UDP flow (usually one per flow), including DTLS "
-    "carried in TURN ChannelData; a flow caught mid-session (only encrypted records) gets one "
+    "relayed by TURN (ChannelData or Send/Data indications, over UDP or TCP) or MS-TURN; a "
+    "flow caught mid-session (only encrypted records) gets one "
     "row with just the record count. What the ClientHello offered (versions, SRTP protection "
     "profiles), what the ServerHello chose, and the server certificate when it travels in "
     "cleartext (DTLS 1.0/1.2). Lists are joined with ';' in wire order, GREASE left out. Text "
@@ -119,6 +120,21 @@ class DtlsRow(Row):
     )
     frames: str = col(
         "Frames that carried the handshake's cleartext handshake records, ';'-joined.",
+        "string",
+        "",
+    )
+    use_srtp: str = col(
+        "The use_srtp extension (RFC 5764 section 4.1.1): `selected` (the ServerHello chose "
+        "an SRTP profile: DTLS-SRTP media keys), `declined` (offered, ServerHello without it), "
+        "`offered` (offered, no ServerHello seen), `absent` (ClientHello without use_srtp: "
+        "plain DTLS such as VPNs or CoAP, not DTLS-SRTP); empty when no ClientHello was seen.",
+        "string",
+        "",
+    )
+    carried_in: str = col(
+        "How the handshake's first DTLS record travelled: `plain` UDP, `turn_channel` (TURN "
+        "ChannelData), `stun_data` (TURN Send/Data indication), `ms_turn` (FF 10 framing), "
+        "`tcp_turn_channel` / `tcp_stun_data` (TURN over TCP, RFC 8656, padded framing).",
         "string",
         "",
     )

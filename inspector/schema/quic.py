@@ -122,3 +122,17 @@ class QuicRow(Row):
         "string",
         "",
     )
+    version_reserved: bool = col(
+        "True when the version is reserved for greasing version negotiation (0x?a?a?a?a, RFC "
+        "9000 section 15).",
+        "boolean",
+        False,
+    )
+    initial_salt: str = col(
+        "Which Initial salt was tried for a version without its own: `v1` (RFC 9001 section "
+        "5.2, as tshark does for unknown versions) when it opened the packets, `none` when "
+        "the packet stayed encrypted (one row per such packet, listed with its version "
+        "either way); empty for versions with a known salt.",
+        "string",
+        "",
+    )

@@ -78,8 +78,8 @@ class RtpRow(Row):
     )
     codec_guess: str = col(
         "Cleartext codec whose structure test most packets pass (>= 90 % of >= 10 packets, or a "
-        "near-proof such as a VP8 key-frame start code): `opus`, `h264`, `vp8`, `g711`; empty "
-        "when none (expected for encrypted payloads)."
+        "near-proof such as a VP8 key-frame start code): `opus`, `h264`, `vp8`, `g711`, "
+        "`g722`, `g729`, `h263`; empty when none (expected for encrypted payloads)."
     )
     codec_match_fraction: float | None = col(
         "Fraction of packets passing the best codec test (that of `codec_guess` when set); NA "
@@ -131,3 +131,24 @@ class RtpRow(Row):
         "boolean",
     )
     frames: str = col("`;`-joined frame numbers of the stream's first 20 packets.")
+    codec_variant: str = col(
+        "Codec variant when the test tells: `alaw` (PCMA) or `ulaw` (PCMU) for `g711` (the PT "
+        "names it, else the law under which the samples decode quieter); empty otherwise.",
+        "string",
+        "",
+    )
+    srtp_tag_plausible: bool | None = col(
+        "Whether an SRTP authentication tag is plausibly present (RFC 3711 section 3.1): True "
+        "when `srtp_tag_guess` is 4, 10 or 16, False when it is 0 (payload length exactly the "
+        "codec's size, no room for a tag); NA when the codec's size is not fixed (Opus, video) "
+        "or unknown. NA for RTCP (see `srtcp_e_flag`).",
+        "boolean",
+        None,
+    )
+    rtcp_readable_fraction: float | None = col(
+        "RTCP only: fraction of packets whose compound walks exactly and opens with an SR or RR "
+        "whose length fits its report count (RFC 3550 sections 6.1, 6.4.1, 6.4.2): readable "
+        "reports (SRTCP adds a trailer, so its compounds never walk exactly); NA for RTP.",
+        "float64",
+        None,
+    )

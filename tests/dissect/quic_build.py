@@ -55,6 +55,7 @@ def protect_long(
     token: bytes = b"",
     server: bool = False,
     kind: str = "initial",
+    key_version: int | None = None,
 ) -> bytes:
     """An Initial (or, with ``kind``, Handshake/0-RTT) packet protected with Initial keys.
 
@@ -64,7 +65,7 @@ def protect_long(
     dcid = key_dcid if dcid is None else dcid
     if len(payload) < 4:
         payload += bytes(4 - len(payload))
-    keys = initial_keys(version, key_dcid, server)
+    keys = initial_keys(version if key_version is None else key_version, key_dcid, server)
     first = 0xC0 | _type_bits(version, kind) << 4 | (pn_len - 1)
     head = bytes([first]) + struct.pack("!I", version)
     head += bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid

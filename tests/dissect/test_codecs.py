@@ -210,3 +210,136 @@ def test_evaluate_any_stream(payloads: list[bytes], step: int | None) -> None:
     stream = packets(payloads, step or 0)
     evaluate(stream, step)
     codecs.srtp_tag_guess(stream, step)
+
+
+# --- G.711 laws, G.722, G.729, H.263 (ITU-T G.711/G.722/G.729, RFC 3551, RFC 2190/4629) -----
+
+
+def alaw(sample: int) -> int:
+    """ITU-T G.711 A-law encoder (13-bit magnitude, segments 0-7, even bits inverted)."""
+    sign = 0x80 if sample >= 0 else 0x00
+    magnitude = min(abs(sample), 32767) >> 3
+    if magnitude < 32:
+        code = magnitude >> 1
+    else:
+        exponent = magnitude.bit_length() - 5
+        code = (exponent << 4) | ((magnitude >> exponent) & 0x0F)
+    return (sign | code) ^ 0x55
+
+
+def test_g711_reference_code_words() -> None:
+    # G.711 Table 1a/2a: the code words for a zero sample are 0xD5 (A-law) and 0xFF (u-law).
+    assert alaw(0) == 0xD5 and ulaw(0) == 0xFF
+    assert codecs.g711_segment(0xD5, "alaw") == 0 and codecs.g711_segment(0xFF, "ulaw") == 0
+    assert codecs.g711_segment(0xD5 ^ 0x70, "alaw") == 7
+    silence_a = bytes([0xD5, 0x55] * 80)
+    assert codecs.g711_law(silence_a) == "alaw"
+    assert codecs.g711_law(bytes([0xFF, 0x7F] * 80)) == "ulaw"
+
+
+def test_g711_alaw_silence_and_tone_named_by_law() -> None:
+    tone = [
+        bytes(
+            alaw(int(2000 * math.sin(2 * math.pi * 300 * (k + 160 * n) / 8000))) for k in range(160)
+        )
+        for n in range(12)
+    ]
+    quiet = [bytes(alaw(int(40 * math.sin(k / 3))) for k in range(160))] * 12
+    for payloads, pt in (([bytes([0xD5, 0x55] * 80)] * 12, 8), (tone, 8), (quiet, 96)):
+        res = codecs.check_g711(packets(payloads, 160, pt=pt), 160)
+        assert res.confident and res.variant == "alaw", (pt, res)
+    loud = [bytes(ulaw(int(9000 * math.sin(2 * math.pi * 700 * k / 8000))) for k in range(160))]
+    assert codecs.check_g711(packets(loud * 12, 160, pt=96), 160).variant in ("ulaw", "")
+    assert "A-law" in codecs.check_g711(packets(tone, 160, pt=8), 160).evidence
+    # nine packets are not enough to name the codec (TAXONOMY: >= 10 packets)
+    assert not codecs.check_g711(packets(tone[:9], 160, pt=8), 160).confident
+    # a 10-byte SRTP tag breaks "length == timestamp step"
+    tagged = packets([t + RNG.randbytes(10) for t in tone], 160, pt=8)
+    assert codecs.check_g711(tagged, 160).passed == 0
+    assert codecs.srtp_tag_guess(tagged, 160) == "10"
+
+
+def test_g722_sizes_and_skewed_codes() -> None:
+    # SB-ADPCM output is far from uniform: draw codes from a peaked distribution.
+    peaked = [bytes(min(255, int(RNG.expovariate(1 / 12))) for _ in range(160)) for _ in range(12)]
+    res = codecs.check_g722(packets(peaked, 160, pt=9), 160)
+    assert res.confident and "RFC 3551 PT 9" in res.evidence
+    assert codecs.srtp_tag_guess(packets(peaked, 160, pt=9), 160) == "0"
+    rand = packets([RNG.randbytes(160) for _ in range(12)], 160, pt=9)
+    assert codecs.check_g722(rand, 160).passed == 0
+    assert evaluate(packets(peaked, 160, pt=9), 160, "audio").codec in ("g722", "g711")
+
+
+def g729_frame() -> bytes:
+    """A random 10-byte G.729 frame whose pitch parity bit P0 (bit 26) is set correctly."""
+    frame = bytearray(RNG.randbytes(10))
+    bits = int.from_bytes(frame[:4], "big")
+    p1 = (bits >> 6) & 0xFF
+    parity = (1 + bin(p1 >> 2).count("1")) & 1
+    bits = (bits & ~(1 << 5)) | (parity << 5)
+    frame[:4] = bits.to_bytes(4, "big")
+    return bytes(frame)
+
+
+def test_g729_frames_sid_and_parity() -> None:
+    good = [g729_frame() + g729_frame() for _ in range(12)]  # 20 ms: 2 frames, step 160
+    res = codecs.check_g729(packets(good, 160, pt=18), 160)
+    assert res.confident and res.fraction == 1.0
+    assert codecs.g729_packet_ok(g729_frame() + b"\x12\x34", 80)  # speech + Annex B SID
+    assert codecs.g729_packet_ok(b"\x12\x34", 160)  # a lone SID frame
+    assert not codecs.g729_packet_ok(good[0] + RNG.randbytes(10), 160)  # 10-byte tag: 3 frames
+    assert (
+        codecs.srtp_tag_guess(packets([g + RNG.randbytes(10) for g in good], 160, 18), 160) == "10"
+    )
+    flipped = [bytes([g[0], g[1], g[2], g[3] ^ 0x20]) + g[4:] for g in good]  # P0 wrong
+    assert codecs.check_g729(packets(flipped, 160, pt=18), 160).passed == 0
+    rand = packets([RNG.randbytes(20) for _ in range(40)], 160, pt=18)
+    assert codecs.check_g729(rand, 160).fraction < 0.5
+
+
+# RFC 2190 mode A header 00 70 00 00 (SRC 3 = CIF, I=1) then the H.263 picture start code
+# 00 00 83...: the first bytes of frame 1 of ndpi/pcap/rtp.pcapng (UDP port 6000, PT 34).
+H263_PIC = bytes.fromhex("007000000000836a0e033ffc05cc8e21d3df8bc0785f3cf854d6")
+H263_CONT = bytes.fromhex("00700000b5261f2b5c2c688c2f9f58c42fb60f87fbc7f74603db")
+
+
+def test_h263_rfc2190_mode_a_and_picture_start() -> None:
+    assert codecs.h263_2190_header_len(H263_PIC) == 4
+    assert codecs.h263_2190_header_len(b"\x00\x00\x00\x00\x00") is None  # SRC 0 forbidden
+    assert codecs.h263_2190_header_len(b"\x00\x71\x00\x00\x00") is None  # R bit set
+    payloads = [H263_PIC, H263_CONT] * 8
+    stamps = [i // 2 * 3000 for i in range(16)]
+    res = codecs.check_h263(packets(payloads, 3000, pt=34, ts=stamps))
+    assert res.proof and res.confident and res.fraction == 1.0
+    # a new picture without the start code fails
+    bad = codecs.check_h263(packets([H263_CONT] * 16, 3000, pt=34, ts=stamps))
+    assert bad.passed == 8
+    rand = codecs.check_h263(
+        packets([RNG.randbytes(60) for _ in range(16)], 3000, pt=34, ts=stamps)
+    )
+    assert not rand.confident
+
+
+def test_h263_rfc4629_header() -> None:
+    pic = b"\x04\x00" + b"\x80\x02" + RNG.randbytes(40)  # P=1: start code's zero bytes omitted
+    cont = b"\x00\x00" + RNG.randbytes(40)
+    assert codecs.h263_1998_ok(pic) == (True, True)
+    assert codecs.h263_1998_ok(b"\x80\x00" + bytes(10)) == (False, False)  # RR bits set
+    stamps = [i // 2 * 3000 for i in range(16)]
+    res = codecs.check_h263(packets([pic, cont] * 8, 3000, pt=96, ts=stamps))
+    assert res.confident and "RFC 4629" in res.evidence
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60), st.one_of(st.none(), st.integers(0, 2000)))
+def test_voip_packet_checks_any_bytes(data: bytes, step: int | None) -> None:
+    codecs.g711_law(data)
+    codecs.g729_packet_ok(data, step)
+    codecs.h263_2190_header_len(data)
+    codecs.h263_1998_ok(data)
+    if len(data) >= 4:
+        codecs.g729_parity_ok(data)
+    stream = packets([data] * 3, step or 0, pt=18)
+    for check in (codecs.check_g722, codecs.check_g729):
+        check(stream, step)
+    codecs.check_h263(packets([data] * 3, step or 0, pt=34))

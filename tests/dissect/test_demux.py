@@ -124,3 +124,22 @@ def test_classify_and_unwrap_any_bytes(data: bytes) -> None:
 def test_unwrap_framing_prefixes(prefix: bytes, rest: bytes) -> None:
     with contextlib.suppress(ParseError):
         unwrap(prefix + rest)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=300), st.integers(1, 40))
+def test_tcp_relayed_any_stream_whole_and_segmented(orig: bytes, resp: bytes, seg: int) -> None:
+    from inspector.flows.view import FlowView, Stream
+
+    def stream(data: bytes, size: int) -> Stream:
+        return Stream(data, tuple((o, 1 + o, 1.0) for o in range(0, len(data), size)))
+
+    def payloads(size: int) -> list[tuple[bytes, str, bool]]:
+        o, r = stream(COOKIE_ALLOC + orig, size), stream(resp, size)
+        view = FlowView("C1", "tcp", "10.0.0.1", 1, "10.0.0.2", 3478, 0.0, orig=o, resp=r)
+        return [(d.payload, f, d.from_orig) for d, f in demux.tcp_relayed(view)]
+
+    assert payloads(len(orig) + 20 or 1) == payloads(seg)
+
+
+COOKIE_ALLOC = struct.pack("!HH", 0x0003, 0) + COOKIE + bytes(12)

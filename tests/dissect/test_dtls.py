@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 
 import pytest
@@ -19,7 +20,7 @@ from inspector.dissect.dtls import (
 )
 from inspector.dissect.tls_ext import parse_client_hello
 from inspector.errors import ParseError
-from inspector.flows.view import FlowView
+from inspector.flows.view import FlowView, Stream
 from inspector.schema.dtls import DtlsRow
 from inspector.schema.weird import WeirdRow
 from tests.dissect.tls_factory import (
@@ -34,6 +35,7 @@ from tests.dissect.tls_factory import (
     make_cert,
     server_hello_body,
     sni_ext,
+    tcp_view,
     u16,
     udp_view,
     use_srtp_ext,
@@ -313,4 +315,86 @@ def test_dissect_on_mutated_handshakes(pos: int, value: int, which: int) -> None
     mutated[pos % len(mutated)] = value
     datagrams[which] = (from_orig, bytes(mutated))
     rows = dissect(udp_view(datagrams))
+    assert all(isinstance(r, DtlsRow | WeirdRow) for r in rows)
+
+
+# --- DTLS relayed by TURN (RFC 8656) and use_srtp ------------------------------------------
+
+
+def _stun_indication(method_type: int, data: bytes) -> bytes:
+    """A Send (0x0016) or Data (0x0017) indication with one DATA attribute (RFC 8656 11)."""
+    attr = u16(0x0013) + u16(len(data)) + data + b"\x00" * (-len(data) % 4)
+    return u16(method_type) + u16(len(attr)) + b"\x21\x12\xa4\x42" + bytes(12) + attr
+
+
+def _channel(data: bytes, pad: bool) -> bytes:
+    """ChannelData (RFC 8656 12.4); over TCP padded to a multiple of 4 (12.5)."""
+    return u16(0x4001) + u16(len(data)) + data + (b"\x00" * (-len(data) % 4) if pad else b"")
+
+
+def _tcp_stream(data: bytes, seg: int, first_frame: int = 1) -> Stream:
+    """``data`` as TCP segments of ``seg`` bytes, one frame each."""
+    segs = tuple(
+        (off, first_frame + i, 100.0 + i) for i, off in enumerate(range(0, len(data), seg))
+    )
+    return Stream(data, segs)
+
+
+def test_dtls_inside_udp_send_and_data_indications() -> None:
+    hs = _full_handshake(_ch(), _sh())
+    wrapped = [(o, _stun_indication(0x0016 if o else 0x0017, p)) for o, p in hs]
+    row = _one(udp_view(wrapped))
+    assert row.carried_in == "stun_data" and row.use_srtp == "selected"
+    assert row.srtp_profile == "SRTP_AEAD_AES_128_GCM" and row.handshake_complete
+
+
+@pytest.mark.parametrize("framing", ["channel", "indication"])
+def test_dtls_inside_turn_over_tcp_whole_and_byte_by_byte(framing: str) -> None:
+    hs = _full_handshake(_ch(), _sh())
+
+    def wrap(p: bytes, orig: bool) -> bytes:
+        if framing == "channel":
+            return _channel(p, pad=True)
+        return _stun_indication(0x0016 if orig else 0x0017, p)
+
+    allocate = u16(0x0003) + u16(0) + b"\x21\x12\xa4\x42" + bytes(12)  # ChannelData follows STUN
+    o = allocate + b"".join(wrap(p, True) for orig, p in hs if orig)
+    r = allocate.replace(b"\x00\x03", b"\x01\x03", 1) + b"".join(
+        wrap(p, False) for orig, p in hs if not orig
+    )
+    results = []
+    for seg in (len(o) + len(r), 1):
+        view = tcp_view(_tcp_stream(o, seg), _tcp_stream(r, seg, 5000))
+        row = _one(view)
+        results.append(dataclasses.replace(row, frame=0, frames="", ts=0.0))
+        want = "tcp_turn_channel" if framing == "channel" else "tcp_stun_data"
+        assert row.carried_in == want and row.use_srtp == "selected"
+        assert row.client_hello_complete and row.cert_subject == "CN=WebRTC"
+    assert results[0] == results[1]
+
+
+def test_use_srtp_absent_declined_and_offered() -> None:
+    no_srtp = client_hello_body([groups_ext(0x1D)], ciphers=(0xC02B,), version=0xFEFD, cookie=b"")
+    assert _one(udp_view(_full_handshake(no_srtp, _sh(None)))).use_srtp == "absent"
+    assert _one(udp_view(_full_handshake(_ch(), _sh(None)))).use_srtp == "declined"
+    only_ch = [(True, dtls_record(22, dtls_handshake(1, _ch(), 0)))]
+    assert _one(udp_view(only_ch)).use_srtp == "offered"
+    assert _one(udp_view(only_ch)).carried_in == "plain"
+
+
+def test_dtls_inside_ms_turn_framing() -> None:
+    inner = dtls_record(22, dtls_handshake(1, _ch(), 0))
+    framed = b"\xff\x10" + u16(8 + len(inner)) + bytes(8) + inner  # nDPI stun.c: len + 4
+    row = _one(udp_view([(True, framed)]))
+    assert row.carried_in == "ms_turn" and row.client_hello_complete
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.binary(max_size=120), max_size=8), st.booleans())
+def test_dissect_never_raises_on_turn_over_tcp(pieces: list[bytes], indication: bool) -> None:
+    alloc = u16(0x0003) + u16(0) + b"\x21\x12\xa4\x42" + bytes(12)
+    body = b"".join(
+        _stun_indication(0x0016, p) if indication else _channel(p, pad=True) for p in pieces
+    )
+    rows = dissect(tcp_view(_tcp_stream(alloc + body, 7), _tcp_stream(alloc, 3, 900)))
     assert all(isinstance(r, DtlsRow | WeirdRow) for r in rows)

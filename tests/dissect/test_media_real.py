@@ -164,3 +164,69 @@ def test_no_weird_rows_on_media_captures() -> None:
         "ndpi/pcap/discord.pcap",
     ):
         assert rows(path)[2] == (), path
+
+
+# --- issue 11: codec structure on real VoIP captures, RTCP readability, DTLS inside TURN -----
+
+
+def _tshark(args: list[str]) -> list[list[str]]:
+    import shutil
+    import subprocess
+
+    if shutil.which("tshark") is None:
+        import pytest
+
+        pytest.skip("tshark not installed")
+    out = subprocess.run(
+        ["tshark", *args], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def test_sip_pcap_g711_alaw_silence_has_no_tag_but_too_few_packets() -> None:
+    # tshark: 9 RTP packets, PT 8 (PCMA), 160-byte payloads of d5/55 (A-law silence).
+    got = _tshark(["-r", str(real_dir() / "ndpi/pcap/sip.pcap"), "-d", "udp.port==30000,rtp",
+                   "-Y", "rtp.p_type==8", "-T", "fields", "-e", "rtp.ssrc"])  # fmt: skip
+    (row,) = [r for r in rtp_rows("ndpi/pcap/sip.pcap") if r.kind == "rtp"]
+    assert row.packets == len(got) == 9 and row.payload_types == "8"
+    assert row.codec_match_fraction == 1.0 and row.srtp_tag_guess == "0"
+    assert row.srtp_tag_plausible is False
+    assert row.codec_guess == ""  # the codec is named from 10 packets on (TAXONOMY)
+
+
+def test_sip_pcap_rtcp_only_flow_is_readable() -> None:
+    got = _tshark(["-r", str(real_dir() / "ndpi/pcap/sip.pcap"), "-d", "udp.port==30001,rtcp",
+                   "-Y", "rtcp", "-T", "fields", "-e", "rtcp.pt"])  # fmt: skip
+    assert got == [["200,202,203"]]  # tshark decodes SR + SDES + BYE
+    (row,) = [r for r in rtp_rows("ndpi/pcap/sip.pcap") if r.kind == "rtcp"]
+    assert row.payload_types == "200;202;203" and row.rtcp_readable_fraction == 1.0
+    assert row.srtcp_e_flag == ""
+
+
+def test_rtp_pcapng_h263_and_opus_pass_their_structure_tests() -> None:
+    rows = {(r.payload_types, r.codec_guess) for r in rtp_rows("ndpi/pcap/rtp.pcapng")}
+    assert ("34", "h263") in rows and ("111", "opus") in rows
+    h263 = next(r for r in rtp_rows("ndpi/pcap/rtp.pcapng") if r.codec_guess == "h263")
+    assert h263.codec_match_fraction == 1.0 and "RFC 2190" in h263.codec_evidence
+
+
+def test_dtls_handshake_inside_turn_over_tcp_is_seen() -> None:
+    from inspector.dissect import dtls
+    from inspector.pipeline import flow_views
+    from inspector.schema.dtls import DtlsRow
+
+    rows = [
+        r
+        for v in flow_views(str(real_dir() / "ndpi/pcap/stun_dtls_rtp.pcapng"))
+        for r in dtls.dissect(v)
+        if isinstance(r, DtlsRow)
+    ]
+    tcp = [r for r in rows if r.carried_in == "tcp_stun_data"]
+    assert len(tcp) == 1 and tcp[0].use_srtp == "selected"
+    assert tcp[0].srtp_profile == "SRTP_AES128_CM_HMAC_SHA1_80"
+    assert tcp[0].cert_subject == "CN=WebRTC" and tcp[0].client_hello_complete
+    plain = [r for r in rows if r.carried_in == "plain"]
+    # tshark decodes the plain UDP handshake: ClientHello in frame 3, server flight in frame 4
+    got = _tshark(["-r", str(real_dir() / "ndpi/pcap/stun_dtls_rtp.pcapng"), "-Y",
+                   "dtls.handshake.type==1", "-T", "fields", "-e", "frame.number"])  # fmt: skip
+    assert [int(x[0]) for x in got] == [plain[0].frame] == [3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -211,15 +212,41 @@ def test_garbage_and_padding_after_a_valid_packet() -> None:
     assert row.sni == "tail.example" and row.initial_packets == 2 and weirds == []
 
 
-def test_grease_version_and_version_negotiation_are_skipped() -> None:
+def test_grease_version_is_listed_and_version_negotiation_skipped() -> None:
+    # issue 11: a reserved (GREASE, RFC 9000 section 15) version's Initial is listed with its
+    # version even when no salt opens it; version negotiation packets are not Initials.
     grease = b"\xc0\x1a\x2a\x3a\x4a\x08" + ODCID + b"\x04" + CSCID + bytes(1100)
     vn = b"\x80\x00\x00\x00\x00\x04" + CSCID + b"\x08" + ODCID + b"\x00\x00\x00\x01"
     hello = crypto_frame(0, client_hello("after-vn.example"))
     zero_rtt = protect_long(b"\x01" * 40, key_dcid=b"0rtt-keys", dcid=ODCID, kind="0rtt")
     view = flow([(True, grease), (False, vn), (True, client_initial(hello, 0) + zero_rtt)])
-    (row,), weirds = rows_of(view)
-    assert weirds == [] and row.sni == "after-vn.example" and row.frame == 3
-    assert row.initial_packets == 1
+    (row, listed), weirds = rows_of(view)
+    assert row.sni == "after-vn.example" and row.frame == 3 and row.initial_salt == ""
+    assert row.initial_packets == 1 and not row.version_reserved
+    assert (listed.version, listed.version_reserved, listed.initial_salt) == (
+        "0x1a2a3a4a",
+        True,
+        "none",
+    )
+    assert listed.frame == 1 and listed.dcid == ODCID.hex() and listed.decrypt_failures == 1
+    assert [(w.name, w.frame) for w in weirds] == [("quic_decrypt_failed", 1)]
+
+
+@pytest.mark.parametrize("version", [0x1A2A3A4A, 0xBABABABA, 0x12345678])
+def test_reserved_or_unknown_version_initial_opens_with_the_v1_salt(version: int) -> None:
+    # tshark tries the v1 Initial salt for versions it does not know; so does the dissector.
+    hello = pad(crypto_frame(0, client_hello("grease.example")))
+    # the wire version is AAD; the keys come from the v1 salt
+    sealed = protect_long(hello, version=version, key_version=V1, key_dcid=ODCID, scid=CSCID)
+    (row,), weirds = rows_of(flow([(True, sealed)]))
+    assert weirds == [] and row.sni == "grease.example" and row.client_hello_complete
+    assert row.version == f"0x{version:08x}" and row.initial_salt == "v1"
+    assert row.version_reserved == ((version & 0x0F0F0F0F) == 0x0A0A0A0A)
+
+
+def test_unknown_version_junk_without_quic_evidence_is_not_listed() -> None:
+    junk = b"\xc3\x12\x34\x56\x78\x08" + ODCID + b"\x00\x00" + bytes(300)
+    assert rows_of(flow([(True, junk)])) == ([], [])
 
 
 def test_decrypt_failure_is_counted_and_reported() -> None:
@@ -354,3 +381,18 @@ def test_dissect_never_raises(datagrams: list[tuple[bool, bytes]]) -> None:
     for row in quic.dissect(view):
         assert isinstance(row, QuicRow | WeirdRow)
         assert row.uid == "Cfuzz"
+
+
+def test_grease_initial_then_v1_after_version_negotiation() -> None:
+    # ndpi/pcap/quic-forcing-vn-with-data.pcapng: a 0xbabababa Initial (v1 keys), the server's
+    # version negotiation, then v1 Initials under the same DCID: one v1 connection row from
+    # the first Initial, plus the reserved-version packet listed with its version.
+    hello = pad(crypto_frame(0, client_hello("vn.example")))
+    grease = protect_long(hello, version=0xBABABABA, key_version=V1, key_dcid=ODCID, scid=CSCID)
+    vn = b"\x80\x00\x00\x00\x00\x04" + CSCID + b"\x08" + ODCID + b"\x00\x00\x00\x01"
+    view = flow([(True, grease), (False, vn), (True, client_initial(hello, 1))])
+    (conn, listed), weirds = rows_of(view)
+    assert weirds == [] and conn.version == "1" and conn.sni == "vn.example"
+    assert conn.initial_salt == "" and conn.frame == 1 and conn.initial_packets == 2
+    assert (listed.version, listed.initial_salt, listed.frame) == ("0xbabababa", "v1", 1)
+    assert listed.version_reserved and listed.decrypt_failures == 0

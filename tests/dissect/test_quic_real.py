@@ -111,3 +111,18 @@ def test_chrome_quic_ja4() -> None:
 def test_gquic_user_agent() -> None:
     (row,) = _quic("ndpi/pcap/gquic.pcap")
     assert row.gquic and row.sni == "www.gstatic.com" and "Chrome/" in row.user_agent
+
+
+def test_grease_version_initial_is_listed_with_its_version() -> None:
+    from inspector.dissect import quic
+    from inspector.pipeline import flow_views
+    from inspector.schema.quic import QuicRow
+
+    path = real_dir() / "ndpi/pcap/quic-forcing-vn-with-data.pcapng"
+    rows = [r for v in flow_views(str(path)) for r in quic.dissect(v) if isinstance(r, QuicRow)]
+    # tshark -Y quic.version==0xbabababa: frame 1 ("Forcing Version Negotiation"); it cannot
+    # decrypt it, the v1 salt here can (a 283-byte ClientHello, the same DCID as frame 3)
+    listed = [r for r in rows if r.version_reserved]
+    assert [(r.frame, r.version, r.initial_salt) for r in listed] == [(1, "0xbabababa", "v1")]
+    (conn,) = [r for r in rows if not r.version_reserved]
+    assert conn.version == "1" and conn.client_hello_complete and conn.server_hello_seen
