@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from inspector.schema.base import Row
+from inspector.schema.content import ContentRow
 from inspector.schema.dns import DnsAnswerRow, DnsRow
 from inspector.schema.dtls import DtlsRow
 from inspector.schema.flows import FlowRow
 from inspector.schema.http import HttpRow
 from inspector.schema.quic import QuicRow
 from inspector.schema.rtp import RtpRow
+from inspector.schema.signalling import SignallingRow
 from inspector.schema.signatures import SignatureRow
 from inspector.schema.stun import StunRow
 from inspector.schema.tls import TlsRow
@@ -43,6 +45,9 @@ class FlowEvidence:
     dns: tuple[DnsRow, ...] = ()
     dns_answers: tuple[DnsAnswerRow, ...] = ()
     signatures: tuple[SignatureRow, ...] = ()
+    #: at most one row: the classes of every datagram the flow table kept
+    content: tuple[ContentRow, ...] = ()
+    signalling: tuple[SignallingRow, ...] = ()
 
     @property
     def uid(self) -> str:
@@ -135,6 +140,8 @@ def build_evidence(tables: Mapping[str, Sequence[Row]]) -> list[FlowEvidence]:
     dns = _rows(tables, "dns", DnsRow)
     answers = _rows(tables, "dns_answers", DnsAnswerRow)
     sigs = _rows(tables, "signatures", SignatureRow)
+    content = _rows(tables, "content", ContentRow)
+    signalling = _rows(tables, "signalling", SignallingRow)
     out: list[FlowEvidence] = []
     for conn in tables.get("flows", ()):
         if not isinstance(conn, FlowRow):
@@ -152,6 +159,8 @@ def build_evidence(tables: Mapping[str, Sequence[Row]]) -> list[FlowEvidence]:
                 tuple(dns.get(u, ())),
                 tuple(answers.get(u, ())),
                 tuple(sigs.get(u, ())),
+                tuple(content.get(u, ())),
+                tuple(signalling.get(u, ())),
             )
         )
     return out

@@ -27,6 +27,8 @@ from inspector.flows.table import Flow, FlowTable
 from inspector.flows.view import FlowView
 from inspector.schema.base import Row
 from inspector.schema.flows import FlowRow
+from inspector.schema.http import HttpRow
+from inspector.schema.signalling import SignallingRow
 from inspector.schema.weird import WeirdRow
 from inspector.source import expand_paths, open_capture
 
@@ -109,6 +111,19 @@ def _flow_row(flow: Flow, services: str, file: str) -> FlowRow:
     )
 
 
+#: Tables that describe a flow without naming a protocol in it.
+_NOT_A_SERVICE = frozenset({"weird", "content", "dns_answers"})
+
+
+def _service_of(row: Row) -> str:
+    """The protocol a dissector row shows in its flow ("" for descriptive tables)."""
+    if isinstance(row, HttpRow) and row.inside_tls:
+        return "http-in-tls"
+    if isinstance(row, SignallingRow):
+        return row.protocol
+    return "" if row.TABLE in _NOT_A_SERVICE else row.TABLE
+
+
 class Ingest:
     """Decode + flows + dissection for one packet source, fed packet by packet.
 
@@ -135,8 +150,8 @@ class Ingest:
         rows = dissect_flow(flow.view(), self.dissectors) if self.dissectors else []
         services: list[str] = []
         for row in rows:
-            t = "http-in-tls" if getattr(row, "inside_tls", False) else row.TABLE
-            if t != "weird" and t not in services and not t.endswith("_answers"):
+            t = _service_of(row)
+            if t and t not in services:
                 services.append(t)
         return rows, _flow_row(flow, ";".join(services), self.file)
 

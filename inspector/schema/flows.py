@@ -42,7 +42,8 @@ class FlowRow(Row):
     )
     service: str = col(
         "Protocols the dissectors recognised in the flow, ';'-joined (e.g. tls, "
-        "quic, dns, stun;dtls;rtp); empty when none."
+        "quic, dns, stun;dtls;rtp; cleartext call signalling by name: sip, h323, mgcp, megaco, "
+        "iax2, xmpp, rtsp, http_connect); empty when none."
     )
     end_reason: str = col(
         "Why the flow ended: idle_timeout, active_timeout, tcp_closed (FIN both ways or RST, then "
