@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 
 from inspector.dissect.base import FlowView, ParseError, Stream, weird
+from inspector.dissect.bodies import decode_body
+from inspector.privacy.request import MAX_BODY_KEPT, Request, RequestSeen
 from inspector.schema.base import Row
 from inspector.schema.http import HttpRow
 
@@ -246,6 +248,42 @@ def _body(head: _Headers, data: bytes, start: int, to_close: bool) -> tuple[int 
     return length, (end if end <= len(data) else None)
 
 
+def _dechunk(data: bytes, pos: int, limit: int) -> bytes:
+    """The data of a chunked body from ``pos`` (what the capture holds, at most ``limit``)."""
+    out = bytearray()
+    while len(out) < limit:
+        nl = data.find(b"\n", pos, pos + 1024)
+        if nl < 0:
+            break
+        size_text = data[pos:nl].split(b";", 1)[0].strip(b" \t\r")
+        if not _CHUNK_SIZE.fullmatch(size_text) or int(size_text, 16) == 0:
+            break
+        size = int(size_text, 16)
+        out += data[nl + 1 : nl + 1 + size]
+        match = _CRLF.match(data, nl + 1 + size)
+        if match is None:
+            break
+        pos = match.end()
+    return bytes(out[:limit])
+
+
+def request_body(data: bytes, req: HttpRequest, offset: int, body_len: int | None) -> bytes:
+    """The body of the request at ``offset`` with its content codings undone (at most
+    :data:`~inspector.privacy.request.MAX_BODY_KEPT` octets; raw when it does not decode)."""
+    start = offset + req.head_len
+    if "chunked" in (req.header("Transfer-Encoding") or "").lower():
+        body = _dechunk(data, start, MAX_BODY_KEPT)
+    else:
+        body = data[start : start + min(body_len or 0, MAX_BODY_KEPT)]
+    coding = req.header("Content-Encoding") or ""
+    if body and coding:
+        try:
+            body = decode_body(body, coding, MAX_BODY_KEPT).data
+        except ParseError:
+            pass
+    return body
+
+
 # -- the dissector -------------------------------------------------------------------------------
 
 
@@ -447,7 +485,20 @@ def _dissect_tcp(view: FlowView) -> list[Row]:
             client.frame_at(req.offset),
             _frames(client, req.offset, end),
         )
-        rows.append(_row(view, at, side, req, resp))
+        row = _row(view, at, side, req, resp)
+        rows.append(row)
+        head = req.head
+        body = request_body(client.data, head, req.offset, req.body_len)
+        rows.append(
+            RequestSeen(
+                view.uid,
+                at[0],
+                row.frames,
+                head.version,
+                None,
+                Request(head.method, row.host, row.uri, head.headers, body, row.content_type),
+            )
+        )
     for stream, found in ((client, client_problems), (server, server_problems)):
         for offset, err in found[:_MAX_WEIRD]:
             rows.append(weird(view, err, "http", stream.ts_at(offset), stream.frame_at(offset)))
