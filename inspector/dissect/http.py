@@ -12,6 +12,7 @@ their first bytes. Header text is decoded as UTF-8 with ``backslashreplace``: no
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -277,10 +278,8 @@ def request_body(data: bytes, req: HttpRequest, offset: int, body_len: int | Non
         body = data[start : start + min(body_len or 0, MAX_BODY_KEPT)]
     coding = req.header("Content-Encoding") or ""
     if body and coding:
-        try:
+        with contextlib.suppress(ParseError):
             body = decode_body(body, coding, MAX_BODY_KEPT).data
-        except ParseError:
-            pass
     return body
 
 

@@ -39,7 +39,7 @@ def parse_keylog_all(
     tls13: dict[bytes, dict[str, bytes]] = {}
     other = 0
     for line in text.splitlines():
-        parts = line.strip().split()
+        parts = line.strip().rstrip("\\").split()  # some writers end lines with a backslash
         if len(parts) != 3 or parts[0].startswith("#"):
             continue
         label, random_hex, secret_hex = parts

@@ -227,8 +227,9 @@ def decrypt_stream(
     Returns ``(records, failed)``: the decrypted records in stream order and how many protected
     records authenticated under none of the logged secrets (0-RTT data the server skipped, or a
     secret the log lacks). ``version`` is the negotiated version: drafts before 25 (0x7f19)
-    authenticate no additional data, later ones the record header (RFC 8446 section 5.2). Unprotected records (ClientHello, ServerHello, the compatibility
-    ChangeCipherSpec) are skipped. Raises :class:`ParseError` for a suite that is not TLS 1.3.
+    authenticate no additional data, later ones the record header (RFC 8446 section 5.2).
+    Unprotected records (ClientHello, ServerHello, the compatibility ChangeCipherSpec) are
+    skipped. Raises :class:`ParseError` for a suite that is not TLS 1.3.
     """
     walk = _Walk(epochs, cipher_suite)
     header_aad = not 0x7F00 <= version < 0x7F19

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from inspector.dissect.base import FlowView, ParseError, Stream, weird
 from inspector.dissect.http_inner import inner_rows
 from inspector.dissect.keylog import KeyLog
+from inspector.dissect.quicdecrypt import dissect_quic
 from inspector.dissect.tls import walk_records
 from inspector.dissect.tls12_decrypt import decrypt_stream, key_block
 from inspector.dissect.tls13 import Epochs
@@ -136,13 +137,18 @@ def _decrypt(view: FlowView, keylog: KeyLog) -> list[Row]:
 
 
 def make_dissector(keylog: KeyLog) -> Callable[[FlowView], list[Row]]:
-    """A dissector closed over ``keylog``; returns [] fast when the log is empty."""
+    """A dissector closed over ``keylog`` (TLS over TCP, QUIC over UDP); returns [] fast when
+    the log is empty."""
 
     def dissect(view: FlowView) -> list[Row]:
-        tls = b"\x16" in (view.orig.data[:1], view.resp.data[:1])
-        if view.proto != "tcp" or not tls or not len(keylog):
+        if not len(keylog):
             return []
         try:
+            if view.proto == "udp" and view.datagrams:
+                return dissect_quic(view, keylog)
+            tls = b"\x16" in (view.orig.data[:1], view.resp.data[:1])
+            if view.proto != "tcp" or not tls:
+                return []
             return _decrypt(view, keylog)
         except ParseError as err:
             return [weird(view, err, "tls_decrypt")]
