@@ -53,10 +53,15 @@ def run_stages(collected: Collected, config: Config) -> Result:
     from inspector.attribute.importers import load_list, match
     from inspector.attribute.stage import attribute
     from inspector.findings import build_findings, build_sessions
+    from inspector.privacy import REQUESTS, data_shared
+    from inspector.source.known_values import privacy_settings
 
     lists = [load_list(spec) for spec in config.tracker_lists]
+    requests = collected.rows.pop(REQUESTS, [])  # decrypted/cleartext requests (not output)
     att = attribute(collected.rows, bundled_database(), config.client, lists, match)
     rows = att.rows
+    settings = privacy_settings(config.known_values, config.show_values)
+    rows["data_shared"] = data_shared(requests, rows.get("flows", []), settings)  # type: ignore[arg-type]
     by_uid = index_by_uid(rows, BY_UID_TABLES)  # after attribution, which may swap directions
     flows, sessions = assess(rows, att.client, by_uid)
     rows["flows"] = flows
