@@ -83,11 +83,20 @@ def data_shared_rows(seen: RequestSeen, settings: PrivacySettings) -> list[DataS
     for hit in detect_fields(fields):
         out.append(row(hit.category, hit.field, hit.detector, hit.value))
     if settings.known_values:
-        for f in fields:
-            for kv, enc in match_known(f, list(settings.known_values)):
-                label = f"known_value:{enc}" + (f":{kv.label}" if kv.label else "")
-                out.append(row("known_value", f.field, label, f.value))
+        found = [
+            (f, kv, enc) for f in fields for kv, enc in match_known(f, list(settings.known_values))
+        ]
+        for f, kv, enc in found:
+            if any(_inside(g.field, f.field) and k is kv for g, k, _ in found):
+                continue  # a JSON text whose member carries the value: report the member only
+            label = f"known_value:{enc}" + (f":{kv.label}" if kv.label else "")
+            out.append(row("known_value", f.field, label, f.value))
     return out
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """True when field ``inner`` was read from JSON nested in field ``outer``."""
+    return inner != outer and inner.startswith(outer) and inner[len(outer)] in ".["
 
 
 def data_shared(
