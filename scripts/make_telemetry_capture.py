@@ -12,6 +12,9 @@ Outputs (in OUTDIR, default ``captures/``):
   telemetry-tls13-dsb.pcapng   the same capture with the key log embedded as a pcapng
                                Decryption Secrets Block (editcap --inject-secrets)
   telemetry-known-values.txt   the user's own values planted in the traffic (--known-values)
+  telemetry.har                the same two requests as a browser's HAR 1.2 export
+  telemetry.mitm               the same two requests as a mitmproxy flow file (when the
+                               mitmproxy package is installed)
 
 ``PLANTED`` lists the data categories the capture carries; tests check that ``data_shared``
 finds exactly these. Run as root (dumpcap on ``lo``): ``python scripts/make_telemetry_capture.py``.
@@ -186,11 +189,97 @@ def run_app(port: int, cafile: Path, keylog: Path) -> None:
                 answer += tls.recv(65536)
 
 
+def _request_parts() -> list[tuple[str, str, str, bytes, bytes]]:
+    """(url, content type, coding, wire body, decoded body) of each request."""
+    out = []
+    for path, ctype, coding, make_body in REQUESTS:
+        wire = make_body()
+        decoded = gzip.decompress(wire) if coding == "gzip" else wire
+        out.append((f"https://{SERVER_NAME}{path}", ctype, coding, wire, decoded))
+    return out
+
+
+def write_har(path: Path) -> None:
+    """The requests as a HAR 1.2 log (bodies decoded, as developer tools show them)."""
+    entries = []
+    for i, (url, ctype, coding, _, decoded) in enumerate(_request_parts()):
+        headers = [
+            {"name": "Host", "value": SERVER_NAME},
+            {"name": "User-Agent", "value": "FBiOSSDK.5.15.1"},
+            {"name": "Content-Type", "value": ctype},
+        ] + ([{"name": "Content-Encoding", "value": coding}] if coding else [])
+        entries.append(
+            {
+                "startedDateTime": f"2026-01-01T00:00:0{i}.000Z",
+                "time": 10,
+                "request": {
+                    "method": "POST",
+                    "url": url,
+                    "httpVersion": "HTTP/1.1",
+                    "headers": headers,
+                    "queryString": [],
+                    "cookies": [],
+                    "headersSize": -1,
+                    "bodySize": len(decoded),
+                    "postData": {"mimeType": ctype, "text": decoded.decode()},
+                },
+                "response": {
+                    "status": 200,
+                    "statusText": "OK",
+                    "httpVersion": "HTTP/1.1",
+                    "headers": [{"name": "Content-Type", "value": "application/json"}],
+                    "cookies": [],
+                    "content": {"size": 16, "mimeType": "application/json"},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": 16,
+                },
+                "cache": {},
+                "timings": {"send": 0, "wait": 10, "receive": 0},
+            }
+        )
+    doc = {"log": {"version": "1.2", "creator": {"name": "make_telemetry_capture", "version": "1"}}}
+    doc["log"]["entries"] = entries
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def write_mitm(path: Path) -> bool:
+    """The requests as a mitmproxy flow file; False when mitmproxy is not installed."""
+    try:
+        from mitmproxy import http, io
+        from mitmproxy.test import tflow
+    except ImportError:
+        return False
+    with path.open("wb") as fh:
+        writer = io.FlowWriter(fh)
+        for url, ctype, coding, wire, _ in _request_parts():
+            flow = tflow.tflow(resp=True)
+            headers = {"Host": SERVER_NAME, "User-Agent": "FBiOSSDK.5.15.1", "Content-Type": ctype}
+            if coding:
+                headers["Content-Encoding"] = coding
+            flow.request = http.Request.make("POST", url, b"", headers)
+            flow.request.raw_content = wire
+            flow.response = http.Response.make(
+                200, b'{"success":true}', {"Content-Type": "application/json"}
+            )
+            writer.add(flow)
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", nargs="?", default="captures")
+    parser.add_argument(
+        "--imports-only", action="store_true", help="write only the HAR and mitmproxy files"
+    )
     args = parser.parse_args()
     out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_har(out / "telemetry.har")
+    wrote_mitm = write_mitm(out / "telemetry.mitm")
+    print(f"wrote {out}/telemetry.har" + (" and telemetry.mitm" if wrote_mitm else ""))
+    if args.imports_only:
+        return 0
     dumpcap, editcap = shutil.which("dumpcap"), shutil.which("editcap")
     if dumpcap is None or editcap is None:
         raise SystemExit("needs dumpcap and editcap (Wireshark) on PATH")
