@@ -22,7 +22,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from inspector.dissect.buffer import Buffer
 from inspector.dissect.keylog import KeyLog
 from inspector.dissect.quic_crypto import QuicVersion
-from inspector.dissect.quic_packet import decode_packet_number, split_datagram
+from inspector.dissect.quic_packet import (
+    LongHeader,
+    PacketType,
+    decode_packet_number,
+    split_datagram,
+)
 from inspector.dissect.tls13 import SUITES, hkdf_expand_label
 from inspector.errors import ParseError
 from inspector.flows.view import Datagram
@@ -31,6 +36,7 @@ __all__ = [
     "OneRttKeys",
     "StreamChunk",
     "decrypt_short_packet",
+    "decrypt_zero_rtt",
     "header_mask",
     "one_rtt_keys",
     "parse_stream_frames",
@@ -83,19 +89,15 @@ def header_mask(keys: OneRttKeys, sample: bytes) -> bytes:
     return enc.update(sample)[:5]
 
 
-def decrypt_short_packet(
-    data: bytes, start: int, dcid_len: int, keys: OneRttKeys, largest_pn: int
+def _unprotect(
+    data: bytes, start: int, pn_offset: int, end: int, keys: OneRttKeys, largest_pn: int
 ) -> tuple[int, int, bytes]:
-    """``(key_phase, packet_number, payload)`` of the short-header packet at ``start``.
-
-    Raises :class:`ParseError` ``decrypt_failed`` when the tag does not verify (wrong keys, or
-    the next key phase) and ``truncated`` when the packet is too short to sample.
-    """
-    pn_offset = start + 1 + dcid_len
-    if pn_offset + 4 + 16 > len(data):
-        raise ParseError("short-header packet too short to sample", "truncated")
+    """Remove header protection and open one packet (RFC 9001 sections 5.3, 5.4)."""
+    if pn_offset + 4 + 16 > end:
+        raise ParseError("packet too short to sample", "truncated")
     mask = header_mask(keys, data[pn_offset + 4 : pn_offset + 20])
-    first = data[start] ^ (mask[0] & 0x1F)
+    long_header = bool(data[start] & 0x80)
+    first = data[start] ^ (mask[0] & (0x0F if long_header else 0x1F))
     pn_len = (first & 0x03) + 1
     pn_bytes = bytes(
         b ^ m for b, m in zip(data[pn_offset : pn_offset + pn_len], mask[1:], strict=False)
@@ -105,10 +107,30 @@ def decrypt_short_packet(
     nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big"), strict=True))
     aead = SUITES[keys.suite].aead(keys.key)
     try:
-        payload = aead.decrypt(nonce, data[pn_offset + pn_len :], header)  # type: ignore[attr-defined]
+        payload = aead.decrypt(nonce, data[pn_offset + pn_len : end], header)  # type: ignore[attr-defined]
     except (InvalidTag, ValueError):
-        raise ParseError("1-RTT packet does not authenticate", "decrypt_failed") from None
+        raise ParseError("packet does not authenticate", "decrypt_failed") from None
     return (first >> 2) & 1, pn, payload
+
+
+def decrypt_short_packet(
+    data: bytes, start: int, dcid_len: int, keys: OneRttKeys, largest_pn: int
+) -> tuple[int, int, bytes]:
+    """``(key_phase, packet_number, payload)`` of the short-header packet at ``start``.
+
+    Raises :class:`ParseError` ``decrypt_failed`` when the tag does not verify (wrong keys, or
+    the next key phase) and ``truncated`` when the packet is too short to sample.
+    """
+    return _unprotect(data, start, start + 1 + dcid_len, len(data), keys, largest_pn)
+
+
+def decrypt_zero_rtt(
+    hdr: LongHeader, data: bytes, keys: OneRttKeys, largest_pn: int
+) -> tuple[int, bytes]:
+    """``(packet_number, payload)`` of a 0-RTT long-header packet (RFC 9001 section 5.6; keys
+    from ``CLIENT_EARLY_TRAFFIC_SECRET``; 0-RTT and 1-RTT share one packet number space)."""
+    _, pn, payload = _unprotect(data, hdr.start, hdr.pn_offset, hdr.end, keys, largest_pn)
+    return pn, payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +262,8 @@ def decrypt_connection(
     if c_secret is None or s_secret is None or suite not in SUITES:
         return None
     # client -> server packets carry the server's connection ID, and the reverse
+    early_secret = secrets.get("CLIENT_EARLY_TRAFFIC_SECRET")
+    early = one_rtt_keys(early_secret, suite, version) if early_secret else None
     client = _Direction(one_rtt_keys(c_secret, suite, version), server_cid_len)
     server = _Direction(one_rtt_keys(s_secret, suite, version), client_cid_len)
     chunks: dict[bool, list[StreamChunk]] = {True: [], False: []}
@@ -248,26 +272,50 @@ def decrypt_connection(
         if done >= MAX_PACKETS:
             break
         data = dg.payload
+        from_client = dg.from_orig == client_is_orig
         start = 0
+        payloads: list[bytes] = []
         if data[:1] and data[0] & 0x80:
             try:
                 longs = split_datagram(data)
             except ParseError:
                 continue
             start = longs[-1].end if longs else len(data)
-        if start >= len(data) or data[start] & 0xC0 != 0x40:
-            continue
-        from_client = dg.from_orig == client_is_orig
+            if early is not None and from_client:
+                payloads += _zero_rtt(longs, data, early, client)
         direction = client if from_client else server
-        done += 1
-        payload = _open(direction, data, start)
-        if payload is None:
+        if start < len(data) and data[start] & 0xC0 == 0x40:
+            done += 1
+            payload = _open(direction, data, start)
+            if payload is not None:
+                payloads.append(payload)
+        for payload in payloads:
+            _chunks(payload, dg, direction, chunks[from_client])
+    return Decrypted(tuple(chunks[True]), tuple(chunks[False]), client.failed + server.failed)
+
+
+def _zero_rtt(
+    longs: list[LongHeader], data: bytes, early: OneRttKeys, client: _Direction
+) -> list[bytes]:
+    out = []
+    for hdr in longs:
+        if hdr.packet_type != PacketType.ZERO_RTT:
             continue
         try:
-            frames = parse_stream_frames(payload)
+            pn, payload = decrypt_zero_rtt(hdr, data, early, client.largest)
         except ParseError:
-            direction.failed += 1
+            client.failed += 1
             continue
-        for sid, off, chunk, fin in frames:
-            chunks[from_client].append(StreamChunk(sid, off, chunk, fin, dg.frame, dg.ts))
-    return Decrypted(tuple(chunks[True]), tuple(chunks[False]), client.failed + server.failed)
+        client.largest = max(client.largest, pn)
+        out.append(payload)
+    return out
+
+
+def _chunks(payload: bytes, dg: Datagram, direction: _Direction, out: list[StreamChunk]) -> None:
+    try:
+        frames = parse_stream_frames(payload)
+    except ParseError:
+        direction.failed += 1
+        return
+    for sid, off, chunk, fin in frames:
+        out.append(StreamChunk(sid, off, chunk, fin, dg.frame, dg.ts))

@@ -86,3 +86,29 @@ def test_frame_parser_only_raises_parse_error(payload: bytes) -> None:
     except ParseError:
         return
     assert all(len(f[2]) <= len(payload) for f in frames)
+
+
+def test_zero_rtt_long_header_packet() -> None:
+    from inspector.dissect.quic_1rtt import decrypt_zero_rtt
+    from inspector.dissect.quic_packet import PacketType, split_datagram
+
+    keys = one_rtt_keys(bytes(range(32)), 0x1301, 1)
+    payload = b"\x0b\x00\x05early" + b"\x00" * 20
+    dcid, scid, pn = b"\x11" * 8, b"\x22" * 4, 3
+    sealed_len = 2 + len(payload) + 16
+    first = 0xC0 | (1 << 4) | 0x01  # long header, 0-RTT, 2-byte packet number
+    prefix = bytes([first]) + (1).to_bytes(4, "big") + bytes([8]) + dcid + bytes([4]) + scid
+    prefix += (0x4000 | sealed_len).to_bytes(2, "big")
+    header = prefix + pn.to_bytes(2, "big")
+    nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big"), strict=True))
+    sealed = SUITES[0x1301].aead(keys.key).encrypt(nonce, payload, header)
+    packet = bytearray(header + sealed)
+    pn_at = len(prefix)
+    mask = header_mask(keys, bytes(packet[pn_at + 4 : pn_at + 20]))
+    packet[0] ^= mask[0] & 0x0F
+    packet[pn_at] ^= mask[1]
+    packet[pn_at + 1] ^= mask[2]
+    (hdr,) = split_datagram(bytes(packet))
+    assert hdr.packet_type == PacketType.ZERO_RTT
+    got_pn, plain = decrypt_zero_rtt(hdr, bytes(packet), keys, -1)
+    assert got_pn == 3 and parse_stream_frames(plain) == [(0, 0, b"early", True)]
