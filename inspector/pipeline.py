@@ -133,7 +133,8 @@ class Ingest:
         services: list[str] = []
         for row in rows:
             t = "http-in-tls" if getattr(row, "inside_tls", False) else row.TABLE
-            if t != "weird" and t not in services and not t.endswith("_answers"):
+            internal = t.startswith("_")  # e.g. _requests: handed to the privacy stage
+            if t != "weird" and t not in services and not t.endswith("_answers") and not internal:
                 services.append(t)
         return rows, _flow_row(flow, ";".join(services), self.file)
 

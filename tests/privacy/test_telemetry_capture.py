@@ -90,3 +90,10 @@ def test_har_and_mitmproxy_give_the_same_rows() -> None:
     from inspector.source.mitm import read_mitm
 
     assert _imported(read_mitm(str(CAPTURES / "telemetry.mitm"))) == expected
+
+
+def test_internal_request_records_stay_internal() -> None:
+    result = analyze(CAPTURES / "telemetry-tls13.pcapng", Config(keylogs=(KEYS,)))
+    assert list(result.flows["service"]) == ["tls;http-in-tls"]
+    assert REQUESTS not in result.summary["tables"] and REQUESTS not in result.tables
+    assert set(result.http["inside_tls"]) == {True}
