@@ -20,6 +20,7 @@ from inspector.dissect.tls13 import (
     traffic_keys,
 )
 from inspector.dissect.tlsdecrypt import make_dissector
+from inspector.flows.view import FlowView
 from inspector.privacy.request import RequestSeen
 from inspector.schema.http import HttpRow
 from tests.dissect.tls_factory import (
@@ -225,3 +226,48 @@ def test_flow_with_hello_retry_request_decrypts_http(hrr: bool) -> None:
     )
     seen = [r for r in rows if isinstance(r, RequestSeen)]
     assert seen and seen[0].request.body == body
+
+
+def _flow(sizes: tuple[int, ...]) -> tuple[FlowView, KeyLog]:
+    suite = 0x1301
+    hs_c, hs_s, ap_c, ap_s = (_secret(n, suite) for n in ("hc", "hs", "ac", "as"))
+    ch = record(22, handshake(1, client_hello_body([versions_ext(0x0304)], random=RANDOM)))
+    sh = record(22, handshake(2, server_hello_body(suite, [ext(43, b"\x03\x04")])))
+    client = ch + sealer(hs_c, suite).seal(22, FINISHED)
+    a = sealer(ap_c, suite)
+    client += a.seal(
+        23, b"GET /a?idfa=5B9D2F6A-3C1E-4E8B-9F0A-7D6C5B4A3921 HTTP/1.1\r\nHost: h\r\n"
+    )
+    client += a.seal(23, b"\r\n")
+    server = sh + sealer(hs_s, suite).seal(22, FINISHED)
+    server += sealer(ap_s, suite).seal(23, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    view = tcp_view(stream(client, sizes), stream(server, sizes, first_frame=50))
+    return view, _keylog(suite, hs_c, hs_s, ap_c, ap_s)
+
+
+def test_whole_and_segmented_streams_give_the_same_rows() -> None:
+    whole, keylog = _flow(())
+    split, _ = _flow((1,) * 400)
+    strip = lambda rows: [  # noqa: E731
+        (r.method, r.uri, r.status) if isinstance(r, HttpRow) else r.request.path for r in rows
+    ]
+    a, b = make_dissector(keylog)(whole), make_dissector(keylog)(split)
+    assert (
+        strip(a)
+        == strip(b)
+        == [
+            ("GET", "/a?idfa=5B9D2F6A-3C1E-4E8B-9F0A-7D6C5B4A3921", 200),
+            "/a?idfa=5B9D2F6A-3C1E-4E8B-9F0A-7D6C5B4A3921",
+        ]
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=300))
+def test_hostile_bytes_after_a_logged_handshake_never_raise(c: bytes, s: bytes) -> None:
+    view, keylog = _flow(())
+    hostile = tcp_view(
+        stream(view.orig.data[:200] + c), stream(view.resp.data[:150] + s, first_frame=50)
+    )
+    for row in make_dissector(keylog)(hostile):
+        assert row.TABLE in ("http", "weird", "_requests")
