@@ -115,10 +115,12 @@ def _streams(chunks: Iterable[StreamChunk]) -> dict[int, _Stream]:
     return out
 
 
-def _uni(streams: dict[int, _Stream], uni_bit: int) -> dict[int, tuple[int, bytes]]:
-    """``{stream_type: (stream id, bytes after the type)}`` of one side's unidirectional streams."""
-    out: dict[int, tuple[int, bytes]] = {}
-    for sid, s in streams.items():
+def _uni(streams: dict[int, _Stream], uni_bit: int) -> dict[int, tuple[_Stream, int]]:
+    """``{stream_type: (stream, length of the type varint)}`` of one side's unidirectional
+    streams (the first of each type)."""
+    out: dict[int, tuple[_Stream, int]] = {}
+    for sid in sorted(streams):
+        s = streams[sid]
         if sid & 0x3 != uni_bit or not s.data:
             continue
         buf = Buffer(bytes(s.data))
@@ -126,8 +128,15 @@ def _uni(streams: dict[int, _Stream], uni_bit: int) -> dict[int, tuple[int, byte
             stype = buf.pull_varint()
         except ParseError:
             continue
-        out.setdefault(stype, (sid, bytes(s.data[buf.position :])))
+        out.setdefault(stype, (s, buf.position))
     return out
+
+
+def _body_of(uni: dict[int, tuple[_Stream, int]], stype: int) -> bytes:
+    if stype not in uni:
+        return b""
+    s, skip = uni[stype]
+    return bytes(s.data[skip:])
 
 
 def _settings(control: bytes) -> dict[int, int]:
@@ -147,49 +156,117 @@ def _settings(control: bytes) -> dict[int, int]:
 
 
 class _Qpack:
-    """One side's QPACK decoder, primed with that side's whole encoder stream."""
+    """One side's QPACK decoder, fed that side's encoder stream in capture order.
 
-    def __init__(self, peer_settings: dict[int, int], encoder: bytes) -> None:
+    Encoder-stream bytes are fed up to what had arrived by the frame that carried a header
+    block (RFC 9204 section 2.1.2: a block may refer only to entries already inserted; a block
+    that refers to later ones is blocked until they arrive and is resumed then).
+    """
+
+    def __init__(self, peer_settings: dict[int, int], encoder: tuple[_Stream, int] | None) -> None:
         import pylsqpack
 
-        self.error: ParseError | None = None
+        self.errors: list[tuple[int, ParseError]] = []
         self.decoder = pylsqpack.Decoder(
             min(peer_settings.get(QPACK_MAX_TABLE_CAPACITY, 0), 1 << 20),
             min(peer_settings.get(QPACK_BLOCKED_STREAMS, 0), 1 << 10),
         )
-        if encoder:
-            try:
-                self.decoder.feed_encoder(encoder)
-            except pylsqpack.EncoderStreamError as exc:
-                self.error = ParseError(f"QPACK encoder stream: {exc}", "bad_qpack_encoder")
+        self.data = b""
+        self.arrival: list[tuple[int, int]] = []  #: (end offset in data, frame it needed)
+        if encoder is not None:
+            stream, skip = encoder
+            self.data = bytes(stream.data[skip:])
+            first: dict[int, int] = {}  # offset -> first frame that carried it
+            for off, frame, _ in stream.spans:
+                first[off] = min(frame, first.get(off, frame))
+            offsets = sorted(first)
+            latest = 0
+            for i, off in enumerate(offsets):
+                nxt = offsets[i + 1] if i + 1 < len(offsets) else len(stream.data)
+                latest = max(latest, first[off])
+                self.arrival.append((max(nxt - skip, 0), latest))
+        self.fed = 0
+        self.pending: dict[int, tuple[H3Message, int, _Stream]] = {}
+        self.broken = False
 
-    def decode(self, stream_id: int, block: bytes) -> list[tuple[str, str]]:
+    def _feed(self, target: int) -> None:
         import pylsqpack
 
+        target = min(target, len(self.data))
+        if target <= self.fed or self.broken:
+            return
         try:
-            _, pairs = self.decoder.feed_header(stream_id, block)
-        except (pylsqpack.DecompressionFailed, pylsqpack.StreamBlocked, ValueError) as exc:
-            raise ParseError(f"QPACK: {type(exc).__name__}", "bad_header_block") from exc
-        return [
-            (n.decode("utf-8", "backslashreplace"), v.decode("utf-8", "backslashreplace"))
-            for n, v in pairs
-        ]
+            unblocked = self.decoder.feed_encoder(self.data[self.fed : target])
+        except pylsqpack.EncoderStreamError as exc:
+            self.errors.append(
+                (-1, ParseError(f"QPACK encoder stream: {exc}", "bad_qpack_encoder"))
+            )
+            self.broken = True
+            return
+        self.fed = target
+        for sid in unblocked:
+            msg, offset, s = self.pending.pop(sid)
+            try:
+                _, pairs = self.decoder.resume_header(sid)
+            except (pylsqpack.DecompressionFailed, ValueError) as exc:
+                self.errors.append(
+                    (sid, ParseError(f"QPACK: {type(exc).__name__}", "bad_header_block"))
+                )
+                continue
+            _set_headers(msg, _text_pairs(pairs), s, offset)
+
+    def feed_until(self, frame: int) -> None:
+        self._feed(max((end for end, f in self.arrival if f <= frame), default=0))
+
+    def decode(self, sid: int, block: bytes, msg: H3Message, offset: int, s: _Stream) -> None:
+        import pylsqpack
+
+        if sid in self.pending:
+            return  # an earlier block of this stream still waits for encoder data
+        self.feed_until(s.at(offset)[0])
+        try:
+            _, pairs = self.decoder.feed_header(sid, block)
+        except pylsqpack.StreamBlocked:
+            self.pending[sid] = (msg, offset, s)
+            return
+        except (pylsqpack.DecompressionFailed, ValueError) as exc:
+            self.errors.append(
+                (sid, ParseError(f"QPACK: {type(exc).__name__}", "bad_header_block"))
+            )
+            return
+        _set_headers(msg, _text_pairs(pairs), s, offset)
+
+    def finish(self) -> None:
+        self._feed(len(self.data))
+        for sid in self.pending:
+            self.errors.append((sid, ParseError("QPACK: StreamBlocked", "bad_header_block")))
+
+
+def _text_pairs(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [
+        (n.decode("utf-8", "backslashreplace"), v.decode("utf-8", "backslashreplace"))
+        for n, v in pairs
+    ]
+
+
+def _set_headers(msg: H3Message, fields: list[tuple[str, str]], s: _Stream, offset: int) -> None:
+    """The first header section, or the final one after an interim (1xx) response."""
+    if not msg.headers or msg.headers[0][1].startswith("1"):
+        msg.headers = fields
+        msg.frame, msg.ts = s.at(offset)
 
 
 def _read_message(
-    stream_id: int, s: _Stream, qpack: _Qpack, msg: H3Message, result: H3Result
+    stream_id: int,
+    s: _Stream,
+    msg: H3Message,
+    blocks: list[tuple[int, int, int, bytes, H3Message, _Stream]],
 ) -> None:
+    """Bodies now; header blocks collected as (frame, stream, offset, block, msg, stream)."""
     frames, _ = pull_h3_frames(bytes(s.data))
     for ftype, payload, offset in frames:
         if ftype == HEADERS:
-            try:
-                fields = qpack.decode(stream_id, payload)
-            except ParseError as err:
-                result.errors.append((stream_id, err))
-                return
-            if not msg.headers or msg.headers[0][1].startswith("1"):
-                msg.headers = fields
-                msg.frame, msg.ts = s.at(offset)
+            blocks.append((s.at(offset)[0], stream_id, offset, payload, msg, s))
         elif ftype == DATA:
             msg.body_len += len(payload)
             if len(msg.body) < MAX_STREAM:
@@ -202,21 +279,26 @@ def parse_h3(client: Iterable[StreamChunk], server: Iterable[StreamChunk]) -> H3
     raises; decoding problems are in ``errors``)."""
     c_streams, s_streams = _streams(client), _streams(server)
     c_uni, s_uni = _uni(c_streams, 0x2), _uni(s_streams, 0x3)
-    c_settings = _settings(c_uni.get(CONTROL, (0, b""))[1])
-    s_settings = _settings(s_uni.get(CONTROL, (0, b""))[1])
-    c_qpack = _Qpack(s_settings, c_uni.get(ENCODER, (0, b""))[1])  # decodes what the client sent
-    s_qpack = _Qpack(c_settings, s_uni.get(ENCODER, (0, b""))[1])
+    c_settings = _settings(_body_of(c_uni, CONTROL))
+    s_settings = _settings(_body_of(s_uni, CONTROL))
+    c_qpack = _Qpack(s_settings, c_uni.get(ENCODER))  # decodes what the client sent
+    s_qpack = _Qpack(c_settings, s_uni.get(ENCODER))
     result = H3Result()
-    for q in (c_qpack, s_qpack):
-        if q.error is not None:
-            result.errors.append((-1, q.error))
+    exchanges: list[H3Exchange] = []
+    c_blocks: list[tuple[int, int, int, bytes, H3Message, _Stream]] = []
+    s_blocks: list[tuple[int, int, int, bytes, H3Message, _Stream]] = []
     for sid in sorted(c_streams):
         if sid & 0x3 != 0:
             continue
         ex = H3Exchange(sid)
-        _read_message(sid, c_streams[sid], c_qpack, ex.request, result)
+        _read_message(sid, c_streams[sid], ex.request, c_blocks)
         if sid in s_streams:
-            _read_message(sid, s_streams[sid], s_qpack, ex.response, result)
-        if ex.request.headers:
-            result.exchanges.append(ex)
+            _read_message(sid, s_streams[sid], ex.response, s_blocks)
+        exchanges.append(ex)
+    for qpack, blocks in ((c_qpack, c_blocks), (s_qpack, s_blocks)):
+        for _, sid, offset, block, msg, s in sorted(blocks, key=lambda b: (b[0], b[1], b[2])):
+            qpack.decode(sid, block, msg, offset, s)
+        qpack.finish()
+        result.errors.extend(qpack.errors)
+    result.exchanges = [ex for ex in exchanges if ex.request.headers]
     return result

@@ -97,3 +97,17 @@ def test_frames_round_trip(items: list[tuple[int, bytes]]) -> None:
     data = b"".join(h3frame(t, p) for t, p in items)
     frames, end = pull_h3_frames(data)
     assert [(t, p) for t, p, _ in frames] == items and end == len(data)
+
+
+def test_blocked_block_is_resumed_when_encoder_data_arrives_later() -> None:
+    enc = pylsqpack.Encoder()
+    enc.apply_settings(4096, 16)
+    fields = [(b":method", b"GET"), (b":path", b"/late"), (b"x-custom", b"v" * 30)]
+    ins1, _ = enc.encode(0, fields)
+    ins2, block = enc.encode(4, fields)  # refers to entries the first encode inserted
+    encoder = varint(2) + ins1 + ins2
+    request = [StreamChunk(4, 0, h3frame(HEADERS, block), True, 10, 1.0)]
+    late_encoder = [StreamChunk(2, 0, encoder, False, 20, 2.0)]
+    result = parse_h3(request + late_encoder, chunks(3, settings_frame(4096, 16)))
+    assert not result.errors
+    assert dict(result.exchanges[0].request.headers)[":path"] == "/late"
