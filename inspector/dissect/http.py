@@ -5,6 +5,9 @@ of the bytes they get. ``dissect`` walks a TCP flow's client stream request by r
 bodies by Content-Length or chunked framing), the server stream response by response, pairs them
 in order, and also reads HTTP-like requests carried in UDP datagrams (SSDP on 1900).
 
+Each TCP request also yields a :class:`~inspector.privacy.request.RequestSeen` record (its head
+and its body with content codings undone) for the privacy stage; it is never written out.
+
 Only requests whose method is in :data:`METHODS` are accepted, so binary streams are rejected on
 their first bytes. Header text is decoded as UTF-8 with ``backslashreplace``: nothing is dropped.
 """

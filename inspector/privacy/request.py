@@ -109,7 +109,7 @@ def _scalar(out: list[Field], where: str, key: str, value: str, depth: int) -> N
     if text[:1] in ("[", "{") and depth < _MAX_DEPTH:
         try:
             nested = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested hostile JSON is left as text
             return
         _json(out, where, key, nested, depth + 1)
 
@@ -151,7 +151,7 @@ def request_fields(req: Request) -> list[Field]:
     elif "json" in ctype or body.lstrip()[:1] in ("{", "["):
         try:
             _json(out, "json:", "", json.loads(body), 0)
-        except ValueError:
+        except (ValueError, RecursionError):
             out.append(Field("body", "body", body[:_MAX_VALUE]))
         out = [
             Field(f.field.replace("json:.", "json:"), f.key, f.value, f.index, f.parent)

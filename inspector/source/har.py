@@ -148,7 +148,7 @@ def parse_har(text: str, name: str) -> list[Row]:
     one."""
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ParseError(f"not JSON: {exc}", "bad_har") from exc
     entries = doc.get("log", {}).get("entries") if isinstance(doc, dict) else None
     if not isinstance(entries, list):

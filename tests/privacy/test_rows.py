@@ -97,3 +97,10 @@ def test_fill_destinations() -> None:
 def test_never_raises(path: str, body: bytes, ctype: str) -> None:
     req = Request("POST", "h", path, (("Cookie", path),), body, ctype)
     data_shared_rows(_seen(req), PrivacySettings(tuple(parse_known_values("secret-value"))))
+
+
+def test_deeply_nested_json_does_not_recurse_without_bound() -> None:
+    deep = b"[" * 60000 + b"]" * 60000
+    req = Request("POST", "h", "/?x=" + "[" * 5000, (), deep, "application/json")
+    rows = data_shared_rows(_seen(req), PrivacySettings(tuple(parse_known_values("[[[[["))))
+    assert all(r.category == "known_value" for r in rows)
