@@ -111,3 +111,30 @@ def test_blocked_block_is_resumed_when_encoder_data_arrives_later() -> None:
     result = parse_h3(request + late_encoder, chunks(3, settings_frame(4096, 16)))
     assert not result.errors
     assert dict(result.exchanges[0].request.headers)[":path"] == "/late"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text("abcdefgh-", min_size=1, max_size=12), st.text(max_size=40)),
+        max_size=10,
+    ),
+    st.integers(1, 4),
+)
+def test_qpack_header_blocks_round_trip(fields: list[tuple[str, str]], requests: int) -> None:
+    enc = pylsqpack.Encoder()
+    enc.apply_settings(4096, 16)
+    encoded = [(b":method", b"GET"), (b":path", b"/")] + [
+        (k.encode(), v.encode()) for k, v in fields
+    ]
+    client: list[StreamChunk] = []
+    encoder_stream = varint(2)
+    for i in range(requests):
+        ins, block = enc.encode(4 * i, encoded)
+        encoder_stream += ins
+        client += chunks(4 * i, h3frame(HEADERS, block))
+    client += chunks(2, encoder_stream)
+    result = parse_h3(client, chunks(3, settings_frame(4096, 16)))
+    assert not result.errors
+    expected = [(":method", "GET"), (":path", "/"), *fields]
+    assert [ex.request.headers for ex in result.exchanges] == [expected] * requests
