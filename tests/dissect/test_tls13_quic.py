@@ -112,3 +112,29 @@ def test_zero_rtt_long_header_packet() -> None:
     assert hdr.packet_type == PacketType.ZERO_RTT
     got_pn, plain = decrypt_zero_rtt(hdr, bytes(packet), keys, -1)
     assert got_pn == 3 and parse_stream_frames(plain) == [(0, 0, b"early", True)]
+
+
+def test_connection_follows_a_key_update() -> None:
+    from inspector.dissect.keylog import KeyLog
+    from inspector.dissect.quic_1rtt import decrypt_connection
+    from inspector.flows.view import Datagram
+
+    random = bytes(range(32))
+    c_secret, s_secret = bytes(range(1, 33)), bytes(range(2, 34))
+    keylog = KeyLog(
+        [
+            f"CLIENT_TRAFFIC_SECRET_0 {random.hex()} {c_secret.hex()}\n"
+            f"SERVER_TRAFFIC_SECRET_0 {random.hex()} {s_secret.hex()}\n"
+        ]
+    )
+    keys = one_rtt_keys(c_secret, 0x1301, 1)
+    dcid = b"\x55" * 8
+    p1 = _seal(keys, 1, dcid, b"\x0a\x00\x03abc" + b"\x00" * 20)  # STREAM 0, length 3
+    p2 = _seal(next_keys(keys), 2, dcid, b"\x0f\x00\x03\x03def" + b"\x00" * 20, phase=1)
+    datagrams = [Datagram(1, 1.0, True, p1), Datagram(2, 2.0, True, p2)]
+    dec = decrypt_connection(datagrams, True, random, 0x1301, 1, 4, 8, keylog)
+    assert dec is not None and dec.failed == 0
+    assert [(c.offset, c.data, c.fin, c.frame) for c in dec.client] == [
+        (0, b"abc", False, 1),
+        (3, b"def", True, 2),
+    ]
