@@ -1,4 +1,5 @@
-"""HTTP/1.x message heads (RFC 9112) and the ``http`` dissector.
+"""HTTP/1.x message heads (RFC 9112) and the ``http`` dissector (cleartext HTTP/2 with prior
+knowledge, RFC 9113 section 3.3, goes to :mod:`inspector.dissect.http2`).
 
 ``parse_request_head`` / ``parse_response_head`` are pure parsers of one message head at the start
 of the bytes they get. ``dissect`` walks a TCP flow's client stream request by request (skipping
@@ -471,6 +472,11 @@ def _client_side(view: FlowView) -> bool | None:
 
 
 def _dissect_tcp(view: FlowView) -> list[Row]:
+    for client, server, side in ((view.orig, view.resp, True), (view.resp, view.orig, False)):
+        if client.data.startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"):
+            from inspector.dissect.http_inner import h2_rows  # HTTP/2 with prior knowledge
+
+            return h2_rows(view, client, server, side, inside_tls=False)
     side = _client_side(view)
     if side is None:
         return []

@@ -18,7 +18,7 @@ from inspector.privacy.request import MAX_BODY_KEPT, Request, RequestSeen
 from inspector.schema.base import Row
 from inspector.schema.http import HttpRow
 
-__all__ = ["Exchange", "exchange_rows", "inner_rows"]
+__all__ = ["Exchange", "exchange_rows", "h2_rows", "inner_rows"]
 
 _MAX_WEIRD = 5
 
@@ -53,7 +53,9 @@ def _decoded(body: bytes, coding: str) -> tuple[bytes, int | None]:
     return out.data, len(out.data)
 
 
-def exchange_rows(view: FlowView, ex: Exchange, client_is_orig: bool) -> list[Row]:
+def exchange_rows(
+    view: FlowView, ex: Exchange, client_is_orig: bool, inside_tls: bool = True
+) -> list[Row]:
     """The ``http`` row and the request record of one exchange."""
     req, resp = ex.request_headers, ex.response_headers
     status = _get(resp, ":status")
@@ -84,7 +86,7 @@ def exchange_rows(view: FlowView, ex: Exchange, client_is_orig: bool) -> list[Ro
         server=_get(resp, "server"),
         x_forwarded_for=_get(req, "x-forwarded-for"),
         frames=frames,
-        inside_tls=True,
+        inside_tls=inside_tls,
         stream_id=ex.stream_id,
         request_content_encoding=coding,
         request_body_decoded_len=decoded_len,
@@ -101,7 +103,10 @@ def exchange_rows(view: FlowView, ex: Exchange, client_is_orig: bool) -> list[Ro
     return [row, seen]
 
 
-def _h2_rows(view: FlowView, client: Stream, server: Stream, client_is_orig: bool) -> list[Row]:
+def h2_rows(
+    view: FlowView, client: Stream, server: Stream, client_is_orig: bool, inside_tls: bool = True
+) -> list[Row]:
+    """Rows of an HTTP/2 connection (decrypted, or cleartext h2c with prior knowledge)."""
     conn = http2.parse_connection(client.data, server.data)
     rows: list[Row] = []
     for sid in sorted(conn.exchanges):
@@ -123,7 +128,7 @@ def _h2_rows(view: FlowView, client: Stream, server: Stream, client_is_orig: boo
             response_headers=tuple(ex.response.headers),
             response_body_len=ex.response.body_len if ex.response.headers else None,
         )
-        rows.extend(exchange_rows(view, exchange, client_is_orig))
+        rows.extend(exchange_rows(view, exchange, client_is_orig, inside_tls))
     for is_client, offset, err in conn.errors[:_MAX_WEIRD]:
         stream = client if is_client else server
         rows.append(weird(view, err, "http2", stream.ts_at(offset), stream.frame_at(offset)))
@@ -152,5 +157,5 @@ def inner_rows(
     if client.data.startswith(http2.PREFACE[:16]) or (
         alpn == "h2" and not client.data[:4].isalpha()
     ):
-        return _h2_rows(view, client, server, client_is_orig)
+        return h2_rows(view, client, server, client_is_orig)
     return _h1_rows(view, client, server, client_is_orig)

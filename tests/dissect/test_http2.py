@@ -116,3 +116,17 @@ def test_header_blocks_round_trip(fields: list[tuple[str, str]]) -> None:
     block = hpack.Encoder().encode([(":method", "GET"), (":path", "/"), *fields])
     conn = parse_connection(PREFACE + frame(FrameType.HEADERS, END_HEADERS, 1, block), b"")
     assert conn.exchanges[1].request.headers == [(":method", "GET"), (":path", "/"), *fields]
+
+
+def test_cleartext_prior_knowledge_flow_is_read_by_the_http_dissector() -> None:
+    from inspector.dissect.http import dissect
+    from inspector.schema.http import HttpRow
+    from tests.dissect.tls_factory import stream, tcp_view
+
+    enc_c, enc_s = hpack.Encoder(), hpack.Encoder()
+    client = PREFACE + frame(FrameType.HEADERS, END_HEADERS | END_STREAM, 1, enc_c.encode(REQ))
+    server = frame(FrameType.HEADERS, END_HEADERS | END_STREAM, 1, enc_s.encode(RESP))
+    rows = [r for r in dissect(tcp_view(stream(client), stream(server))) if isinstance(r, HttpRow)]
+    assert [(r.version, r.stream_id, r.method, r.uri, r.status, r.inside_tls) for r in rows] == [
+        ("HTTP/2", 1, "POST", "/p?q=1", 200, False)
+    ]
