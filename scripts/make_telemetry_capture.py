@@ -167,7 +167,7 @@ def serve(listener: socket.socket, ctx: ssl.SSLContext, count: int) -> None:
             )
 
 
-def run_app(port: int, cafile: Path, keylog: Path) -> None:
+def run_app(port: int, cafile: Path, keylog: Path, rounds: int = 1) -> None:
     ctx = ssl.create_default_context(cafile=str(cafile))
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.keylog_filename = str(keylog)
@@ -175,7 +175,7 @@ def run_app(port: int, cafile: Path, keylog: Path) -> None:
         socket.create_connection(("127.0.0.1", port)) as raw,
         ctx.wrap_socket(raw, server_hostname=SERVER_NAME) as tls,
     ):
-        for path, ctype, coding, make_body in REQUESTS:
+        for path, ctype, coding, make_body in REQUESTS * rounds:
             body = make_body()
             head = (
                 f"POST {path} HTTP/1.1\r\nHost: {SERVER_NAME}\r\n"
@@ -272,6 +272,12 @@ def main() -> int:
     parser.add_argument(
         "--imports-only", action="store_true", help="write only the HAR and mitmproxy files"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="send the two requests this many times (a larger capture for benchmarks)",
+    )
     args = parser.parse_args()
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -299,11 +305,12 @@ def main() -> int:
         )
         try:
             time.sleep(2.0)  # let dumpcap open the interface
-            server = threading.Thread(target=serve, args=(listener, server_ctx, len(REQUESTS)))
+            count = len(REQUESTS) * args.rounds
+            server = threading.Thread(target=serve, args=(listener, server_ctx, count))
             server.start()
             keylog = work / "keys.txt"
-            run_app(port, cert, keylog)
-            server.join(timeout=10)
+            run_app(port, cert, keylog, args.rounds)
+            server.join(timeout=60)
             time.sleep(1.0)
         finally:
             capture.terminate()
