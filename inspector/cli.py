@@ -93,9 +93,23 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="TLS key log (SSLKEYLOGFILE format) to decrypt TLS 1.2 connections of "
-        "your own client and read the HTTP inside; secrets embedded in a pcapng "
-        "are used too; repeatable",
+        help="TLS key log (SSLKEYLOGFILE format) to decrypt TLS 1.2, TLS 1.3 and QUIC "
+        "connections of your own client and read the HTTP/1.1, HTTP/2 and HTTP/3 inside; "
+        "secrets embedded in a pcapng are used too; repeatable (see docs/decryption.md)",
+    )
+    a.add_argument(
+        "--known-values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a file of your own values (one per line, or LABEL: value) to look for in "
+        "decrypted requests, also hashed (MD5/SHA-1/SHA-256), base64- or URL-encoded; "
+        "repeatable",
+    )
+    a.add_argument(
+        "--show-values",
+        action="store_true",
+        help="write the personal-data values found (data_shared.value) unmasked",
     )
     a.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     a.add_argument(
@@ -154,9 +168,17 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
+    from inspector.source.known_values import read_known_values
 
     expand_paths(args.paths)  # fail early, with exit 2, on a missing path
-    config = Config(client=args.client, tracker_lists=tuple(args.lists), keylogs=tuple(args.keylog))
+    read_known_values(args.known_values)  # likewise for an unreadable --known-values file
+    config = Config(
+        client=args.client,
+        tracker_lists=tuple(args.lists),
+        keylogs=tuple(args.keylog),
+        known_values=tuple(args.known_values),
+        show_values=args.show_values,
+    )
     silent = args.no_progress or args.quiet or args.json
     bar, update = (None, None) if silent else _progress_bar(args.paths)
     if bar is not None:

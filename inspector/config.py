@@ -16,3 +16,6 @@ class Config:
     client: str = ""  #: address of the local client (default: guessed)
     tracker_lists: tuple[str, ...] = ()  #: user-given tracker list files
     keylogs: tuple[str, ...] = ()  #: user-given TLS key log files (SSLKEYLOGFILE format)
+    #: files of the user's own values to look for in requests (--known-values)
+    known_values: tuple[str, ...] = ()
+    show_values: bool = False  #: write personal-data values unmasked in data_shared (--show-values)

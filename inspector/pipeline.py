@@ -121,7 +121,8 @@ def _service_of(row: Row) -> str:
         return "http-in-tls"
     if isinstance(row, SignallingRow):
         return row.protocol
-    return "" if row.TABLE in _NOT_A_SERVICE else row.TABLE
+    internal = row.TABLE.startswith("_")  # e.g. _requests: handed to the privacy stage
+    return "" if internal or row.TABLE in _NOT_A_SERVICE else row.TABLE
 
 
 class Ingest:
@@ -320,10 +321,13 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
         build_lookup_findings,
         build_sessions,
     )
+    from inspector.privacy import REQUESTS, data_shared
     from inspector.report.findings_text import finding_rows
     from inspector.report.render import oriented_tables
+    from inspector.source.known_values import privacy_settings
 
     lists = [load_list(spec) for spec in config.tracker_lists]
+    requests = collected.rows.pop(REQUESTS, [])  # decrypted/cleartext requests (not an output)
     evidence = build_evidence(collected.rows)
     att = attribute(evidence, bundled_database(), config.client, lists, match)
     assessed = assess(evidence, att.by_uid)
@@ -335,5 +339,7 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
     rows["lookups"] = list(att.lookups)
     rows["findings"] = list(finding_rows(findings, lookups, helpers))
     rows["sessions"] = list(build_sessions(records, assessed.sessions))
+    settings = privacy_settings(config.known_values, config.show_values)
+    rows["data_shared"] = list(data_shared(requests, rows["flows"], settings))  # type: ignore[arg-type]
     collected.rows = rows
     return att.meta

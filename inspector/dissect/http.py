@@ -1,9 +1,13 @@
-"""HTTP/1.x message heads (RFC 9112) and the ``http`` dissector.
+"""HTTP/1.x message heads (RFC 9112) and the ``http`` dissector (cleartext HTTP/2 with prior
+knowledge, RFC 9113 section 3.3, goes to :mod:`inspector.dissect.http2`).
 
 ``parse_request_head`` / ``parse_response_head`` are pure parsers of one message head at the start
 of the bytes they get. ``dissect`` walks a TCP flow's client stream request by request (skipping
 bodies by Content-Length or chunked framing), the server stream response by response, pairs them
 in order, and also reads HTTP-like requests carried in UDP datagrams (SSDP on 1900).
+
+Each TCP request also yields a :class:`~inspector.privacy.request.RequestSeen` record (its head
+and its body with content codings undone) for the privacy stage; it is never written out.
 
 Only requests whose method is in :data:`METHODS` are accepted, so binary streams are rejected on
 their first bytes. Header text is decoded as UTF-8 with ``backslashreplace``: nothing is dropped.
@@ -12,10 +16,13 @@ their first bytes. Header text is decoded as UTF-8 with ``backslashreplace``: no
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from dataclasses import dataclass
 
 from inspector.dissect.base import FlowView, ParseError, Stream, weird
+from inspector.dissect.bodies import decode_body
+from inspector.privacy.request import MAX_BODY_KEPT, Request, RequestSeen
 from inspector.schema.base import Row
 from inspector.schema.http import HttpRow
 
@@ -246,6 +253,40 @@ def _body(head: _Headers, data: bytes, start: int, to_close: bool) -> tuple[int 
     return length, (end if end <= len(data) else None)
 
 
+def _dechunk(data: bytes, pos: int, limit: int) -> bytes:
+    """The data of a chunked body from ``pos`` (what the capture holds, at most ``limit``)."""
+    out = bytearray()
+    while len(out) < limit:
+        nl = data.find(b"\n", pos, pos + 1024)
+        if nl < 0:
+            break
+        size_text = data[pos:nl].split(b";", 1)[0].strip(b" \t\r")
+        if not _CHUNK_SIZE.fullmatch(size_text) or int(size_text, 16) == 0:
+            break
+        size = int(size_text, 16)
+        out += data[nl + 1 : nl + 1 + size]
+        match = _CRLF.match(data, nl + 1 + size)
+        if match is None:
+            break
+        pos = match.end()
+    return bytes(out[:limit])
+
+
+def request_body(data: bytes, req: HttpRequest, offset: int, body_len: int | None) -> bytes:
+    """The body of the request at ``offset`` with its content codings undone (at most
+    :data:`~inspector.privacy.request.MAX_BODY_KEPT` octets; raw when it does not decode)."""
+    start = offset + req.head_len
+    if "chunked" in (req.header("Transfer-Encoding") or "").lower():
+        body = _dechunk(data, start, MAX_BODY_KEPT)
+    else:
+        body = data[start : start + min(body_len or 0, MAX_BODY_KEPT)]
+    coding = req.header("Content-Encoding") or ""
+    if body and coding:
+        with contextlib.suppress(ParseError):
+            body = decode_body(body, coding, MAX_BODY_KEPT).data
+    return body
+
+
 # -- the dissector -------------------------------------------------------------------------------
 
 
@@ -431,6 +472,11 @@ def _client_side(view: FlowView) -> bool | None:
 
 
 def _dissect_tcp(view: FlowView) -> list[Row]:
+    for client, server, side in ((view.orig, view.resp, True), (view.resp, view.orig, False)):
+        if client.data.startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"):
+            from inspector.dissect.http_inner import h2_rows  # HTTP/2 with prior knowledge
+
+            return h2_rows(view, client, server, side, inside_tls=False)
     side = _client_side(view)
     if side is None:
         return []
@@ -447,7 +493,20 @@ def _dissect_tcp(view: FlowView) -> list[Row]:
             client.frame_at(req.offset),
             _frames(client, req.offset, end),
         )
-        rows.append(_row(view, at, side, req, resp))
+        row = _row(view, at, side, req, resp)
+        rows.append(row)
+        head = req.head
+        body = request_body(client.data, head, req.offset, req.body_len)
+        rows.append(
+            RequestSeen(
+                view.uid,
+                at[0],
+                row.frames,
+                head.version,
+                None,
+                Request(head.method, row.host, row.uri, head.headers, body, row.content_type),
+            )
+        )
     for stream, found in ((client, client_problems), (server, server_problems)):
         for offset, err in found[:_MAX_WEIRD]:
             rows.append(weird(view, err, "http", stream.ts_at(offset), stream.frame_at(offset)))

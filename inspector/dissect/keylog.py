@@ -1,20 +1,45 @@
 """TLS key logs (NSS ``SSLKEYLOGFILE`` format), from a user's file or a pcapng Decryption
-Secrets Block. Only ``CLIENT_RANDOM`` lines (TLS 1.2 master secrets) are used for now.
+Secrets Block.
+
+``CLIENT_RANDOM`` lines give TLS 1.2 master secrets; the TLS 1.3 labels (RFC 8446 traffic
+secrets, as NSS, OpenSSL, BoringSSL and Python's ``ssl`` write them, and as QUIC stacks log them
+for 1-RTT keys) give per-direction traffic secrets. Both are keyed by the ClientHello random.
+The format is described in draft-ietf-tls-keylogfile (section 3 lists the labels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["KeyLog", "parse_keylog"]
+__all__ = ["TLS13_LABELS", "KeyLog", "parse_keylog", "parse_keylog_all"]
+
+#: TLS 1.3 labels read (draft-ietf-tls-keylogfile section 3).
+TLS13_LABELS = frozenset(
+    {
+        "CLIENT_EARLY_TRAFFIC_SECRET",
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+        "EXPORTER_SECRET",
+        "EARLY_EXPORTER_SECRET",
+    }
+)
+_SECRET_LENGTHS = (32, 48)  #: SHA-256 and SHA-384 suites
 
 
-def parse_keylog(text: str) -> tuple[dict[bytes, bytes], int]:
-    """``({client_random: master_secret}, other_lines)``; malformed lines are skipped."""
-    secrets: dict[bytes, bytes] = {}
+def parse_keylog_all(
+    text: str,
+) -> tuple[dict[bytes, bytes], dict[bytes, dict[str, bytes]], int]:
+    """``(tls12 {random: master}, tls13 {random: {label: secret}}, other_lines)``.
+
+    Comments, blank and malformed lines are skipped; lines with an unknown label are counted.
+    """
+    masters: dict[bytes, bytes] = {}
+    tls13: dict[bytes, dict[str, bytes]] = {}
     other = 0
     for line in text.splitlines():
-        parts = line.strip().split()
+        parts = line.strip().rstrip("\\").split()  # some writers end lines with a backslash
         if len(parts) != 3 or parts[0].startswith("#"):
             continue
         label, random_hex, secret_hex = parts
@@ -22,15 +47,26 @@ def parse_keylog(text: str) -> tuple[dict[bytes, bytes], int]:
             random, secret = bytes.fromhex(random_hex), bytes.fromhex(secret_hex)
         except ValueError:
             continue
-        if label == "CLIENT_RANDOM" and len(random) == 32 and len(secret) == 48:
-            secrets[random] = secret
+        if len(random) != 32:
+            other += 1
+        elif label == "CLIENT_RANDOM" and len(secret) == 48:
+            masters[random] = secret
+        elif label in TLS13_LABELS and len(secret) in _SECRET_LENGTHS:
+            tls13.setdefault(random, {})[label] = secret
         else:
             other += 1
-    return secrets, other
+    return masters, tls13, other
+
+
+def parse_keylog(text: str) -> tuple[dict[bytes, bytes], int]:
+    """``({client_random: master_secret}, other_lines)``: the TLS 1.2 part of a key log
+    (TLS 1.3 lines count as other)."""
+    masters, tls13, other = parse_keylog_all(text)
+    return masters, other + sum(len(v) for v in tls13.values())
 
 
 class KeyLog:
-    """Master secrets by ClientHello random, filled as key material arrives.
+    """Secrets by ClientHello random, filled as key material arrives.
 
     ``sources`` are lists of key-log texts that may still grow (a pcapng reader appends the
     Decryption Secrets Blocks it meets); new texts are parsed on the next lookup.
@@ -40,6 +76,7 @@ class KeyLog:
         self.sources: list[list[str]] = [list(texts)]
         self._seen: list[int] = [0]
         self._secrets: dict[bytes, bytes] = {}
+        self._tls13: dict[bytes, dict[str, bytes]] = {}
         self.unsupported_lines = 0
 
     def follow(self, texts: list[str]) -> None:
@@ -50,15 +87,23 @@ class KeyLog:
     def _refresh(self) -> None:
         for i, texts in enumerate(self.sources):
             while self._seen[i] < len(texts):
-                secrets, other = parse_keylog(texts[self._seen[i]])
+                secrets, tls13, other = parse_keylog_all(texts[self._seen[i]])
                 self._secrets.update(secrets)
+                for random, labels in tls13.items():
+                    self._tls13.setdefault(random, {}).update(labels)
                 self.unsupported_lines += other
                 self._seen[i] += 1
 
     def master_secret(self, client_random: bytes) -> bytes | None:
+        """The TLS 1.2 master secret of the connection with this ClientHello random."""
         self._refresh()
         return self._secrets.get(client_random)
 
+    def tls13_secrets(self, client_random: bytes) -> dict[str, bytes]:
+        """The TLS 1.3 secrets logged for this ClientHello random, by label ({} when none)."""
+        self._refresh()
+        return dict(self._tls13.get(client_random, {}))
+
     def __len__(self) -> int:
         self._refresh()
-        return len(self._secrets)
+        return len(self._secrets) + len(self._tls13)

@@ -11,8 +11,10 @@ __all__ = ["HttpRow"]
 
 @table(
     "http",
-    "One row per cleartext HTTP/1.x request (TCP, and HTTP-like requests over UDP such as SSDP), "
-    "paired in order with its response when seen. Header values are the text on the wire "
+    "One row per HTTP request: cleartext HTTP/1.x (TCP, and HTTP-like requests over UDP such as "
+    "SSDP), HTTP/1.1 and HTTP/2 read from TLS decrypted with the user's keys, HTTP/3 read from "
+    "QUIC 1-RTT packets decrypted with them, and requests imported from HAR or mitmproxy files. "
+    "Each is paired with its response when seen. Header values are the text on the wire "
     "(UTF-8; undecodable bytes as `\\xNN`); an empty string means the header was absent.",
 )
 @dataclass(frozen=True, slots=True)
@@ -30,20 +32,26 @@ class HttpRow(Row):
     )
     method: str = col("Request method (`GET`, `POST`, `M-SEARCH`, ...).", "string", "")
     host: str = col(
-        "Host the request names: the authority of an absolute-form target (userinfo removed), "
+        "Host the request names: the `:authority` pseudo-header (HTTP/2, /3), the authority "
+        "of an absolute-form target (userinfo removed), "
         "else the first `Host` header, else a CONNECT target; port kept as written; empty when "
         "none.",
         "string",
         "",
     )
     uri: str = col(
-        "Request target without scheme and authority (path and query), `*` for asterisk-form, "
+        "Request target without scheme and authority (path and query; the `:path` "
+        "pseudo-header for HTTP/2 and /3), `*` for asterisk-form, "
         "the authority for CONNECT; longer than 2048 characters it is cut and ends with "
         "`...(+N)` (N characters dropped).",
         "string",
         "",
     )
-    version: str = col("Protocol version of the request line, e.g. `HTTP/1.1`.", "string", "")
+    version: str = col(
+        "Protocol version: `HTTP/1.0` or `HTTP/1.1` as on the request line, `HTTP/2` or `HTTP/3`.",
+        "string",
+        "",
+    )
     user_agent: str = col("`User-Agent` header of the request.", "string", "")
     origin: str = col(
         "`Origin` header of the request: the web page's origin when a browser calls this server "
@@ -79,4 +87,24 @@ class HttpRow(Row):
         "(--keylog, or secrets embedded in the pcapng); False for cleartext HTTP.",
         "boolean",
         False,
+    )
+    stream_id: int | None = col(
+        "HTTP/2 or HTTP/3 stream the exchange used; empty for HTTP/1.x.", "Int64", None
+    )
+    request_content_encoding: str = col(
+        "`Content-Encoding` header of the request (`gzip`, `br`, ...).", "string", ""
+    )
+    request_body_decoded_len: int | None = col(
+        "Request body length in octets after undoing its content codings (gzip, deflate, br, "
+        "zstd), at most 1 MiB is decoded; empty when the body was not available or did not "
+        "decode.",
+        "Int64",
+        None,
+    )
+    response_content_encoding: str = col("`Content-Encoding` header of the response.", "string", "")
+    source: str = col(
+        "Where the request was read: `capture` (packets), `har:FILE` (a HAR file) or "
+        "`mitmproxy:FILE` (a mitmproxy flow file).",
+        "string",
+        "capture",
     )

@@ -17,6 +17,7 @@ from inspector.dissect.http import (
 )
 from inspector.errors import ParseError
 from inspector.flows.view import Datagram, FlowView, Stream
+from inspector.privacy.request import RequestSeen
 from inspector.schema.http import HttpRow
 from inspector.schema.weird import WeirdRow
 
@@ -335,4 +336,4 @@ def test_dissect_never_raises(client: bytes, server: bytes, as_udp: bool) -> Non
             stream((1, 1.0, client[:7]), (2, 1.5, client[7:])), stream((3, 2.0, server))
         )
     for row in dissect(view):
-        assert isinstance(row, HttpRow | WeirdRow)
+        assert isinstance(row, HttpRow | WeirdRow | RequestSeen)
