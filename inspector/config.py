@@ -16,3 +16,6 @@ class Config:
     client: str = ""  #: address of the local client (default: guessed)
     tracker_lists: tuple[str, ...] = ()  #: user-given tracker list files
     keylogs: tuple[str, ...] = ()  #: user-given TLS key log files (SSLKEYLOGFILE format)
+    #: ``(k, n)``: keep only the flows whose key hashes to shard ``k`` of ``n`` (see
+    #: :func:`inspector.flows.table.shard_of`); every packet is still read, decoded and counted
+    shard: tuple[int, int] | None = None
