@@ -330,3 +330,82 @@ def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") ->
     text = render_html(result, outdir_hint)
     out.write_bytes(text.encode("utf-8", "backslashreplace"))
     return out
+
+
+# ---- a run of several captures: an index page and one page per capture
+
+
+def file_page_name(entry: Mapping[str, Any]) -> str:
+    """``files/003-name.html``: numbered, with the capture name reduced to safe characters."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(entry.get("file", "")))
+    return f"files/{int(entry.get('index', 0)):03d}-{stem[:80]}.html"
+
+
+def file_result(result: Result, entry: Mapping[str, Any]) -> Result:
+    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result."""
+    file = str(entry.get("file", ""))
+    tables = {}
+    for name, frame in result.tables.items():
+        if "file" in frame.columns and len(frame):
+            frame = frame[frame["file"].fillna("") == file].reset_index(drop=True)
+        tables[name] = frame
+    inputs = [
+        i for i in result.summary.get("inputs", []) if Path(str(i.get("path", ""))).name == file
+    ]
+    summary = {
+        **{k: v for k, v in entry.items() if k not in ("path", "merged")},
+        "inputs": inputs,
+        "pseudonymized": result.summary.get("pseudonymized", False),
+    }
+    warnings = [w for w in result.warnings if w.startswith(f"{file}: ")]
+    return Result(tables, summary, warnings)
+
+
+def index_context(result: Result) -> dict[str, Any]:
+    """What ``index.html.j2`` shows: one row per capture of the run."""
+    rows = []
+    for e in result.summary.get("files", []):
+        ok = e.get("status") != "failed"
+        worst = str(e.get("worst_verdict", ""))
+        rows.append(
+            {
+                "index": e.get("index", 0),
+                "file": _s(e.get("file", "")),
+                "status": _s(e.get("status", "")),
+                "reason": _s(e.get("reason", "")),
+                "packets": e.get("packets", {}).get("total", 0) if ok else "",
+                "flows": e.get("flows", "") if ok else "",
+                "apps": ", ".join(_s(a) for a in e.get("apps", [])),
+                "findings": e.get("findings", "") if ok else "",
+                "worst": VERDICT_SHORT.get(worst, _s(worst)),
+                "worst_code": _s(worst),
+                "page": file_page_name(e) if ok else "",
+            }
+        )
+    pk = result.summary.get("packets", {})
+    return {
+        "title": f"Network report: {len(rows)} captures",
+        "version": __version__,
+        "rows": rows,
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "partial": sum(r["status"] == "partial" for r in rows),
+        "packets_total": pk.get("total", 0),
+        "findings_total": len(result.tables.get("findings", ())),
+        "pseudonymized": bool(result.summary.get("pseudonymized")),
+    }
+
+
+def write_run_html(result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR") -> list[Path]:
+    """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``."""
+    out = Path(outdir)
+    written = []
+    for e in result.summary.get("files", []):
+        if e.get("status") == "failed":
+            continue
+        page = out / file_page_name(e)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_html(file_result(result, e), page, outdir_hint))
+    text = _environment().get_template("index.html.j2").render(**index_context(result))
+    index = out / "report.html"
+    index.write_bytes(text.encode("utf-8", "backslashreplace"))
+    return [index, *written]
