@@ -59,7 +59,7 @@ def execute(tasks: Sequence[Task], config: Config, address: str) -> Iterator[tup
             client.submit(run_task, t, config, pure=False, key=f"inspector-{run}-{i}"): t
             for i, t in enumerate(tasks)
         }
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             task = futures[fut]
             yield task, fut.result()
             fut.release()
