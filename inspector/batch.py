@@ -9,7 +9,7 @@ given alone (its own client, sessions, findings) and writes the union of the tab
   is read; an unreadable, empty or foreign file is ``failed`` with its reason, a file cut short is
   analysed up to the cut and ``partial``. When no input can be read at all the run stops with
   :class:`InputError` (exit 2) before reading a packet; otherwise the CLI exits with
-  :data:`EXIT_SOME_FAILED` when any input failed or was partial.
+  :data:`EXIT_SOME_FAILED` when any input failed.
 - ``jobs`` worker processes (default: the machine's cores) take one capture each, largest first;
   a capture larger than its fair share (and than ``split_bytes``) is split across ``jobs``
   workers by flow (:mod:`inspector.batch_shard`), with results identical to one process.
@@ -48,7 +48,8 @@ __all__ = [
     "run_task",
 ]
 
-#: CLI exit code when the run finished but some inputs failed or were cut short
+#: CLI exit code when the run finished but some inputs could not be analysed (a cut file is
+#: analysed up to the cut: listed as ``partial`` with a warning, exit 0 as for one capture)
 EXIT_SOME_FAILED = 3
 #: a capture is split across workers only from this size on
 DEFAULT_SPLIT_BYTES = 32 << 20
@@ -116,7 +117,7 @@ class BatchResult:
     def exit_code(self) -> int:
         if any(o.internal for o in self.outcomes):
             return 1
-        if any(o.status != "ok" for o in self.outcomes):
+        if any(o.status == "failed" for o in self.outcomes):
             return EXIT_SOME_FAILED
         return 0
 

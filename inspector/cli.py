@@ -48,8 +48,9 @@ same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; -
   inspector analyze /shared/caps -o out --scheduler tcp://10.0.0.5:8786   # a Dask cluster
   inspector analyze ~/captures/ -o out --format csv,parquet
 
-exit codes: 0 done; 3 done, but some inputs could not be read or were cut short (listed in
-summary.json `files` and report.html); 2 bad usage or no readable input; 1 internal error.
+exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
+some inputs could not be read (listed with their reason in summary.json `files` and
+report.html); 2 bad usage or no readable input; 1 internal error.
 """
 
 
@@ -253,7 +254,7 @@ def _analyze(args: argparse.Namespace) -> int:
     for w in result.warnings:
         print(f"inspector: warning: {safe_text(w)}", file=sys.stderr)
     for o in batch.outcomes:
-        if o.status != "ok":
+        if o.status == "failed":
             line = f"inspector: {o.status}: {safe_text(o.file)}: {safe_text(o.reason)}"
             print(line, file=sys.stderr)
     render_terminal(result, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
