@@ -75,11 +75,16 @@ class Task:
         return self.shard is None and len(self.paths) == 1
 
 
-def run_task(task: Task, config: Config) -> tuple[Any, ...]:
-    """Run one task (in a worker process or on a Dask worker); never raises."""
+def run_task(
+    task: Task, config: Config, tick: Callable[[str, int, int], None] | None = None
+) -> tuple[Any, ...]:
+    """Run one task (in a worker process or on a Dask worker); never raises.
+
+    ``tick(path, position, size)``: reading progress within the file (same process only).
+    """
     try:
         if task.plain:
-            return ("result", analyze(task.paths[0], config))
+            return ("result", analyze(task.paths[0], config, progress=tick))
         return (
             "part",
             read_capture(task.paths, dataclasses.replace(config, shard=task.shard), task.label),
@@ -186,10 +191,12 @@ class Cache:
 # ---- executing tasks: here, in local processes, or on a Dask cluster
 
 
-def _local(tasks: Sequence[Task], config: Config, jobs: int) -> Iterator[Done]:
+def _local(
+    tasks: Sequence[Task], config: Config, jobs: int, tick: Callable[[int], None] | None = None
+) -> Iterator[Done]:
     if jobs <= 1 or len(tasks) <= 1:
         for t in tasks:
-            yield t, run_task(t, config)
+            yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
         return
     import multiprocessing as mp
 
@@ -266,6 +273,14 @@ def run_batch(
                 continue
         todo.append(c)
     sizes = [(c.paths, sum(os.path.getsize(p) for p in c.paths), c.label) for c in todo]
+    total_files = len(captures)
+    done_files = total_files - len(todo)
+    done_bytes = packets = 0
+
+    def within(pos: int) -> None:  # one capture at a time in this process: bytes read so far
+        if progress is not None:
+            progress(done_files, total_files, done_bytes + pos, packets)
+
     workers = jobs if jobs is not None else default_jobs()
     if scheduler:
         from inspector.batch_dask import cluster_threads, execute
@@ -275,12 +290,9 @@ def run_batch(
         stream = execute(tasks, config, scheduler)
     else:
         tasks = plan(sizes, workers, split_bytes)
-        stream = _local(tasks, config, workers)
+        stream = _local(tasks, config, workers, within if progress is not None else None)
     for t in tasks:
         todo[t.capture].shards = t.shard[1] if t.shard else 1
-    total_files = len(captures)
-    done_files = total_files - len(todo)
-    done_bytes = packets = 0
     for task, out in stream:
         c = todo[task.capture]
         done_bytes += task.size
