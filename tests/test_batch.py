@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from pathlib import Path
@@ -11,9 +12,12 @@ import pytest
 
 from inspector.api import analyze
 from inspector.batch import EXIT_SOME_FAILED, Task, plan, run_batch
+from inspector.batch_shard import merge_shards, read_capture
 from inspector.cli import main
+from inspector.config import Config
 from inspector.errors import InputError
-from inspector.flows.table import shard_of
+from inspector.flows.table import FlowLimits, shard_of
+from inspector.pipeline import collect
 
 #: diverse shared captures: Teams, STUN, QUIC, Zoom, WhatsApp, pcapng, gzip, TLS, DNS
 FOLDER_FILES = (
@@ -171,8 +175,6 @@ def test_resume_reuses_unchanged_captures(folder: Path, tmp_path: Path) -> None:
     for name, frame in first.result.tables.items():
         pd.testing.assert_frame_equal(second.result.tables[name], frame, obj=name)
     # another configuration is another result
-    from inspector.config import Config
-
     third = run_batch(files, Config(client="10.0.0.1"), jobs=1, cache_dir=cache)
     assert not any(o.cached for o in third.outcomes)
 
@@ -222,3 +224,46 @@ def test_merge_reads_a_ring_buffer_as_one_capture(folder: Path, tmp_path: Path) 
     assert merged.result.summary["packets"] == alone.summary["packets"]
     separate = run_batch([tmp_path], jobs=1)
     assert len(separate.result.tables["flows"]) > len(alone.tables["flows"])
+
+
+def _packet_stages(path: str, config: Config, shards: int) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """(rows per table, summary) from one process and from ``shards`` merged shards."""
+    one = collect([path], config)
+    parts = [
+        read_capture([path], dataclasses.replace(config, shard=(k, shards))) for k in range(shards)
+    ]
+    merged = merge_shards(parts)
+    return (one.rows, one.summary()), (merged.rows, merged.summary())
+
+
+def test_shards_merge_identical_on_the_corpus() -> None:
+    from tests.conftest import expected_rows, real_dir
+
+    root = real_dir()
+    different = []
+    for row in expected_rows():
+        one, merged = _packet_stages(str(root / row["path"]), Config(), 3)
+        if one != merged:
+            different.append(row["path"])
+    assert not different
+
+
+def test_shards_merge_identical_with_tight_timeouts(tmp_path: Path) -> None:
+    """Frequent sweeps, idle ends and small caps: flows end where one process ends them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_capture", Path(__file__).resolve().parents[1] / "benchmarks" / "make_capture.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = tmp_path / "mix.pcap"
+    mod.make_capture(path, packets=20_000, seed=11, duration=120.0)
+    limits = FlowLimits(
+        tcp_bytes=3000, udp_datagrams=3, udp_idle_s=2, tcp_idle_s=5, sweep_every_s=1
+    )
+    one, merged = _packet_stages(str(path), Config(limits=limits), 2)
+    reasons = {r.end_reason for r in one[0]["flows"]}
+    assert {"idle_timeout", "end_of_input"} <= reasons
+    assert one == merged
