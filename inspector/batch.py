@@ -223,7 +223,7 @@ class _Capture:
     outcome: FileOutcome
     cache_key: str = ""
     parts: list[ShardPart] = dataclasses.field(default_factory=list)
-    shards: int = 1
+    shards: int = 1  #: tasks the capture was split into
 
 
 def _captures(good: Sequence[str], index: dict[str, int], merge: bool) -> list[_Capture]:
@@ -324,6 +324,12 @@ def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> b
     if len(c.parts) < c.shards:
         return False
     if c.outcome.status != "failed":
+        if len(c.parts) > 1 and any(p.collected.flows_evicted for p in c.parts):
+            # flow-table pressure: each shard evicts from its own table, so the merge would not
+            # be what one process gives; read the capture again in one piece (here)
+            c.parts, c.shards = [], 1
+            whole = dataclasses.replace(task, shard=None)
+            return _collect(c, whole, run_task(whole, config), config)
         merged = merge_shards(c.parts) if len(c.parts) > 1 else c.parts[0].collected
         _finish(c, run_stages(merged, config))
     c.parts = []

@@ -16,8 +16,9 @@ taken once, from shard 0 (and checked equal in the others); per-flow counters ar
 
 The later stages (attribution with its DNS-based naming, assessment, findings) then run once on
 the merged rows, so every flow is named from every DNS answer of the capture, as in one process.
-Limit: under flow-table memory pressure (more than ``FlowLimits.max_flows`` flows open at once)
-each shard evicts from its own smaller table, so evictions can differ from one process.
+Under flow-table memory pressure (more than ``FlowLimits.max_flows`` flows open at once) each
+shard would evict from its own smaller table, unlike one process: when any shard evicted,
+:mod:`inspector.batch` reads that capture again in one piece.
 """
 
 from __future__ import annotations

@@ -267,3 +267,13 @@ def test_shards_merge_identical_with_tight_timeouts(tmp_path: Path) -> None:
     reasons = {r.end_reason for r in one[0]["flows"]}
     assert {"idle_timeout", "end_of_input"} <= reasons
     assert one == merged
+
+
+def test_split_capture_under_flow_pressure_is_read_again_whole(folder: Path) -> None:
+    """Shards would evict differently from one process: the capture is redone in one piece."""
+    config = Config(limits=FlowLimits(max_flows=8))
+    alone = analyze(folder / "teams.pcap", config)
+    assert alone.summary["flows_evicted"] > 0
+    split = run_batch([folder / "teams.pcap"], config, jobs=2, split_bytes=0)
+    for table, frame in alone.tables.items():
+        pd.testing.assert_frame_equal(split.result.tables[table], frame, obj=table)
