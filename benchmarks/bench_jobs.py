@@ -1,5 +1,5 @@
-"""``inspector analyze --jobs 1`` against ``--jobs 2`` in the same run, on a folder of shared captures
-and on the 1M-packet synthetic capture, with the outputs of both checked identical.
+"""``inspector analyze --jobs 1`` against ``--jobs 2`` in the same run, on a folder of shared
+captures and on the 1M-packet synthetic capture, with the outputs of both checked identical.
 
     python benchmarks/bench_jobs.py --write benchmarks/RESULTS-jobs.md
 
@@ -7,8 +7,8 @@ The folder is links (never copies) to the ``--files`` largest captures of the sh
 (``../shared/captures/real``); the large capture is the one ``make_capture.py`` makes (generated
 when missing). Each measurement is a fresh ``inspector analyze`` process (``--no-resume``, so
 nothing is reused); rounds are interleaved and the best round of each counts. Outputs compared:
-every ``*.csv`` and ``*.json`` of OUTDIR, byte for byte (``summary.json`` after dropping the
-output-folder-dependent nothing: it holds input paths only, which are the same).
+every ``*.csv`` and ``*.json`` of OUTDIR byte for byte, and every HTML page with the output
+folder's own path (printed in the ``inspector evidence`` hints) replaced.
 
 Targets (issue 13): at least 1.8x on the folder and 1.7x on the single capture with two
 processes on an idle two-core machine. The load average at the start is printed: on a shared
@@ -72,17 +72,27 @@ def _run(inp: Path, out: Path, jobs: int) -> float:
 
 
 def _same(a: Path, b: Path) -> list[str]:
-    """Names of the CSV/JSON outputs that differ between two output folders."""
+    """Names of the outputs that differ between two output folders."""
     names = sorted(
-        p.name for p in a.iterdir() if p.suffix in (".csv", ".json") and p.name != "summary.json"
+        str(p.relative_to(a))
+        for p in a.rglob("*")
+        if p.is_file() and ".inspector-cache" not in p.parts
     )
-    diff = [n for n in names if not filecmp.cmp(a / n, b / n, shallow=False)]
-    import json
-
-    sa = json.loads((a / "summary.json").read_text())
-    sb = json.loads((b / "summary.json").read_text())
-    if sa != sb:
-        diff.append("summary.json")
+    if names != sorted(
+        str(p.relative_to(b))
+        for p in b.rglob("*")
+        if p.is_file() and ".inspector-cache" not in p.parts
+    ):
+        return ["the list of files"]
+    diff = []
+    for n in names:
+        if n.endswith(".html"):
+            ta = (a / n).read_text(encoding="utf-8").replace(str(a), "OUT")
+            tb = (b / n).read_text(encoding="utf-8").replace(str(b), "OUT")
+            if ta != tb:
+                diff.append(n)
+        elif not filecmp.cmp(a / n, b / n, shallow=False):
+            diff.append(n)
     return diff
 
 

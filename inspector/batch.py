@@ -117,6 +117,7 @@ class BatchResult:
 
     result: Result
     outcomes: list[FileOutcome]
+    jobs: int = 1  #: local worker processes the run used (1 on a Dask cluster)
 
     @property
     def exit_code(self) -> int:
@@ -305,7 +306,7 @@ def run_batch(
         if progress is not None:
             progress(done_files, total_files, done_bytes, packets)
     outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
-    return BatchResult(union(outcomes), outcomes)
+    return BatchResult(union(outcomes), outcomes, 1 if scheduler else workers)
 
 
 def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from inspector import __version__
@@ -28,7 +29,7 @@ from inspector.api import Result
 from inspector.schema import load_all
 from inspector.tables import empty_frame
 
-__all__ = ["FileOutcome", "namespace_ids", "union"]
+__all__ = ["FileOutcome", "file_entry", "union", "worst_verdict"]
 
 #: worst first (``inspector.assess.encryption.VERDICTS``): a file's "worst verdict"
 VERDICT_RANK = (
@@ -61,22 +62,6 @@ class FileOutcome:
         import os
 
         return os.path.basename(self.path)
-
-
-def namespace_ids(result: Result, index: int, first_finding: int) -> Result:
-    """Session ids prefixed ``{index}:``, findings numbered from ``first_finding``."""
-    tables = {}
-    for name, frame in result.tables.items():
-        frame = frame.copy()
-        if "session_id" in frame.columns:
-            sid = frame["session_id"].astype("string")
-            keep = sid.isna() | sid.isin(["", "outside"])
-            frame["session_id"] = sid.where(keep, f"{index}:" + sid)
-        if name == "findings" and len(frame):
-            n = range(first_finding, first_finding + len(frame))
-            frame["finding_id"] = pd.array([f"F{i:04d}" for i in n], dtype="string")
-        tables[name] = frame
-    return Result(tables, result.summary, list(result.warnings))
 
 
 def _with_file(name: str, frame: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -141,29 +126,44 @@ def _sum_packets(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def union(outcomes: Sequence[FileOutcome], extra: dict[str, Any] | None = None) -> Result:
     """One :class:`Result` for the run: tables concatenated in input order, ids namespaced."""
     done = [o for o in outcomes if o.result is not None]
+    results = [o.result for o in done if o.result is not None]
     several = len(outcomes) > 1
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in load_all()}
-    next_finding = 1
-    summaries = []
-    warnings: list[str] = []
-    for o in done:
-        res = o.result
-        assert res is not None
-        if several:
-            res = namespace_ids(res, o.index, next_finding)
-            next_finding += len(res.tables.get("findings", ()))
-        for name, frame in res.tables.items():
-            parts.setdefault(name, []).append(_with_file(name, frame, o.file) if several else frame)
-        summaries.append(res.summary)
-        warnings.extend(f"{o.file}: {w}" if several else w for w in res.warnings)
     tables = {}
-    for name, frames in parts.items():
-        frames = [f for f in frames if len(f)] or frames[:1]
-        tables[name] = pd.concat(frames, ignore_index=True) if frames else _empty(name, several)
+    for name in dict.fromkeys([*load_all(), *(n for r in results for n in r.tables)]):
+        frames = [r.tables[name] for r in results if name in r.tables]
+        if not several:
+            tables[name] = frames[0] if frames else empty_frame(name)
+            continue
+        tables[name] = _stack(name, [(o, o.result.tables.get(name)) for o in done])  # type: ignore[union-attr]
+    warnings = [
+        f"{o.file}: {w}" if several else w
+        for o in done
+        for w in o.result.warnings  # type: ignore[union-attr]
+    ]
     uids = tables["flows"]["uid"] if "flows" in tables else pd.Series([], dtype="string")
-    summary = _summary(outcomes, summaries, int(uids.duplicated().sum()))
+    summary = _summary(outcomes, [r.summary for r in results], int(uids.duplicated().sum()))
     summary.update(extra or {})
     return Result(tables, summary, warnings)
+
+
+def _stack(name: str, parts: Sequence[tuple[FileOutcome, pd.DataFrame | None]]) -> pd.DataFrame:
+    """One table of several captures: rows in input order, ``file`` column, namespaced ids."""
+    present = [(o, f) for o, f in parts if f is not None and len(f)]
+    if not present:
+        return _empty(name, True)
+    frame = pd.concat([f for _, f in present], ignore_index=True)
+    lengths = [len(f) for _, f in present]
+    if "file" not in frame.columns:
+        frame["file"] = pd.array(np.repeat([o.file for o, _ in present], lengths), dtype="string")
+    if "session_id" in frame.columns:
+        sid = frame["session_id"].astype("string")
+        keep = sid.isna() | sid.isin(["", "outside"])
+        prefix = pd.array(np.repeat([f"{o.index}:" for o, _ in present], lengths), dtype="string")
+        frame["session_id"] = sid.where(keep, prefix + sid)
+    if name == "findings":
+        ids = [f"F{i:04d}" for i in range(1, len(frame) + 1)]
+        frame["finding_id"] = pd.array(ids, dtype="string")
+    return frame
 
 
 def _empty(name: str, several: bool) -> pd.DataFrame:

@@ -247,7 +247,7 @@ def _analyze(args: argparse.Namespace) -> int:
         for entry in result.summary.get("files", []):
             entry.pop("path", None)
             entry.pop("merged", None)
-    write_outputs(result, args.outdir, args.format)
+    write_outputs(result, args.outdir, args.format, jobs=batch.jobs)
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 

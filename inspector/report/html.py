@@ -14,6 +14,7 @@ No JavaScript, no external fonts, stylesheets or images: the file opens offline 
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -307,6 +308,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     }
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -341,13 +343,28 @@ def file_page_name(entry: Mapping[str, Any]) -> str:
     return f"files/{int(entry.get('index', 0)):03d}-{stem[:80]}.html"
 
 
-def file_result(result: Result, entry: Mapping[str, Any]) -> Result:
-    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result."""
-    file = str(entry.get("file", ""))
-    tables = {}
+def _by_file(result: Result) -> dict[str, dict[str, pd.DataFrame]]:
+    """table -> file -> that file's rows (split once for all the pages of a run)."""
+    out: dict[str, dict[str, pd.DataFrame]] = {}
     for name, frame in result.tables.items():
         if "file" in frame.columns and len(frame):
-            frame = frame[frame["file"].fillna("") == file].reset_index(drop=True)
+            groups = frame.groupby(frame["file"].fillna("").astype(str), sort=False)
+            out[name] = {str(k): g.reset_index(drop=True) for k, g in groups}
+    return out
+
+
+def file_result(
+    result: Result,
+    entry: Mapping[str, Any],
+    split: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+) -> Result:
+    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result."""
+    file = str(entry.get("file", ""))
+    split = _by_file(result) if split is None else split
+    tables = {}
+    for name, frame in result.tables.items():
+        if name in split:
+            frame = split[name].get(file, frame.iloc[0:0].reset_index(drop=True))
         tables[name] = frame
     inputs = [
         i for i in result.summary.get("inputs", []) if Path(str(i.get("path", ""))).name == file
@@ -395,16 +412,35 @@ def index_context(result: Result) -> dict[str, Any]:
     }
 
 
-def write_run_html(result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR") -> list[Path]:
-    """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``."""
+def _write_page(job: tuple[Result, Path, str]) -> Path:
+    return write_html(*job)
+
+
+def write_run_html(
+    result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR", jobs: int = 1
+) -> list[Path]:
+    """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``.
+
+    ``jobs`` > 1 renders the per-capture pages in that many processes.
+    """
     out = Path(outdir)
-    written = []
+    split = _by_file(result)
+    pages = []
     for e in result.summary.get("files", []):
         if e.get("status") == "failed":
             continue
         page = out / file_page_name(e)
         page.parent.mkdir(parents=True, exist_ok=True)
-        written.append(write_html(file_result(result, e), page, outdir_hint))
+        pages.append((file_result(result, e, split), page, outdir_hint))
+    if jobs > 1 and len(pages) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("forkserver")
+        with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as pool:
+            written = list(pool.map(_write_page, pages, chunksize=max(1, len(pages) // (4 * jobs))))
+    else:
+        written = [_write_page(p) for p in pages]
     text = _environment().get_template("index.html.j2").render(**index_context(result))
     index = out / "report.html"
     index.write_bytes(text.encode("utf-8", "backslashreplace"))

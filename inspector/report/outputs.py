@@ -41,12 +41,13 @@ def summary_for_output(result: Result) -> dict[str, Any]:
 
 
 def write_outputs(
-    result: Result, outdir: str | Path, formats: tuple[str, ...] = ("csv",)
+    result: Result, outdir: str | Path, formats: tuple[str, ...] = ("csv",), jobs: int = 1
 ) -> list[Path]:
     """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths.
 
     ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
-    A run of several captures gets an index ``report.html`` and one page per capture.
+    A run of several captures gets an index ``report.html`` and one page per capture (rendered
+    by ``jobs`` processes).
     """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def write_outputs(
     # A pseudonymised report is for publishing: do not print the local folder's path in it.
     hint = "OUTDIR" if result.summary.get("pseudonymized") else str(outdir)
     if len(result.summary.get("files", ())) > 1:
-        written += write_run_html(result, out, outdir_hint=hint)
+        written += write_run_html(result, out, outdir_hint=hint, jobs=jobs)
     else:
         written.append(write_html(result, out / "report.html", outdir_hint=hint))
     return written
