@@ -222,6 +222,9 @@ def test_merge_reads_a_ring_buffer_as_one_capture(folder: Path, tmp_path: Path) 
     cols = [c for c in alone.tables["flows"].columns if c != "file"]
     pd.testing.assert_frame_equal(merged.result.tables["flows"][cols], alone.tables["flows"][cols])
     assert merged.result.summary["packets"] == alone.summary["packets"]
+    split = run_batch([tmp_path], merge=True, jobs=2, split_bytes=0)  # merged and split by flow
+    for name, frame in merged.result.tables.items():
+        pd.testing.assert_frame_equal(split.result.tables[name], frame, obj=name)
     separate = run_batch([tmp_path], jobs=1)
     assert len(separate.result.tables["flows"]) > len(alone.tables["flows"])
 
