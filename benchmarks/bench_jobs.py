@@ -96,6 +96,39 @@ def _same(a: Path, b: Path) -> list[str]:
     return diff
 
 
+_PHASES = """
+import json, resource, sys
+sys.path.insert(0, sys.argv[2])
+from inspector.api import run_stages
+from inspector.config import Config
+from inspector.pipeline import collect
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+c0 = cpu()
+collected = collect([sys.argv[1]], Config())
+c1 = cpu()
+run_stages(collected, Config())
+c2 = cpu()
+print(json.dumps({"packet_stages_cpu_s": c1 - c0, "later_stages_cpu_s": c2 - c1}))
+"""
+
+
+def _phases(path: Path) -> dict[str, float]:
+    """CPU seconds of the packet stages (split by flow) and the later stages (one process)."""
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _PHASES, str(path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=60, help="captures in the folder (>= 40)")
@@ -120,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     took = _run(inp, work / f"out-{name}-{jobs}", jobs)
                     print(f"{name} --jobs {jobs}: {took:.2f} s", file=sys.stderr)
                     best[name, jobs] = min(took, best.get((name, jobs), float("inf")))
+        phases = _phases(inputs["large"]) if "large" in inputs else None
         rows = []
         for name in inputs:
             diff = _same(work / f"out-{name}-1", work / f"out-{name}-2")
@@ -146,6 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, one, two, speed, target, diff in rows:
         same = "yes" if not diff else "NO: " + ", ".join(diff)
         lines.append(f"| {name} | {one:.2f} | {two:.2f} | {speed:.2f}x | {target}x | {same} |")
+    if phases is not None:
+        a, b = phases["packet_stages_cpu_s"], phases["later_stages_cpu_s"]
+        lines += [
+            "",
+            f"Large capture, one process, CPU time: packet stages {a:.1f} s (split across the "
+            f"workers by flow: each reads every packet), later stages (attribution, assessment, "
+            f"findings, tables) {b:.1f} s (run once, in the parent, on the merged rows). "
+            f"Bound for two processes if the packet stages halved exactly: "
+            f"{(a + b) / (a / 2 + b):.2f}x.",
+        ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:

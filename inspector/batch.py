@@ -206,7 +206,15 @@ def _local(
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         futures = {pool.submit(run_task, t, config): t for t in tasks}
         for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+            yield futures[fut], task_output(fut)
+
+
+def task_output(future: Any) -> tuple[Any, ...]:
+    """A finished future's output; a worker that died becomes an error row, not a dead run."""
+    try:
+        return tuple(future.result())
+    except Exception as exc:  # BrokenProcessPool, a killed Dask worker, ...
+        return ("error", f"internal error: worker failed: {type(exc).__name__}: {exc}", True)
 
 
 def default_jobs() -> int:
@@ -331,8 +339,14 @@ def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> b
             c.parts, c.shards = [], 1
             whole = dataclasses.replace(task, shard=None)
             return _collect(c, whole, run_task(whole, config), config)
-        merged = merge_shards(c.parts) if len(c.parts) > 1 else c.parts[0].collected
-        _finish(c, run_stages(merged, config))
+        try:
+            merged = merge_shards(c.parts) if len(c.parts) > 1 else c.parts[0].collected
+            _finish(c, run_stages(merged, config))
+        except InputError as exc:
+            c.outcome.status, c.outcome.reason = "failed", _reason(str(exc), task.paths[0])
+        except Exception as exc:  # as in run_task: one capture's bug must not end the run
+            c.outcome.status, c.outcome.internal = "failed", True
+            c.outcome.reason = f"internal error: {type(exc).__name__}: {exc}"
     c.parts = []
     return True
 

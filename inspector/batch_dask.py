@@ -50,7 +50,7 @@ def execute(tasks: Sequence[Task], config: Config, address: str) -> Iterator[tup
     """Submit every task; yield ``(task, output)`` as each finishes."""
     from distributed import as_completed
 
-    from inspector.batch import run_task
+    from inspector.batch import run_task, task_output
 
     client = connect(address)
     run = uuid.uuid4().hex[:12]
@@ -61,7 +61,7 @@ def execute(tasks: Sequence[Task], config: Config, address: str) -> Iterator[tup
         }
         for fut in as_completed(futures, loop=client.loop):
             task = futures[fut]
-            yield task, fut.result()
+            yield task, task_output(fut)
             fut.release()
     finally:
         client.close()

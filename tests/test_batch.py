@@ -280,3 +280,16 @@ def test_split_capture_under_flow_pressure_is_read_again_whole(folder: Path) -> 
     split = run_batch([folder / "teams.pcap"], config, jobs=2, split_bytes=0)
     for table, frame in alone.tables.items():
         pd.testing.assert_frame_equal(split.result.tables[table], frame, obj=table)
+
+
+def test_a_dead_worker_is_an_error_row_not_a_dead_run() -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from inspector.batch import task_output
+
+    fut: Future[tuple[str, str]] = Future()
+    fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    kind, reason, internal = task_output(fut)
+    assert (kind, internal) == ("error", True)
+    assert "BrokenProcessPool" in reason
