@@ -195,7 +195,8 @@ def test_parquet_and_html_index(folder: Path, tmp_path: Path) -> None:
     for f in ok:
         assert f'href="files/{f["index"]:03d}-{f["file"]}.html"' in index
         page = out / "files" / f"{f['index']:03d}-{f['file']}.html"
-        assert f["file"] in page.read_text()
+        text = page.read_text()
+        assert f["file"] in text and 'href="../report.html"' in text
     assert "empty file, not a capture" in index
     assert "<script" not in index
 

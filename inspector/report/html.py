@@ -305,6 +305,8 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "warnings": [_s(w) for w in result.warnings or summary.get("warnings", [])],
         "pseudonymized": bool(summary.get("pseudonymized")),
         "outdir_hint": outdir_hint,
+        #: a capture's page in a run of several: link back to the run's table of captures
+        "run_index": "../report.html" if summary.get("run_page") else "",
     }
 
 
@@ -373,6 +375,7 @@ def file_result(
         **{k: v for k, v in entry.items() if k not in ("path", "merged")},
         "inputs": inputs,
         "pseudonymized": result.summary.get("pseudonymized", False),
+        "run_page": True,
     }
     warnings = [w for w in result.warnings if w.startswith(f"{file}: ")]
     return Result(tables, summary, warnings)
