@@ -39,7 +39,18 @@ outputs (in OUTDIR):
 Column reference: docs/schema.md.
 Packets behind a finding: inspector evidence OUTDIR F0001 -o F0001.pcap
 
-exit codes: 0 done, 2 bad usage or unreadable input, 1 internal error.
+several captures: each is analysed on its own (its own client, sessions, findings); the
+tables are their union with a `file` column; session ids get the capture's number (3:S1),
+finding ids run through the whole run. --merge reads the files as one capture instead (a
+capture split by a ring buffer), in the time order of their first packets. Re-running into the
+same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; --no-resume).
+  inspector analyze ~/captures/ -o out --jobs 2      # two worker processes
+  inspector analyze /shared/caps -o out --scheduler tcp://10.0.0.5:8786   # a Dask cluster
+  inspector analyze ~/captures/ -o out --format csv,parquet
+
+exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
+some inputs could not be read (listed with their reason in summary.json `files` and
+report.html); 2 bad usage or no readable input; 1 internal error.
 """
 
 
@@ -124,23 +135,70 @@ def _parser() -> argparse.ArgumentParser:
         "stable tokens (client-1, local-1, peer-1, mac-1) in every output; public server "
         "addresses are kept as evidence",
     )
+    _add_batch_arguments(a)
     add_live_parser(sub)
     sub.add_parser("schema", help="print the column reference of every output table")
     add_evidence_parser(sub)
     return p
 
 
-def _progress_bar(paths: Sequence[str]):  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr, only for a terminal and a large input."""
-    import os
+def _add_batch_arguments(a: argparse.ArgumentParser) -> None:
+    a.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: the machine's cores); one large capture is split "
+        "across them by flow, with the same results as one process",
+    )
+    a.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (e.g. tcp://host:8786); every worker must be "
+        "able to read the capture paths (shared storage) and have conference-inspector installed",
+    )
+    a.add_argument(
+        "--merge",
+        action="store_true",
+        help="treat the files as one capture split by a ring buffer (read in time order)",
+    )
+    a.add_argument(
+        "--format",
+        type=_formats,
+        default=("csv",),
+        metavar="LIST",
+        help="table formats: csv (CSV + JSON, default), parquet (a dataset per table, "
+        "partitioned by file), or csv,parquet",
+    )
+    a.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="analyse every capture again, ignoring results kept in OUTDIR from an earlier run",
+    )
 
-    from inspector.source import expand_paths
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    items = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    bad = [t for t in items if t not in ("csv", "parquet")]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose csv, parquet or csv,parquet")
+    return items
+
+
+def _progress_bar(files: int):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr (terminals only): captures done, packets, ETA by bytes."""
     if not sys.stderr.isatty():
-        return None, None
-    files = expand_paths(paths)
-    total = sum(os.path.getsize(f) for f in files)
-    if total < 32 << 20:
         return None, None
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -153,25 +211,34 @@ def _progress_bar(paths: Sequence[str]):  # type: ignore[no-untyped-def]
         console=Console(stderr=True),
         transient=True,
     )
-    done: dict[str, int] = {}
-    task = bar.add_task("reading", total=total)
+    task = bar.add_task(f"0/{files} captures", total=None)
 
-    def update(path: str, pos: int, size: int) -> None:
-        done[path] = pos
-        bar.update(task, completed=sum(done.values()))
+    def update(done: int, total: int, done_bytes: int, packets: int, size: int = 0) -> None:
+        bar.update(
+            task,
+            description=f"{done}/{total} captures, {packets:,} packets",
+            completed=done_bytes,
+            total=size or None,
+        )
 
     return bar, update
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from inspector.api import analyze
+    import os
+
+    from inspector.batch import CACHE_FOLDER, run_batch
     from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
     from inspector.source.known_values import read_known_values
 
-    expand_paths(args.paths)  # fail early, with exit 2, on a missing path
+    files = expand_paths(args.paths)  # fail early, with exit 2, on a missing path
     read_known_values(args.known_values)  # likewise for an unreadable --known-values file
+    if "parquet" in args.format:
+        from inspector.report.parquet import require_pyarrow
+
+        require_pyarrow()
     config = Config(
         client=args.client,
         tracker_lists=tuple(args.lists),
@@ -180,24 +247,40 @@ def _analyze(args: argparse.Namespace) -> int:
         show_values=args.show_values,
     )
     silent = args.no_progress or args.quiet or args.json
-    bar, update = (None, None) if silent else _progress_bar(args.paths)
-    if bar is not None:
+    bar, update = (None, None) if silent else _progress_bar(len(files))
+    size = sum(os.path.getsize(f) for f in files)
+    kwargs = {
+        "jobs": args.jobs,
+        "scheduler": args.scheduler,
+        "merge": args.merge,
+        "cache_dir": None if args.no_resume else os.path.join(args.outdir, CACHE_FOLDER),
+    }
+    if bar is not None and update is not None:
         with bar:
-            result = analyze(args.paths, config, progress=update)
+            update(0, len(files), 0, 0, size)
+            batch = run_batch(files, config, progress=lambda *a: update(*a, size=size), **kwargs)
     else:
-        result = analyze(args.paths, config)
+        batch = run_batch(files, config, **kwargs)
+    result = batch.result
     if args.pseudonymize:
         from inspector.report.pseudonymize import pseudonymize
 
         result = pseudonymize(result)
-    write_outputs(result, args.outdir)
+        for entry in result.summary.get("files", []):
+            entry.pop("path", None)
+            entry.pop("merged", None)
+    write_outputs(result, args.outdir, args.format, jobs=batch.jobs)
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 
     for w in result.warnings:
         print(f"inspector: warning: {safe_text(w)}", file=sys.stderr)
+    for o in batch.outcomes:
+        if o.status == "failed":
+            line = f"inspector: {o.status}: {safe_text(o.file)}: {safe_text(o.reason)}"
+            print(line, file=sys.stderr)
     render_terminal(result, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
-    return 0
+    return batch.exit_code
 
 
 def _schema() -> int:

@@ -19,3 +19,6 @@ class Config:
     #: files of the user's own values to look for in requests (--known-values)
     known_values: tuple[str, ...] = ()
     show_values: bool = False  #: write personal-data values unmasked in data_shared (--show-values)
+    #: ``(k, n)``: keep only the flows whose key hashes to shard ``k`` of ``n`` (see
+    #: :func:`inspector.flows.table.shard_of`); every packet is still read, decoded and counted
+    shard: tuple[int, int] | None = None

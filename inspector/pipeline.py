@@ -141,7 +141,7 @@ class Ingest:
         self.file = file
         self.dissectors = dissectors
         self.decoder = Decoder()
-        self.table = FlowTable(config.limits)
+        self.table = FlowTable(config.limits, config.shard)
         self.frame = 0
         self.decoded = 0
         self._weird = out.rows.setdefault("weird", [])

@@ -71,6 +71,8 @@ def feed_spans(
     udp_sides = table.sides[17]
     icmp_sides = table.sides[1]
     icmp6_sides = table.sides[58]
+    tcp_foreign = table.foreign[6]  # other shards' flows (empty unless sharded)
+    udp_foreign = table.foreign[17]
     ports = _PORTS
     tcp_data = table.tcp_data
     every = table.limits.sweep_every_s
@@ -161,6 +163,8 @@ def feed_spans(
                                 side.flow.mark("A", side.from_orig)
                                 side.need_ack = False
                             continue
+                        if key in tcp_foreign:
+                            continue
             elif proto == 17 and end - l4 >= 8:
                 side = udp_sides.get(key)
                 if side is not None and side.fast:
@@ -180,6 +184,8 @@ def feed_spans(
                                 flow = side.flow
                                 flow.o.keep = flow.r.keep = False
                         continue
+                if side is None and key in udp_foreign:
+                    continue
             elif (proto == 1 or proto == 58) and end - l4 >= 4:
                 # ICMP "ports": type and counterpart type (or code), as the decoder gives them
                 itype = buf[l4]

@@ -14,6 +14,7 @@ One dictionary lookup thus finds both the flow and the direction of a packet; th
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoded
@@ -21,7 +22,7 @@ from inspector.flows.key import PROTO_NAMES, addr_text, make_uid
 from inspector.flows.reassembly import StreamBuffer
 from inspector.flows.view import Datagram, FlowView
 
-__all__ = ["Flow", "FlowLimits", "FlowTable", "Side"]
+__all__ = ["Flow", "FlowLimits", "FlowTable", "Side", "shard_of"]
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 _LETTERS = "SHADFRTG^"
@@ -241,11 +242,27 @@ class Flow:
             side.busy = side.keep = False
 
 
-class FlowTable:
-    """All active flows of one capture."""
+def shard_of(proto: int, src: bytes, dst: bytes, sport: int, dport: int, n: int) -> int:
+    """The shard (0..n-1) of a flow: CRC-32 of its direction-free key, the same in every process."""
+    a, b = src + _PORTS(sport, 0), dst + _PORTS(dport, 0)
+    return zlib.crc32(bytes([proto]) + (a + b if a <= b else b + a)) % n
 
-    def __init__(self, limits: FlowLimits | None = None) -> None:
+
+class FlowTable:
+    """All active flows of one capture.
+
+    With ``shard=(k, n)`` the table keeps only the flows of shard ``k`` (:func:`shard_of`); a
+    packet of another shard's flow still runs the sweep (so flows end at the same packet as in
+    one process) and its direction keys go to :attr:`foreign`, which the fast loop skips.
+    """
+
+    def __init__(
+        self, limits: FlowLimits | None = None, shard: tuple[int, int] | None = None
+    ) -> None:
         self.limits = limits or FlowLimits()
+        self.shard = shard
+        #: protocol -> direction keys of other shards' flows (a bounded cache)
+        self.foreign: dict[int, set[bytes]] = {TCP: set(), UDP: set()}
         #: one entry per active flow, in creation order
         self.flows: dict[tuple[int, bytes], Flow] = {}
         #: protocol -> direction key -> side; both directions of every active flow
@@ -255,8 +272,11 @@ class FlowTable:
         self.overlap_conflicts = 0
         self._last_sweep = float("-inf")
 
-    def add(self, d: Decoded, ts: float, frame: int) -> Flow:
-        """Account one decoded packet to its flow (creating the flow if needed)."""
+    def add(self, d: Decoded, ts: float, frame: int) -> Flow | None:
+        """Account one decoded packet to its flow (creating the flow if needed).
+
+        None for a packet of another shard's flow.
+        """
         proto, src, dst, sport, dport, flags, seq, data, p0, p1, ip_len, tun = d
         limits = self.limits
         if ts - self._last_sweep >= limits.sweep_every_s:
@@ -270,6 +290,8 @@ class FlowTable:
             self._end(side.flow, "tcp_reuse")  # a new connection on a closed 5-tuple
             side = None
         if side is None:
+            if self.shard is not None and self._foreign(proto, src, dst, sport, dport, tun):
+                return None
             if len(self.flows) >= limits.max_flows:
                 self._evict()
             if proto == TCP and flags & (SYN | ACK) == (SYN | ACK):
@@ -313,6 +335,18 @@ class FlowTable:
         elif side.keep:
             self.keep_datagram(side, data, p0, p1, frame, ts)
         return flow
+
+    def _foreign(self, proto: int, src: bytes, dst: bytes, sp: int, dp: int, tun: str) -> bool:
+        k, n = self.shard  # type: ignore[misc]
+        if shard_of(proto, src, dst, sp, dp, n) == k:
+            return False
+        keys = self.foreign.get(proto)
+        if keys is not None and not tun and not {sp, dp} & {GTP_U_PORT, VXLAN_PORT}:
+            if len(keys) > 1 << 20:
+                keys.clear()
+            keys.add(src + dst + _PORTS(sp, dp))
+            keys.add(dst + src + _PORTS(dp, sp))
+        return True
 
     def tcp_flags(self, side: Side, flags: int, seq: int) -> None:
         """History and stream bookkeeping for a segment with SYN, FIN or RST."""

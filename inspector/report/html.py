@@ -14,6 +14,7 @@ No JavaScript, no external fonts, stylesheets or images: the file opens offline 
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -304,9 +305,12 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "warnings": [_s(w) for w in result.warnings or summary.get("warnings", [])],
         "pseudonymized": bool(summary.get("pseudonymized")),
         "outdir_hint": outdir_hint,
+        #: a capture's page in a run of several: link back to the run's table of captures
+        "run_index": "../report.html" if summary.get("run_page") else "",
     }
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -330,3 +334,117 @@ def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") ->
     text = render_html(result, outdir_hint)
     out.write_bytes(text.encode("utf-8", "backslashreplace"))
     return out
+
+
+# ---- a run of several captures: an index page and one page per capture
+
+
+def file_page_name(entry: Mapping[str, Any]) -> str:
+    """``files/003-name.html``: numbered, with the capture name reduced to safe characters."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(entry.get("file", "")))
+    return f"files/{int(entry.get('index', 0)):03d}-{stem[:80]}.html"
+
+
+def _by_file(result: Result) -> dict[str, dict[str, pd.DataFrame]]:
+    """table -> file -> that file's rows (split once for all the pages of a run)."""
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for name, frame in result.tables.items():
+        if "file" in frame.columns and len(frame):
+            groups = frame.groupby(frame["file"].fillna("").astype(str), sort=False)
+            out[name] = {str(k): g.reset_index(drop=True) for k, g in groups}
+    return out
+
+
+def file_result(
+    result: Result,
+    entry: Mapping[str, Any],
+    split: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+) -> Result:
+    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result."""
+    file = str(entry.get("file", ""))
+    split = _by_file(result) if split is None else split
+    tables = {}
+    for name, frame in result.tables.items():
+        if name in split:
+            frame = split[name].get(file, frame.iloc[0:0].reset_index(drop=True))
+        tables[name] = frame
+    inputs = [
+        i for i in result.summary.get("inputs", []) if Path(str(i.get("path", ""))).name == file
+    ]
+    summary = {
+        **{k: v for k, v in entry.items() if k not in ("path", "merged")},
+        "inputs": inputs,
+        "pseudonymized": result.summary.get("pseudonymized", False),
+        "run_page": True,
+    }
+    warnings = [w for w in result.warnings if w.startswith(f"{file}: ")]
+    return Result(tables, summary, warnings)
+
+
+def index_context(result: Result) -> dict[str, Any]:
+    """What ``index.html.j2`` shows: one row per capture of the run."""
+    rows = []
+    for e in result.summary.get("files", []):
+        ok = e.get("status") != "failed"
+        worst = str(e.get("worst_verdict", ""))
+        rows.append(
+            {
+                "index": e.get("index", 0),
+                "file": _s(e.get("file", "")),
+                "status": _s(e.get("status", "")),
+                "reason": _s(e.get("reason", "")),
+                "packets": e.get("packets", {}).get("total", 0) if ok else "",
+                "flows": e.get("flows", "") if ok else "",
+                "apps": ", ".join(_s(a) for a in e.get("apps", [])),
+                "findings": e.get("findings", "") if ok else "",
+                "worst": VERDICT_SHORT.get(worst, _s(worst)),
+                "worst_code": _s(worst),
+                "page": file_page_name(e) if ok else "",
+            }
+        )
+    pk = result.summary.get("packets", {})
+    return {
+        "title": f"Network report: {len(rows)} captures",
+        "version": __version__,
+        "rows": rows,
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "partial": sum(r["status"] == "partial" for r in rows),
+        "packets_total": pk.get("total", 0),
+        "findings_total": len(result.tables.get("findings", ())),
+        "pseudonymized": bool(result.summary.get("pseudonymized")),
+    }
+
+
+def _write_page(job: tuple[Result, Path, str]) -> Path:
+    return write_html(*job)
+
+
+def write_run_html(
+    result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR", jobs: int = 1
+) -> list[Path]:
+    """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``.
+
+    ``jobs`` > 1 renders the per-capture pages in that many processes.
+    """
+    out = Path(outdir)
+    split = _by_file(result)
+    pages = []
+    for e in result.summary.get("files", []):
+        if e.get("status") == "failed":
+            continue
+        page = out / file_page_name(e)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        pages.append((file_result(result, e, split), page, outdir_hint))
+    if jobs > 1 and len(pages) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("forkserver")
+        with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as pool:
+            written = list(pool.map(_write_page, pages, chunksize=max(1, len(pages) // (4 * jobs))))
+    else:
+        written = [_write_page(p) for p in pages]
+    text = _environment().get_template("index.html.j2").render(**index_context(result))
+    index = out / "report.html"
+    index.write_bytes(text.encode("utf-8", "backslashreplace"))
+    return [index, *written]

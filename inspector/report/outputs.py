@@ -17,7 +17,7 @@ from typing import Any
 
 from inspector.api import Result
 from inspector.report.csvout import write_csv, write_report_csv
-from inspector.report.html import write_html
+from inspector.report.html import write_html, write_run_html
 from inspector.report.jsonout import dumps, write_json
 
 __all__ = ["CONTRACT_TABLES", "summary_for_output", "write_outputs"]
@@ -40,12 +40,23 @@ def summary_for_output(result: Result) -> dict[str, Any]:
     return summary
 
 
-def write_outputs(result: Result, outdir: str | Path) -> list[Path]:
-    """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths."""
+def write_outputs(
+    result: Result, outdir: str | Path, formats: tuple[str, ...] = ("csv",), jobs: int = 1
+) -> list[Path]:
+    """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths.
+
+    ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
+    A run of several captures gets an index ``report.html`` and one page per capture (rendered
+    by ``jobs`` processes).
+    """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, frame in result.tables.items():
+    if "parquet" in formats:
+        from inspector.report.parquet import write_parquet
+
+        written += write_parquet(result, out)
+    for name, frame in result.tables.items() if "csv" in formats else ():
         path = out / f"{name}.csv"
         write_csv(frame, path)
         written.append(path)
@@ -63,5 +74,8 @@ def write_outputs(result: Result, outdir: str | Path) -> list[Path]:
         written.append(path)
     # A pseudonymised report is for publishing: do not print the local folder's path in it.
     hint = "OUTDIR" if result.summary.get("pseudonymized") else str(outdir)
-    written.append(write_html(result, out / "report.html", outdir_hint=hint))
+    if len(result.summary.get("files", ())) > 1:
+        written += write_run_html(result, out, outdir_hint=hint, jobs=jobs)
+    else:
+        written.append(write_html(result, out / "report.html", outdir_hint=hint))
     return written

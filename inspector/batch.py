@@ -1,0 +1,364 @@
+"""Many captures in one run: each analysed on its own, in parallel processes or on Dask.
+
+``inspector analyze a.pcap b.pcap FOLDER -o OUT`` analyses every capture exactly as if it were
+given alone (its own client, sessions, findings) and writes the union of the tables with a
+``file`` column (ids: :mod:`inspector.batch_union`). ``--merge`` reads the files as one capture
+(a ring buffer), in the time order of their first packets.
+
+- A bad input is a row, not an abort: every input is opened (its header only) before any packet
+  is read; an unreadable, empty or foreign file is ``failed`` with its reason, a file cut short is
+  analysed up to the cut and ``partial``. When no input can be read at all the run stops with
+  :class:`InputError` (exit 2) before reading a packet; otherwise the CLI exits with
+  :data:`EXIT_SOME_FAILED` when any input failed.
+- ``jobs`` worker processes (default: the machine's cores) take one capture each, largest first;
+  a capture larger than its fair share (and than ``split_bytes``) is split across ``jobs``
+  workers by flow (:mod:`inspector.batch_shard`), with results identical to one process.
+- ``scheduler``: the same tasks go to a Dask distributed cluster (:mod:`inspector.batch_dask`);
+  every worker must be able to read the input paths (shared storage).
+- ``cache_dir``: each capture's result is stored under the hash of its content, the tool
+  version and the configuration; a re-run with the same output folder reuses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspector import __version__
+from inspector.api import Result, analyze, run_stages
+from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
+from inspector.batch_union import FileOutcome, union
+from inspector.config import Config
+from inspector.errors import InputError
+from inspector.source import expand_paths, open_capture
+
+__all__ = [
+    "EXIT_SOME_FAILED",
+    "BatchResult",
+    "Task",
+    "plan",
+    "run_batch",
+    "run_task",
+]
+
+#: CLI exit code when the run finished but some inputs could not be analysed (a cut file is
+#: analysed up to the cut: listed as ``partial`` with a warning, exit 0 as for one capture)
+EXIT_SOME_FAILED = 3
+#: a capture is split across workers only from this size on
+DEFAULT_SPLIT_BYTES = 32 << 20
+CACHE_FOLDER = ".inspector-cache"
+
+#: (task, what ran in the worker: ("result", Result) | ("part", ShardPart) | ("error", str, bool))
+Done = tuple["Task", tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One unit of work: a capture (one file, or several with ``--merge``), maybe one shard."""
+
+    capture: int  #: index of the capture in the run
+    paths: tuple[str, ...]
+    shard: tuple[int, int] | None = None
+    size: int = 0  #: bytes this task reads (for scheduling and progress)
+    label: str = ""  #: the ``file`` column of a merged capture
+
+    @property
+    def plain(self) -> bool:
+        """One whole file: analysed by :func:`inspector.api.analyze` itself."""
+        return self.shard is None and len(self.paths) == 1
+
+
+def run_task(
+    task: Task, config: Config, tick: Callable[[str, int, int], None] | None = None
+) -> tuple[Any, ...]:
+    """Run one task (in a worker process or on a Dask worker); never raises.
+
+    ``tick(path, position, size)``: reading progress within the file (same process only).
+    """
+    try:
+        if task.plain:
+            return ("result", analyze(task.paths[0], config, progress=tick))
+        return (
+            "part",
+            read_capture(task.paths, dataclasses.replace(config, shard=task.shard), task.label),
+        )
+    except InputError as exc:
+        return ("error", str(exc), False)
+    except Exception as exc:  # one bad file must not end the run; reported as an internal error
+        return ("error", f"internal error: {type(exc).__name__}: {exc}", True)
+
+
+def plan(
+    captures: Sequence[tuple[tuple[str, ...], int, str]], workers: int, split_bytes: int
+) -> list[Task]:
+    """Tasks for ``(paths, size, label)`` captures, largest first; big ones split by flow."""
+    total = sum(size for _, size, _ in captures)
+    tasks = []
+    for i, (paths, size, label) in enumerate(captures):
+        n = workers if workers > 1 and size >= split_bytes and size * workers > total else 1
+        if n > 1:
+            tasks += [Task(i, paths, (k, n), size // n, label) for k in range(n)]
+        else:
+            tasks.append(Task(i, paths, None, size, label))
+    tasks.sort(key=lambda t: (-t.size, t.capture, t.shard or (0, 1)))
+    return tasks
+
+
+@dataclass
+class BatchResult:
+    """The run's union :class:`Result` and one :class:`FileOutcome` per input."""
+
+    result: Result
+    outcomes: list[FileOutcome]
+    jobs: int = 1  #: local worker processes the run used (1 on a Dask cluster)
+
+    @property
+    def exit_code(self) -> int:
+        if any(o.internal for o in self.outcomes):
+            return 1
+        if any(o.status == "failed" for o in self.outcomes):
+            return EXIT_SOME_FAILED
+        return 0
+
+
+# ---- before any packet: which inputs can be read at all
+
+
+def check_inputs(paths: Sequence[str]) -> tuple[list[str], list[FileOutcome]]:
+    """(readable paths, failed outcomes): opens each file and reads its header only."""
+    good, bad = [], []
+    for i, path in enumerate(paths, 1):
+        try:
+            open_capture(path).close()
+        except InputError as exc:
+            bad.append(FileOutcome(path, i, "failed", _reason(str(exc), path)))
+            continue
+        good.append(path)
+    return good, bad
+
+
+def _reason(message: str, path: str) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+# ---- the cache of per-capture results (resumable runs)
+
+
+def _config_key(config: Config) -> str:
+    return repr(dataclasses.replace(config, shard=None))
+
+
+def file_digest(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class Cache:
+    """Per-capture results under ``folder``, keyed by content hash, version and configuration."""
+
+    def __init__(self, folder: str | os.PathLike[str], config: Config) -> None:
+        self.folder = Path(folder)
+        self.config = _config_key(config)
+
+    def key(self, digests: Sequence[str], label: str) -> str:
+        material = "|".join([__version__, self.config, label, *digests])
+        return hashlib.sha256(material.encode("utf-8", "backslashreplace")).hexdigest()[:32]
+
+    def get(self, key: str) -> Result | None:
+        path = self.folder / f"{key}.pickle"
+        try:
+            with open(path, "rb") as fh:
+                value = pickle.load(fh)  # our own output folder, written by put()
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        return value if isinstance(value, Result) else None
+
+    def put(self, key: str, result: Result) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f"{key}.pickle.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.folder / f"{key}.pickle")
+
+
+# ---- executing tasks: here, in local processes, or on a Dask cluster
+
+
+def _local(
+    tasks: Sequence[Task], config: Config, jobs: int, tick: Callable[[int], None] | None = None
+) -> Iterator[Done]:
+    if jobs <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["inspector.batch"])
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        futures = {pool.submit(run_task, t, config): t for t in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], task_output(fut)
+
+
+def task_output(future: Any) -> tuple[Any, ...]:
+    """A finished future's output; a worker that died becomes an error row, not a dead run."""
+    try:
+        return tuple(future.result())
+    except Exception as exc:  # BrokenProcessPool, a killed Dask worker, ...
+        return ("error", f"internal error: worker failed: {type(exc).__name__}: {exc}", True)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# ---- the run
+
+
+@dataclass
+class _Capture:
+    index: int
+    paths: tuple[str, ...]
+    label: str
+    outcome: FileOutcome
+    cache_key: str = ""
+    parts: list[ShardPart] = dataclasses.field(default_factory=list)
+    shards: int = 1  #: tasks the capture was split into
+
+
+def _captures(good: Sequence[str], index: dict[str, int], merge: bool) -> list[_Capture]:
+    if not merge or len(good) < 2:
+        return [_Capture(i, (p,), "", FileOutcome(p, index[p])) for i, p in enumerate(good)]
+    ordered = tuple(sorted(good, key=lambda p: (first_ts(p), index[p])))
+    names = [os.path.basename(p) for p in ordered]
+    label = " + ".join(names) if len(names) <= 3 else f"{names[0]} + ... + {names[-1]}"
+    outcome = FileOutcome(ordered[0], index[ordered[0]], extra={"merged": list(ordered)})
+    return [_Capture(0, ordered, label, outcome)]
+
+
+def run_batch(
+    paths: Sequence[str | os.PathLike[str]],
+    config: Config | None = None,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    merge: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    split_bytes: int = DEFAULT_SPLIT_BYTES,
+    progress: Callable[[int, int, int, int], None] | None = None,
+) -> BatchResult:
+    """Analyse every capture under ``paths``; see the module docstring.
+
+    ``progress(files_done, files_total, bytes_done, packets_done)`` is called as captures finish.
+    """
+    config = config or Config()
+    files = expand_paths(paths)  # InputError (exit 2) for a missing path
+    good, failed = check_inputs(files)
+    if not good:
+        detail = "; ".join(f"{o.file}: {o.reason}" for o in failed[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        raise InputError(f"no readable capture among {len(files)} input(s): {detail}{more}")
+    index = {p: i for i, p in enumerate(files, 1)}
+    captures = _captures(good, index, merge)
+    cache = Cache(cache_dir, config) if cache_dir is not None else None
+    todo = []
+    for c in captures:
+        if cache is not None:
+            digests = [file_digest(p) for p in c.paths]
+            c.outcome.sha256 = digests[0] if len(digests) == 1 else ""
+            c.cache_key = cache.key(digests, c.label or os.path.basename(c.paths[0]))
+            cached = cache.get(c.cache_key)
+            if cached is not None:
+                _finish(c, cached, cached=True)
+                continue
+        todo.append(c)
+    sizes = [(c.paths, sum(os.path.getsize(p) for p in c.paths), c.label) for c in todo]
+    total_files = len(captures)
+    done_files = total_files - len(todo)
+    done_bytes = packets = 0
+
+    def within(pos: int) -> None:  # one capture at a time in this process: bytes read so far
+        if progress is not None:
+            progress(done_files, total_files, done_bytes + pos, packets)
+
+    workers = jobs if jobs is not None else default_jobs()
+    if scheduler:
+        from inspector.batch_dask import cluster_threads, execute
+
+        workers = cluster_threads(scheduler) if jobs is None else jobs
+        tasks = plan(sizes, workers, split_bytes)
+        stream = execute(tasks, config, scheduler)
+    else:
+        tasks = plan(sizes, workers, split_bytes)
+        stream = _local(tasks, config, workers, within if progress is not None else None)
+    for t in tasks:
+        todo[t.capture].shards = t.shard[1] if t.shard else 1
+    for task, out in stream:
+        c = todo[task.capture]
+        done_bytes += task.size
+        if _collect(c, task, out, config):
+            done_files += 1
+            if c.outcome.result is not None:
+                packets += int(c.outcome.result.summary.get("packets", {}).get("total", 0))
+                if cache is not None and c.outcome.status != "failed":
+                    cache.put(c.cache_key, c.outcome.result)
+        if progress is not None:
+            progress(done_files, total_files, done_bytes, packets)
+    outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
+    return BatchResult(union(outcomes), outcomes, 1 if scheduler else workers)
+
+
+def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> bool:
+    """Take one task's output; True when its capture is complete."""
+    kind = out[0]
+    if kind == "error":
+        if c.outcome.status != "failed":
+            c.outcome.status, c.outcome.reason = "failed", _reason(out[1], task.paths[0])
+            c.outcome.internal = bool(out[2])
+        c.parts.append(ShardPart(collected=None, shard=task.shard))  # type: ignore[arg-type]
+    elif kind == "result":
+        _finish(c, out[1])
+        return True
+    else:
+        c.parts.append(out[1])
+    if len(c.parts) < c.shards:
+        return False
+    if c.outcome.status != "failed":
+        if len(c.parts) > 1 and any(p.collected.flows_evicted for p in c.parts):
+            # flow-table pressure: each shard evicts from its own table, so the merge would not
+            # be what one process gives; read the capture again in one piece (here)
+            c.parts, c.shards = [], 1
+            whole = dataclasses.replace(task, shard=None)
+            return _collect(c, whole, run_task(whole, config), config)
+        try:
+            merged = merge_shards(c.parts) if len(c.parts) > 1 else c.parts[0].collected
+            _finish(c, run_stages(merged, config))
+        except InputError as exc:
+            c.outcome.status, c.outcome.reason = "failed", _reason(str(exc), task.paths[0])
+        except Exception as exc:  # as in run_task: one capture's bug must not end the run
+            c.outcome.status, c.outcome.internal = "failed", True
+            c.outcome.reason = f"internal error: {type(exc).__name__}: {exc}"
+    c.parts = []
+    return True
+
+
+def _finish(c: _Capture, result: Result, cached: bool = False) -> None:
+    c.outcome.result = result
+    c.outcome.cached = cached
+    cut = [i.get("path", "") for i in result.summary.get("inputs", []) if i.get("truncated")]
+    if cut:
+        c.outcome.status = "partial"
+        c.outcome.reason = (
+            "file cut short: analysed up to the cut ("
+            + ", ".join(os.path.basename(p) for p in cut)
+            + ")"
+        )
