@@ -275,8 +275,8 @@ rule(
     verdict="PLAINTEXT",
     modifiers="CONTROL_ONLY",
     reason="",
-    note="tshark -r {cap} -Y 'udp.port==45634' -T fields -e ip.src -e udp.payload (inner packets of a "
-    "GTP-U tunnel, frame.protocols ..:gtp:ip:udp) -> 35 '03000000..' / 33 '04000000..' 89-byte echo "
+    note="tshark -r {cap} -Y 'udp.port==45634' -T fields -e ip.src -e udp.payload -> (inner packets of a "
+    "GTP-U tunnel, frame.protocols ..:gtp:ip:udp) 35 '03000000..' / 33 '04000000..' 89-byte echo "
     "pairs and 13 Zoom-framed '050f..' datagrams (byte 7 = 04, from Zoom) whose payload holds the "
     "cleartext string 'bw_level_audio'; no RTP, no media: keepalives and bandwidth control only.",
 )
@@ -862,7 +862,7 @@ rule(
     reason="TLS_NOT_COMPLETED",
     modifiers="",
     note="tshark -r {cap} -Y '{f}' -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile "
-    "(inside GTP-U) -> DTLS 1.0 ClientHellos with use_srtp 0x0001 to 157.240.16.128:3478 (a Meta AS "
+    "-> (inside GTP-U) DTLS 1.0 ClientHellos with use_srtp 0x0001 to 157.240.16.128:3478 (a Meta AS "
     "range, shared by WhatsApp/Messenger/Facebook, so no single app) and no ServerHello.",
 )
 rule(
@@ -1108,7 +1108,7 @@ rule(
     verdict="PROPRIETARY_ENCRYPTED",
     modifiers="",
     reason="",
-    note="tshark -r {cap} -Y '{f}' -T fields -e udp.payload (frames cut at 128 bytes) -> Zoom P2P media "
+    note="tshark -r {cap} -Y '{f}' -T fields -e udp.payload -> (frames cut at 128 bytes) Zoom P2P media "
     "encapsulation at offset 0: type 0x10 (video) with RTP V=2 PT 98 (9062..) at +24 and 0x0f (audio) "
     "with RTP PT 99/bede at +19; payload bytes after the RTP header are random (no codec structure): "
     "Zoom's own encryption; P2P, keys from Zoom per its documentation.",
@@ -1163,7 +1163,7 @@ def _filter(r: Row) -> str:
         if r["orig_p"] == r["resp_p"]:
             return f"{base} && {r['proto']}.port=={r['orig_p']}"
         return f"{base} && {r['proto']}.port=={r['orig_p']} && {r['proto']}.port=={r['resp_p']}"
-    return f"{base} && icmp"
+    return f"{base} && {'icmpv6' if ':' in r['orig_h'] else 'icmp'}"
 
 
 def apply(rows: list[Row]) -> list[Row]:
