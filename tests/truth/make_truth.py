@@ -1153,6 +1153,31 @@ rule(
     "handshake completed.",
 )
 
+rule(
+    "ndpi/pcap/wechat.pcap",
+    ports("54084"),
+    app="",
+    role="web/API",
+    verdict="UNKNOWN",
+    reason="NO_HANDSHAKE_SEEN",
+    modifiers="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e tcp.len -e tcp.payload -> no SYN and no "
+    "handshake: 604 bytes from the server on TCP 443 starting 8f134f19.. (a continuation, not a TLS "
+    "record header) and bare ACKs from the client: the tail of a session begun before the capture.",
+)
+rule(
+    "ndpi/pcap/dingtalk.pcap",
+    ports("48910"),
+    app="",
+    role="other",
+    verdict="UNKNOWN",
+    reason="UNKNOWN_PROTOCOL",
+    modifiers="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e tcp.payload -> one 104-byte client segment on "
+    "TCP 443 starting 1064878001000100020002646b03 (not a TLS record: first byte 0x10, not 0x16) and no "
+    "answer from the server: an unrecognised protocol on the HTTPS port.",
+)
+
 # ---- END RULES
 
 
