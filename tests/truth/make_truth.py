@@ -1178,6 +1178,63 @@ rule(
     "answer from the server: an unrecognised protocol on the HTTPS port.",
 )
 
+for cap in (
+    "ndpi/pcap/dtls_certificate_fragments.pcap",
+    "ndpi_4.2/pcap/dtls_certificate_fragments.pcap",
+):
+    rule(
+        cap,
+        ports("44443"),
+        app="",
+        role="other",
+        verdict="TRANSPORT_TLS",
+        modifiers="",
+        reason="",
+        note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.handshake.type -e "
+        "dtls.record.content_type -e dtls.use_srtp.protection_profile -> DTLS 1.0: ClientHello, "
+        "HelloVerifyRequest (3), ServerHello (2) + fragmented Certificate (11), then application data "
+        "(23) both ways; no use_srtp: DTLS protecting a non-media application.",
+    )
+rule(
+    "ndpi/pcap/dtls_certificate_fragments.pcap",
+    ports("50001"),
+    app="Discord",
+    role="media",
+    verdict="HOP_BY_HOP_SRTP",
+    modifiers="",
+    reason="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.handshake.type -e "
+    "dtls.use_srtp.protection_profile -> client ClientHello with use_srtp 0x0001, server ServerHello (2) "
+    "selecting use_srtp 0x0001, certificates, CertificateRequest, client Certificate/Finished: DTLS-SRTP "
+    "keyed with 104.153.87.149:50001, a Discord voice address (ndpi prefixes discord 104.153.84.0/22): "
+    "the server holds the media keys.",
+)
+DMS = "ndpi/pcap/dtls_mid_sessions.pcapng"
+rule(
+    DMS,
+    lambda r: "170.151.105.215" in (r["orig_h"], r["resp_h"]),
+    app="",
+    role="other",
+    verdict="TRANSPORT_TLS",
+    modifiers="",
+    reason="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.record.version -e dtls.record.content_type "
+    "-> DTLS 1.2 application data records (17 fefd, epoch 1) both ways on UDP 443, no handshake in the "
+    "capture (a session already established), no use_srtp: a DTLS VPN-style tunnel, not media.",
+)
+rule(
+    DMS,
+    ANY,
+    app="",
+    role="other",
+    verdict="UNKNOWN",
+    modifiers="",
+    reason="NO_HANDSHAKE_SEEN",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.record.content_type -> DTLS application "
+    "data records (23) in one direction only and no handshake: the tail of a session begun before the "
+    "capture; its protection parameters are not visible.",
+)
+
 # ---- END RULES
 
 
