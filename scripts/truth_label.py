@@ -490,7 +490,7 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
             verdict="PLAINTEXT",
             modifiers="CONTROL_ONLY",
             role="other",
-            note=f"{cmd} -T fields -e icmp.type -e icmp.code -> {o[1]}/{r[1]}; ICMP carries no conversation; {pk}",
+            note=f"{cmd} -T fields -e {'icmpv6.type -e icmpv6.code' if ':' in o[0] else 'icmp.type -e icmp.code'} -> {o[1]}/{r[1]}; ICMP carries no conversation; {pk}",
         )
     elif lay & {"dns", "mdns", "llmnr", "nbns"}:
         q = sorted(set(_vals(fl, "dns.qry.name")))[:3]
@@ -598,7 +598,7 @@ def draft_row(cap: str, fl: Flow) -> dict[str, str]:
             verdict="PLAINTEXT",
             modifiers="CONTROL_ONLY",
             role="signalling" if app else "other",
-            note=f"{cmd} -T fields -e stun.type -e stun.att.type -> every datagram is STUN {sorted(set(_vals(fl, 'stun.type') + _vals(fl, 'classicstun.type')))}, no media{appnote}; {pk}",
+            note=f"{cmd} -T fields -e {'classicstun.type' if 'classicstun' in lay else 'stun.type -e stun.att.type'} -> every datagram is STUN {sorted(set(_vals(fl, 'stun.type') + _vals(fl, 'classicstun.type')))}, no media{appnote}; {pk}",
         )
     elif "http" in lay or "ssdp" in lay:
         meth = sorted(set(_vals(fl, "http.request.method")))
@@ -660,7 +660,7 @@ def _filter(fl: Flow) -> str:
         if fl.a[1] == fl.b[1]:
             return f"{base} && {fl.proto}.port=={fl.a[1]}"
         return f"{base} && {fl.proto}.port=={fl.a[1]} && {fl.proto}.port=={fl.b[1]}"
-    return f"{base} && icmp"
+    return f"{base} && {'icmpv6' if ':' in fl.a[0] else 'icmp'}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -275,8 +275,8 @@ rule(
     verdict="PLAINTEXT",
     modifiers="CONTROL_ONLY",
     reason="",
-    note="tshark -r {cap} -Y 'udp.port==45634' -T fields -e ip.src -e udp.payload (inner packets of a "
-    "GTP-U tunnel, frame.protocols ..:gtp:ip:udp) -> 35 '03000000..' / 33 '04000000..' 89-byte echo "
+    note="tshark -r {cap} -Y 'udp.port==45634' -T fields -e ip.src -e udp.payload -> (inner packets of a "
+    "GTP-U tunnel, frame.protocols ..:gtp:ip:udp) 35 '03000000..' / 33 '04000000..' 89-byte echo "
     "pairs and 13 Zoom-framed '050f..' datagrams (byte 7 = 04, from Zoom) whose payload holds the "
     "cleartext string 'bw_level_audio'; no RTP, no media: keepalives and bandwidth control only.",
 )
@@ -862,7 +862,7 @@ rule(
     reason="TLS_NOT_COMPLETED",
     modifiers="",
     note="tshark -r {cap} -Y '{f}' -T fields -e dtls.handshake.type -e dtls.use_srtp.protection_profile "
-    "(inside GTP-U) -> DTLS 1.0 ClientHellos with use_srtp 0x0001 to 157.240.16.128:3478 (a Meta AS "
+    "-> (inside GTP-U) DTLS 1.0 ClientHellos with use_srtp 0x0001 to 157.240.16.128:3478 (a Meta AS "
     "range, shared by WhatsApp/Messenger/Facebook, so no single app) and no ServerHello.",
 )
 rule(
@@ -1108,7 +1108,7 @@ rule(
     verdict="PROPRIETARY_ENCRYPTED",
     modifiers="",
     reason="",
-    note="tshark -r {cap} -Y '{f}' -T fields -e udp.payload (frames cut at 128 bytes) -> Zoom P2P media "
+    note="tshark -r {cap} -Y '{f}' -T fields -e udp.payload -> (frames cut at 128 bytes) Zoom P2P media "
     "encapsulation at offset 0: type 0x10 (video) with RTP V=2 PT 98 (9062..) at +24 and 0x0f (audio) "
     "with RTP PT 99/bede at +19; payload bytes after the RTP header are random (no codec structure): "
     "Zoom's own encryption; P2P, keys from Zoom per its documentation.",
@@ -1153,6 +1153,88 @@ rule(
     "handshake completed.",
 )
 
+rule(
+    "ndpi/pcap/wechat.pcap",
+    ports("54084"),
+    app="",
+    role="web/API",
+    verdict="UNKNOWN",
+    reason="NO_HANDSHAKE_SEEN",
+    modifiers="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e tcp.len -e tcp.payload -> no SYN and no "
+    "handshake: 604 bytes from the server on TCP 443 starting 8f134f19.. (a continuation, not a TLS "
+    "record header) and bare ACKs from the client: the tail of a session begun before the capture.",
+)
+rule(
+    "ndpi/pcap/dingtalk.pcap",
+    ports("48910"),
+    app="",
+    role="other",
+    verdict="UNKNOWN",
+    reason="UNKNOWN_PROTOCOL",
+    modifiers="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e tcp.payload -> one 104-byte client segment on "
+    "TCP 443 starting 1064878001000100020002646b03 (not a TLS record: first byte 0x10, not 0x16) and no "
+    "answer from the server: an unrecognised protocol on the HTTPS port.",
+)
+
+for cap in (
+    "ndpi/pcap/dtls_certificate_fragments.pcap",
+    "ndpi_4.2/pcap/dtls_certificate_fragments.pcap",
+):
+    rule(
+        cap,
+        ports("44443"),
+        app="",
+        role="other",
+        verdict="TRANSPORT_TLS",
+        modifiers="",
+        reason="",
+        note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.handshake.type -e "
+        "dtls.record.content_type -e dtls.use_srtp.protection_profile -> DTLS 1.0: ClientHello, "
+        "HelloVerifyRequest (3), ServerHello (2) + fragmented Certificate (11), then application data "
+        "(23) both ways; no use_srtp: DTLS protecting a non-media application.",
+    )
+rule(
+    "ndpi/pcap/dtls_certificate_fragments.pcap",
+    ports("50001"),
+    app="Discord",
+    role="media",
+    verdict="HOP_BY_HOP_SRTP",
+    modifiers="",
+    reason="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.handshake.type -e "
+    "dtls.use_srtp.protection_profile -> client ClientHello with use_srtp 0x0001, server ServerHello (2) "
+    "selecting use_srtp 0x0001, certificates, CertificateRequest, client Certificate/Finished: DTLS-SRTP "
+    "keyed with 104.153.87.149:50001, a Discord voice address (ndpi prefixes discord 104.153.84.0/22): "
+    "the server holds the media keys.",
+)
+DMS = "ndpi/pcap/dtls_mid_sessions.pcapng"
+rule(
+    DMS,
+    lambda r: "170.151.105.215" in (r["orig_h"], r["resp_h"]),
+    app="",
+    role="other",
+    verdict="TRANSPORT_TLS",
+    modifiers="",
+    reason="",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.record.version -e dtls.record.content_type "
+    "-> DTLS 1.2 application data records (17 fefd, epoch 1) both ways on UDP 443, no handshake in the "
+    "capture (a session already established), no use_srtp: a DTLS VPN-style tunnel, not media.",
+)
+rule(
+    DMS,
+    ANY,
+    app="",
+    role="other",
+    verdict="UNKNOWN",
+    modifiers="",
+    reason="NO_HANDSHAKE_SEEN",
+    note="tshark -r {cap} -Y '{f}' -T fields -e ip.src -e dtls.record.content_type -> DTLS application "
+    "data records (23) in one direction only and no handshake: the tail of a session begun before the "
+    "capture; its protection parameters are not visible.",
+)
+
 # ---- END RULES
 
 
@@ -1163,7 +1245,7 @@ def _filter(r: Row) -> str:
         if r["orig_p"] == r["resp_p"]:
             return f"{base} && {r['proto']}.port=={r['orig_p']}"
         return f"{base} && {r['proto']}.port=={r['orig_p']} && {r['proto']}.port=={r['resp_p']}"
-    return f"{base} && icmp"
+    return f"{base} && {'icmpv6' if ':' in r['orig_h'] else 'icmp'}"
 
 
 def apply(rows: list[Row]) -> list[Row]:
