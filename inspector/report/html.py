@@ -147,9 +147,7 @@ def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, An
     }
 
 
-def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
-    who = f"This {app} session" if app else "Outside any conferencing session, the device"
-    lines: list[str] = []
+def _tracker_lines(who: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
     trackers: dict[str, str] = {}
     for f in findings:
         if f["kind"] == "third_party_telemetry" and f["destination"] not in trackers:
@@ -160,28 +158,36 @@ def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[s
     if trackers:
         n = len(trackers)
         noun = "tracker" if n == 1 else "trackers"
-        lines.append(f"{who} contacted {n} third-party {noun}: {_join(list(trackers.values()))}.")
-    elif session is not None:
-        lines.append(f"{who} contacted no third-party tracker known to the bundled database.")
+        return [f"{who} contacted {n} third-party {noun}: {_join(list(trackers.values()))}."]
     if session is not None:
-        verdicts = [v for v in _s(session.media_verdicts).split(";") if v]
-        if verdicts:
-            kinds = _s(session.media_kinds).replace(";", ", ").replace("_", " ")
-            label = f"Media ({kinds})" if kinds else "Media (audio/video)"
-            lines.append(
-                f"{label}: " + "; and partly ".join(verdict_phrase(v, app) for v in verdicts) + "."
-            )
-        else:
-            lines.append("No audio or video flows were recognised in this session.")
-        if _bool(session.peer_to_peer):
-            lines.append("Some media went directly between participants (peer-to-peer).")
+        return [f"{who} contacted no third-party tracker known to the bundled database."]
+    return []
+
+
+def _media_lines(app: str, session: Any) -> list[str]:
+    if session is None:
+        return []
+    lines: list[str] = []
+    verdicts = [v for v in _s(session.media_verdicts).split(";") if v]
+    if verdicts:
+        kinds = _s(session.media_kinds).replace(";", ", ").replace("_", " ")
+        label = f"Media ({kinds})" if kinds else "Media (audio/video)"
+        lines.append(
+            f"{label}: " + "; and partly ".join(verdict_phrase(v, app) for v in verdicts) + "."
+        )
+    else:
+        lines.append("No audio or video flows were recognised in this session.")
+    if _bool(session.peer_to_peer):
+        lines.append("Some media went directly between participants (peer-to-peer).")
+    return lines
+
+
+def _kind_lines(app: str, findings: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
     signalling = sorted({f["verdict"] for f in findings if f["kind"] == "signalling_encryption"})
     if signalling:
-        lines.append(
-            "Call set-up (signalling): "
-            + "; and partly ".join(verdict_phrase(v, app) for v in signalling)
-            + "."
-        )
+        phrases = "; and partly ".join(verdict_phrase(v, app) for v in signalling)
+        lines.append(f"Call set-up (signalling): {phrases}.")
     for kind in _ALERT_KINDS:
         dests = sorted({f["destination"] for f in findings if f["kind"] == kind})
         if dests:
@@ -193,8 +199,110 @@ def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[s
     return lines
 
 
+def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
+    who = f"This {app} session" if app else "Outside any conferencing session, the device"
+    return (
+        _tracker_lines(who, session, findings)
+        + _media_lines(app, session)
+        + _kind_lines(app, findings)
+    )
+
+
 def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
+
+
+def _session_view(
+    s: Any, flows: pd.DataFrame, by_session: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    sid = _s(s.session_id)
+    app = _s(s.app)
+    fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
+    start, end = float(s.start_ts), float(s.end_ts)
+    svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}")
+    items = _sort(by_session.get(sid, []))
+    return {
+        "id": sid,
+        "app": app,
+        "client": _s(s.client),
+        "start": iso_time(start),
+        "end": iso_time(end),
+        "duration": _duration(float(s.duration_s)),
+        "flows": _int(s.flows),
+        "media_flows": _int(s.media_flows),
+        "bytes": human_bytes(_int(s.bytes_total)),
+        "weakest": _s(s.weakest_verdict),
+        "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
+        "headlines": _headlines(app, s, items),
+        "findings": items,
+        "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
+        "timeline": svg,
+        "timeline_hidden": hidden,
+    }
+
+
+def _packets_view(pk: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "total": pk.get("total", 0),
+        "decoded": pk.get("decoded", 0),
+        "skipped_total": pk.get("skipped_total", 0),
+        "malformed_total": pk.get("malformed_total", 0),
+        "skipped": [(_s(k), v) for k, v in pk.get("skipped", {}).items()],
+        "malformed": [(_s(k), v) for k, v in pk.get("malformed", {}).items()],
+    }
+
+
+def _inputs_view(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": _s(Path(str(i.get("path", ""))).name),
+            "format": _s(i.get("format", "")),
+            "packets": i.get("packets", 0),
+            "truncated": bool(i.get("truncated", False)),
+        }
+        for i in summary.get("inputs", [])
+    ]
+
+
+def _charts(flows: pd.DataFrame) -> tuple[list[Bar], list[Bar]]:
+    def colour_of(key: str, subset: pd.DataFrame) -> str:
+        cats = subset["category"].fillna("").astype(str)
+        return category_colour(cats.mode().iloc[0] if len(cats) else "")
+
+    org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
+    cat_bars = [
+        Bar(b.label.replace("_", " "), b.value, b.colour)
+        for b in bytes_by(flows, "category", "unknown", colour=lambda k, _f: category_colour(k))
+    ]
+    return org_bars, cat_bars
+
+
+def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, Any]:
+    """The Methods part: vocabularies, database, client, packet accounting, warnings."""
+    summary = result.summary
+    att = summary.get("attribution", {})
+    pk = summary.get("packets", {})
+    return {
+        "verdicts": [(k, VERDICT_SHORT[k], v) for k, v in VERDICT_MEANING.items()],
+        "severities": list(SEVERITY_TEXT.items()),
+        "confidences": list(CONFIDENCE_TEXT.items()),
+        "database_version": _s(att.get("database_version", "")),
+        "database_built": _s(att.get("database_built", "")),
+        "tracker_lists": [_s(x) for x in att.get("tracker_lists", [])],
+        "client": _s(att.get("client", "")),
+        "client_source": _s(att.get("client_source", "")),
+        "packets": _packets_view(pk),
+        "flows_total": summary.get("flows", n_flows),
+        "flows_evicted": summary.get("flows_evicted", 0),
+        "fragments_evicted": summary.get("fragments_evicted", 0),
+        "overlap_conflicts": summary.get("tcp_overlap_conflicts", 0),
+        "internal_errors": summary.get("internal_errors", 0),
+        "warnings": [_s(w) for w in result.warnings or summary.get("warnings", [])],
+        "pseudonymized": bool(summary.get("pseudonymized")),
+        "outdir_hint": outdir_hint,
+        #: a capture's page in a run of several: link back to the run's table of captures
+        "run_index": "../report.html" if summary.get("run_page") else "",
+    }
 
 
 def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
@@ -208,50 +316,12 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     by_session: dict[str, list[dict[str, Any]]] = {}
     for f, r in zip(findings, findings_df.itertuples(index=False), strict=True):
         by_session.setdefault(_s(r.session_id) or "outside", []).append(f)
-
-    sessions: list[dict[str, Any]] = []
-    for s in sessions_df.itertuples(index=False):
-        sid = _s(s.session_id)
-        app = _s(s.app)
-        fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
-        start, end = float(s.start_ts), float(s.end_ts)
-        svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}")
-        items = _sort(by_session.get(sid, []))
-        sessions.append(
-            {
-                "id": sid,
-                "app": app,
-                "client": _s(s.client),
-                "start": iso_time(start),
-                "end": iso_time(end),
-                "duration": _duration(float(s.duration_s)),
-                "flows": _int(s.flows),
-                "media_flows": _int(s.media_flows),
-                "bytes": human_bytes(_int(s.bytes_total)),
-                "weakest": _s(s.weakest_verdict),
-                "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
-                "headlines": _headlines(app, s, items),
-                "findings": items,
-                "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
-                "timeline": svg,
-                "timeline_hidden": hidden,
-            }
-        )
+    sessions = [_session_view(s, flows, by_session) for s in sessions_df.itertuples(index=False)]
     known = {sess["id"] for sess in sessions}
     outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
 
-    def colour_of(key: str, subset: pd.DataFrame) -> str:
-        cats = subset["category"].fillna("").astype(str)
-        return category_colour(cats.mode().iloc[0] if len(cats) else "")
-
-    org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
-    cat_bars = [
-        Bar(b.label.replace("_", " "), b.value, b.colour)
-        for b in bytes_by(flows, "category", "unknown", colour=lambda k, _f: category_colour(k))
-    ]
+    org_bars, cat_bars = _charts(flows)
     summary = result.summary
-    att = summary.get("attribution", {})
-    pk = summary.get("packets", {})
     caveats: dict[str, list[str]] = {}
     for f in findings:
         if f["caveat"]:
@@ -260,15 +330,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     return {
         "title": "Network report" + (f": {', '.join(apps)}" if apps else ""),
         "version": __version__,
-        "inputs": [
-            {
-                "name": _s(Path(str(i.get("path", ""))).name),
-                "format": _s(i.get("format", "")),
-                "packets": i.get("packets", 0),
-                "truncated": bool(i.get("truncated", False)),
-            }
-            for i in summary.get("inputs", [])
-        ],
+        "inputs": _inputs_view(summary),
         "first_seen": iso_time(float(flows["ts"].min())) if len(flows) else "",
         "sessions": sessions,
         "outside": outside,
@@ -281,32 +343,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "role_colours": list(ROLE_COLOURS.items()),
         "general_caveats": GENERAL_CAVEATS,
         "caveats": [(text, ids) for text, ids in caveats.items()],
-        "verdicts": [(k, VERDICT_SHORT[k], v) for k, v in VERDICT_MEANING.items()],
-        "severities": list(SEVERITY_TEXT.items()),
-        "confidences": list(CONFIDENCE_TEXT.items()),
-        "database_version": _s(att.get("database_version", "")),
-        "database_built": _s(att.get("database_built", "")),
-        "tracker_lists": [_s(x) for x in att.get("tracker_lists", [])],
-        "client": _s(att.get("client", "")),
-        "client_source": _s(att.get("client_source", "")),
-        "packets": {
-            "total": pk.get("total", 0),
-            "decoded": pk.get("decoded", 0),
-            "skipped_total": pk.get("skipped_total", 0),
-            "malformed_total": pk.get("malformed_total", 0),
-            "skipped": [(_s(k), v) for k, v in pk.get("skipped", {}).items()],
-            "malformed": [(_s(k), v) for k, v in pk.get("malformed", {}).items()],
-        },
-        "flows_total": summary.get("flows", len(flows)),
-        "flows_evicted": summary.get("flows_evicted", 0),
-        "fragments_evicted": summary.get("fragments_evicted", 0),
-        "overlap_conflicts": summary.get("tcp_overlap_conflicts", 0),
-        "internal_errors": summary.get("internal_errors", 0),
-        "warnings": [_s(w) for w in result.warnings or summary.get("warnings", [])],
-        "pseudonymized": bool(summary.get("pseudonymized")),
-        "outdir_hint": outdir_hint,
-        #: a capture's page in a run of several: link back to the run's table of captures
-        "run_index": "../report.html" if summary.get("run_page") else "",
+        **_methods_view(result, len(flows), outdir_hint),
     }
 
 
