@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,6 +245,97 @@ def _captures(good: Sequence[str], index: dict[str, int], merge: bool) -> list[_
     return [_Capture(0, ordered, label, outcome)]
 
 
+def _readable(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[Any], list[str]]:
+    """(readable files, outcomes of unreadable ones, all files); InputError when none is read."""
+    files = expand_paths(paths)  # InputError (exit 2) for a missing path
+    good, failed = check_inputs(files)
+    if not good:
+        detail = "; ".join(f"{o.file}: {o.reason}" for o in failed[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        raise InputError(f"no readable capture among {len(files)} input(s): {detail}{more}")
+    return good, failed, files
+
+
+def _not_cached(captures: list[_Capture], cache: Cache | None) -> list[_Capture]:
+    """The captures still to analyse; the others are finished from the cache."""
+    if cache is None:
+        return list(captures)
+    todo = []
+    for c in captures:
+        digests = [file_digest(p) for p in c.paths]
+        c.outcome.sha256 = digests[0] if len(digests) == 1 else ""
+        c.cache_key = cache.key(digests, c.label or os.path.basename(c.paths[0]))
+        cached = cache.get(c.cache_key)
+        if cached is None:
+            todo.append(c)
+        else:
+            _finish(c, cached, cached=True)
+    return todo
+
+
+@dataclass
+class _Progress:
+    """Files, bytes and packets done, reported to the caller's callback."""
+
+    callback: Callable[[int, int, int, int], None] | None
+    total_files: int
+    files: int = 0
+    bytes: int = 0
+    packets: int = 0
+
+    def within(self, pos: int) -> None:  # one capture at a time in this process
+        if self.callback is not None:
+            self.callback(self.files, self.total_files, self.bytes + pos, self.packets)
+
+    def report(self) -> None:
+        if self.callback is not None:
+            self.callback(self.files, self.total_files, self.bytes, self.packets)
+
+
+def _schedule(
+    todo: list[_Capture],
+    config: Config,
+    jobs: int | None,
+    scheduler: str | None,
+    split_bytes: int,
+    prog: _Progress,
+) -> tuple[list[Task], Iterable[tuple[Task, Any]], int]:
+    sizes = [(c.paths, sum(os.path.getsize(p) for p in c.paths), c.label) for c in todo]
+    workers = jobs if jobs is not None else default_jobs()
+    if scheduler:
+        from inspector.batch_dask import cluster_threads, execute
+
+        workers = cluster_threads(scheduler) if jobs is None else jobs
+        tasks = plan(sizes, workers, split_bytes)
+        stream: Iterable[tuple[Task, Any]] = execute(tasks, config, scheduler)
+    else:
+        tasks = plan(sizes, workers, split_bytes)
+        within = prog.within if prog.callback is not None else None
+        stream = _local(tasks, config, workers, within)
+    for t in tasks:
+        todo[t.capture].shards = t.shard[1] if t.shard else 1
+    return tasks, stream, workers
+
+
+def _drain(
+    todo: list[_Capture],
+    stream: Iterable[tuple[Task, Any]],
+    config: Config,
+    cache: Cache | None,
+    prog: _Progress,
+) -> None:
+    for task, out in stream:
+        c = todo[task.capture]
+        prog.bytes += task.size
+        if _collect(c, task, out, config):
+            prog.files += 1
+            if c.outcome.result is not None:
+                prog.packets += int(c.outcome.result.summary.get("packets", {}).get("total", 0))
+                if cache is not None and c.outcome.status != "failed":
+                    cache.put(c.cache_key, c.outcome.result)
+        prog.report()
+
+
 def run_batch(
     paths: Sequence[str | os.PathLike[str]],
     config: Config | None = None,
@@ -261,58 +352,14 @@ def run_batch(
     ``progress(files_done, files_total, bytes_done, packets_done)`` is called as captures finish.
     """
     config = config or Config()
-    files = expand_paths(paths)  # InputError (exit 2) for a missing path
-    good, failed = check_inputs(files)
-    if not good:
-        detail = "; ".join(f"{o.file}: {o.reason}" for o in failed[:3])
-        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
-        raise InputError(f"no readable capture among {len(files)} input(s): {detail}{more}")
+    good, failed, files = _readable(paths)
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)
     cache = Cache(cache_dir, config) if cache_dir is not None else None
-    todo = []
-    for c in captures:
-        if cache is not None:
-            digests = [file_digest(p) for p in c.paths]
-            c.outcome.sha256 = digests[0] if len(digests) == 1 else ""
-            c.cache_key = cache.key(digests, c.label or os.path.basename(c.paths[0]))
-            cached = cache.get(c.cache_key)
-            if cached is not None:
-                _finish(c, cached, cached=True)
-                continue
-        todo.append(c)
-    sizes = [(c.paths, sum(os.path.getsize(p) for p in c.paths), c.label) for c in todo]
-    total_files = len(captures)
-    done_files = total_files - len(todo)
-    done_bytes = packets = 0
-
-    def within(pos: int) -> None:  # one capture at a time in this process: bytes read so far
-        if progress is not None:
-            progress(done_files, total_files, done_bytes + pos, packets)
-
-    workers = jobs if jobs is not None else default_jobs()
-    if scheduler:
-        from inspector.batch_dask import cluster_threads, execute
-
-        workers = cluster_threads(scheduler) if jobs is None else jobs
-        tasks = plan(sizes, workers, split_bytes)
-        stream = execute(tasks, config, scheduler)
-    else:
-        tasks = plan(sizes, workers, split_bytes)
-        stream = _local(tasks, config, workers, within if progress is not None else None)
-    for t in tasks:
-        todo[t.capture].shards = t.shard[1] if t.shard else 1
-    for task, out in stream:
-        c = todo[task.capture]
-        done_bytes += task.size
-        if _collect(c, task, out, config):
-            done_files += 1
-            if c.outcome.result is not None:
-                packets += int(c.outcome.result.summary.get("packets", {}).get("total", 0))
-                if cache is not None and c.outcome.status != "failed":
-                    cache.put(c.cache_key, c.outcome.result)
-        if progress is not None:
-            progress(done_files, total_files, done_bytes, packets)
+    todo = _not_cached(captures, cache)
+    prog = _Progress(progress, len(captures), len(captures) - len(todo))
+    _tasks, stream, workers = _schedule(todo, config, jobs, scheduler, split_bytes, prog)
+    _drain(todo, stream, config, cache, prog)
     outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
     return BatchResult(union(outcomes), outcomes, 1 if scheduler else workers)
 
