@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", default=None, metavar="MD", help="write the results as Markdown")
     args = ap.parse_args(argv)
     load = os.getloadavg()
+    try:
+        autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        autogroup = False
     with tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp:
         work = Path(tmp)
         inputs = {}
@@ -168,7 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores; load average at start {load[0]:.2f} / {load[1]:.2f} / "
-        f"{load[2]:.2f} (1/5/15 min).",
+        f"{load[2]:.2f} (1/5/15 min)."
+        + (
+            " Scheduler autogroups are on: all processes of this login session share one CPU "
+            "share, so while other sessions keep the cores busy, two processes get no more CPU "
+            "than one and the speed-up is not measurable."
+            if autogroup and load[0] > 2.5
+            else ""
+        ),
         f"Folder: the {args.files} largest captures of the shared corpus (links). "
         f"Large: `{args.capture}` ({Path(args.capture).stat().st_size / 1e6:.0f} MB)."
         if "large" in inputs

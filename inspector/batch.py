@@ -36,6 +36,7 @@ from inspector.api import Result, analyze, run_stages
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
+from inspector.dissect.registry import DISSECTOR_MODULES
 from inspector.errors import InputError
 from inspector.source import expand_paths, open_capture
 
@@ -54,6 +55,15 @@ EXIT_SOME_FAILED = 3
 #: a capture is split across workers only from this size on
 DEFAULT_SPLIT_BYTES = 32 << 20
 CACHE_FOLDER = ".inspector-cache"
+#: imported once by the fork server, so worker processes start with them loaded
+PRELOAD = (
+    "inspector.batch",
+    "inspector.attribute.stage",
+    "inspector.assess.stage",
+    "inspector.findings",
+    "inspector.report.html",
+    *(mod for _, mod in DISSECTOR_MODULES),
+)
 
 #: (task, what ran in the worker: ("result", Result) | ("part", ShardPart) | ("error", str, bool))
 Done = tuple["Task", tuple[Any, ...]]
@@ -202,7 +212,7 @@ def _local(
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["inspector.batch"])
+    ctx.set_forkserver_preload(list(PRELOAD))
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         futures = {pool.submit(run_task, t, config): t for t in tasks}
         for fut in as_completed(futures):

@@ -476,7 +476,10 @@ def write_run_html(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        from inspector.batch import PRELOAD
+
         ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
         with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as pool:
             written = list(pool.map(_write_page, pages, chunksize=max(1, len(pages) // (4 * jobs))))
     else:
