@@ -94,6 +94,13 @@ def _cleartext_signalling(c: FlowCtx) -> Facts | None:
     return None
 
 
+def _sdes_key_in_clear(c: FlowCtx) -> Facts | None:
+    for s in c.ev.signalling:
+        if s.sdp_crypto and s.cleartext_payload and not s.tls_followed:
+            return _f(protocol=s.protocol, frame=s.frame, media=s.sdp_media.replace(";", ", "))
+    return None
+
+
 def _connect_tunnel(c: FlowCtx) -> Facts | None:
     for s in c.ev.signalling:
         if s.protocol == "http_connect" and s.tls_followed:
@@ -430,6 +437,9 @@ VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
          "DNS, mDNS, LLMNR or NBNS messages (content class `dns`), or their ports "
          "(modifier `CLEARTEXT_DNS`)."),
     Rule("dns_over_tls", _dot, V.TRANSPORT_TLS, "DNS_OVER_TLS", M, "TCP to port 853 (RFC 7858)."),
+    Rule("sdes_key_in_clear", _sdes_key_in_clear, V.PLAINTEXT, "SDES_KEY_IN_CLEAR", H,
+         "SDP with an `a=crypto` line (RFC 4568 SDES) in cleartext signalling: the SRTP master "
+         "key itself is readable (modifier `CLEARTEXT_SIGNALLING`)."),
     Rule("cleartext_signalling", _cleartext_signalling, V.PLAINTEXT, "CLEARTEXT_SIGNALLING", H,
          "SIP, H.323, MGCP, Megaco, IAX2, RTSP or XMPP read in clear, not upgraded to TLS "
          "(modifier `CLEARTEXT_SIGNALLING`)."),
@@ -520,6 +530,7 @@ _ENCRYPTED_MEDIA_RULES = frozenset(
 _FIXED = {
     "cleartext_dns": Modifier.CLEARTEXT_DNS,
     "cleartext_signalling": Modifier.CLEARTEXT_SIGNALLING,
+    "sdes_key_in_clear": Modifier.CLEARTEXT_SIGNALLING,
     "connect_tunnel": Modifier.METADATA_LEAK,
 }
 

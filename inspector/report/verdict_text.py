@@ -82,6 +82,14 @@ def _signalling(f: Facts) -> tuple[str, str]:
     )
 
 
+def _sdes_key(f: Facts) -> tuple[str, str]:
+    return (
+        f"{str(f['protocol']).upper()} in clear carries an SDP a=crypto line (RFC 4568 SDES) in "
+        f"frame {f['frame']}: the SRTP master key for {f['media'] or 'the media'} is readable.",
+        "Anyone who saw this flow can decrypt the SRTP media it keys, wherever that media goes.",
+    )
+
+
 def _connect(f: Facts) -> tuple[str, str]:
     return (
         f"HTTP CONNECT tunnel to {f['target']} (frame {f['frame']}) carrying TLS to {f['sni']}.",
@@ -387,6 +395,7 @@ TEXTS: dict[str, Text] = {
     "ICMP": _icmp,
     "CLEARTEXT_DNS": _dns,
     "DNS_OVER_TLS": _dot,
+    "SDES_KEY_IN_CLEAR": _sdes_key,
     "CLEARTEXT_SIGNALLING": _signalling,
     "CONNECT_TUNNEL_TLS": _connect,
     "CLEARTEXT_HTTP": _http,

@@ -119,6 +119,16 @@ CASES: dict[str, tuple[Callable[[], Any], Verdict, str]] = {
         Verdict.PLAINTEXT,
         "SIP call signalling in clear",
     ),
+    "sdes_key_in_clear": (
+        lambda: ctx(
+            evidence(
+                _udp(resp_p=5060),
+                signalling=[_sip(sdp_crypto=True, sdp_media="audio 4 RTP/SAVP 0")],
+            )
+        ),
+        Verdict.PLAINTEXT,
+        "master key for audio 4 RTP/SAVP 0 is readable",
+    ),
     "connect_tunnel": (
         lambda: ctx(
             evidence(
