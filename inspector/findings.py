@@ -163,19 +163,25 @@ def _http_severity(r: FlowRecord) -> Severity:
     return Severity.MEDIUM if r.att.owner.category in ("", "unknown") else Severity.HIGH
 
 
+#: Verdict rules under which the audio/video itself is readable (not only RTCP reports).
+_READABLE_AUDIO_VIDEO = frozenset({"codec_plaintext", "null_srtp"})
+
+
 def _by_verdict(r: FlowRecord) -> Key | None:
     """At most one finding from the verdict, first match wins."""
     v, role, services = r.a.verdict, r.a.role.role, r.ev.services
-    stun_only = services == {"stun"}
+    control = services == {"stun"} or Modifier.CONTROL_ONLY in v.modifiers
     if v.verdict == Verdict.PLAINTEXT and Modifier.CLEARTEXT_DNS in v.modifiers:
         return FindingKind.CLEARTEXT_DNS, Severity.LOW, r.att.ends.server_h
-    if v.verdict == Verdict.PLAINTEXT and role.carries_media and not stun_only:
+    if v.verdict == Verdict.PLAINTEXT and Modifier.CLEARTEXT_SIGNALLING in v.modifiers:
+        return FindingKind.CLEARTEXT_SIGNALLING, Severity.MEDIUM, r.destination
+    if v.verdict == Verdict.PLAINTEXT and v.rule in _READABLE_AUDIO_VIDEO:
         return FindingKind.PLAINTEXT_MEDIA, Severity.HIGH, r.destination
     if v.verdict == Verdict.PLAINTEXT and "http" in services:
         return FindingKind.PLAINTEXT_HTTP, _http_severity(r), r.destination
     if role.carries_media:
         return FindingKind.MEDIA_ENCRYPTION, Severity.INFO, r.destination
-    if role == Role.SIGNALLING and not stun_only:
+    if role == Role.SIGNALLING and not control:
         return FindingKind.SIGNALLING_ENCRYPTION, Severity.INFO, r.destination
     return None
 

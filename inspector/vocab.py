@@ -131,6 +131,7 @@ class FindingKind(StrEnum):
     CLEARTEXT_DNS = "cleartext_dns"
     PLAINTEXT_MEDIA = "plaintext_media"
     PLAINTEXT_HTTP = "plaintext_http"
+    CLEARTEXT_SIGNALLING = "cleartext_signalling"
     MEDIA_ENCRYPTION = "media_encryption"
     SIGNALLING_ENCRYPTION = "signalling_encryption"
     LOCAL_HELPER = "local_helper"

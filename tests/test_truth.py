@@ -1,9 +1,9 @@
 """The tshark-labelled truth set of issue 11 (tests/truth/truth.csv) and the tool's score on it.
 
 The first tests check the truth file itself (columns, vocabulary, one row per flow, a tshark
-justification on every row). The last one runs the tool on every capture of the truth set and
-asserts the acceptance thresholds of issue 11; it is marked xfail until the verdict rules of
-issue 11 land (the lead removes the mark).
+justification on every row). The last two run the tool on every capture of the truth set and
+asserts the acceptance of issue 11: none of its error classes (false end-to-end, false plaintext,
+"encrypted" on cleartext), and (still xfail, strict) 99 % verdict and role agreement.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -175,14 +177,31 @@ def test_scorer_matches_rows_in_either_orientation() -> None:
     assert score.summary()["verdict_agreement"] == 0.0
 
 
-@pytest.mark.xfail(strict=False, reason="verdict rules of issue 11 not landed yet")
-def test_tool_meets_the_issue_11_acceptance_on_the_truth_set() -> None:
+@cache
+def _score() -> Any:
     st = _scorer()
-    score = st.score(_rows(), real_dir())
+    return st, st.score(_rows(), real_dir())
+
+
+def test_tool_makes_none_of_the_issue_11_errors_on_the_truth_set() -> None:
+    """The error classes a journalist would print: none on the truth set."""
+    st, score = _score()
     summary = score.summary()
     assert summary["missing"] == 0, st.render(score)
     assert summary["false_e2e"] == 0, st.render(score)
     assert summary["false_plaintext"] == 0, st.render(score)
     assert summary["false_encrypted_on_cleartext"] == 0, st.render(score)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="99 % agreement needs evidence no verdict rule can see yet: WhatsApp's Noise/FunXMPP "
+    "prologues (25 rows), TLS records of sessions begun before the capture (14), BFCP, TPKT, "
+    "Megaco on port 2944, RTP over TCP, WebSocket dissectors (6), and the telemetry roles of "
+    "issue 12",
+)
+def test_tool_meets_the_issue_11_agreement_on_the_truth_set() -> None:
+    st, score = _score()
+    summary = score.summary()
     assert summary["verdict_agreement"] >= 0.99, st.render(score)
     assert summary["role_agreement"] >= 0.99, st.render(score)

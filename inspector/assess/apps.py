@@ -30,6 +30,9 @@ class AppDecision:
     app: str
     reason: str
     p2p: bool = False
+    #: False when the app comes from another flow (same local port): it then groups sessions
+    #: but is not the flow's app (verdict and role rules, the published ``app`` column)
+    own: bool = True
 
 
 Decider = Callable[[FlowEvidence, Attribution], AppDecision | None]
@@ -74,8 +77,28 @@ def _by_zoom_framing(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
     return None
 
 
+def _by_zoom_content(ev: FlowEvidence, att: Attribution) -> AppDecision | None:
+    """Zoom hellos or SFU control framing among the flow's own datagrams (content classes)."""
+    for c in ev.content:
+        if c.zoom_control or c.zoom_media:
+            first = [p for p in c.first_frames.split(";") if p.startswith("zoom_")]
+            where = f", first {first[0]}" if first else ""
+            return AppDecision(
+                "Zoom",
+                f"Zoom hellos/control framing (nDPI zoom.c layouts) in {c.zoom_control} datagrams"
+                + where,
+            )
+    return None
+
+
 #: Direct evidence, strongest first; the first that applies decides.
-DIRECT: tuple[Decider, ...] = (_by_vendor, _by_stun, _by_signature, _by_zoom_framing)
+DIRECT: tuple[Decider, ...] = (
+    _by_vendor,
+    _by_stun,
+    _by_signature,
+    _by_zoom_framing,
+    _by_zoom_content,
+)
 
 
 def _check_senders(stun: Sequence[StunRow], ends: Endpoints) -> set[bool]:
@@ -146,5 +169,6 @@ def _p2p_by_port(
                     f"same local port {e.client_h}:{e.client_p} as {app} "
                     f"flow {uid} (peer-to-peer media)",
                     p2p=True,
+                    own=False,
                 )
                 break

@@ -17,7 +17,8 @@ class FlowCtx:
     att: Attribution
     #: the app the flow's own packets identify (None: no evidence)
     app: AppProfile | None = None
-    #: the app of the session the flow falls in by time (None: outside any session)
+    #: the app of the session the flow falls in by time (None: outside any session); verdict
+    #: rules never read it (the assessment passes None to them), only telemetry roles do
     session_app: AppProfile | None = None
     p2p: bool = False
 

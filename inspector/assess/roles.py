@@ -5,6 +5,7 @@ An ordered rule table (:data:`ROLE_RULES`): the first row whose predicate holds 
 
 from __future__ import annotations
 
+from inspector.assess import content_facts as cf
 from inspector.assess.context import FlowCtx
 from inspector.assess.profiles import AppProfile
 from inspector.assess.rules import Facts, Rule, first_match
@@ -96,6 +97,17 @@ def _vendor_telemetry(c: FlowCtx) -> Facts | None:
     return _f(reason="telemetry") if c.category == "first-party telemetry" else None
 
 
+def _call_signalling(c: FlowCtx) -> Facts | None:
+    protocols = sorted({s.protocol for s in c.ev.signalling if s.protocol != "http_connect"})
+    return _f(reason=f"{', '.join(protocols)} call signalling") if protocols else None
+
+
+def _dtls_no_srtp(c: FlowCtx) -> Facts | None:
+    if c.ev.dtls and not c.ev.rtp and all(d.use_srtp in ("absent", "declined") for d in c.ev.dtls):
+        return _f(reason="DTLS without SRTP keys (use_srtp absent or declined): not media")
+    return None
+
+
 def _relayed(c: FlowCtx) -> bool:
     return any(s.method.lower() in _RELAY_METHODS for s in c.ev.stun) or any(
         r.framing in ("turn_channel", "stun_data") for r in c.ev.rtp
@@ -112,27 +124,41 @@ def _media(c: FlowCtx) -> Facts | None:
 
 
 def _turn_payload(c: FlowCtx) -> Facts | None:
+    if cf.relayed_payload(c.ev):
+        return _f(reason="TURN framing carrying payloads other than STUN")
+    if c.ev.content or cf.relayed_stun_only(c.ev):
+        return None
     carried = any(s.method.lower() in _CARRIED for s in c.ev.stun)
     return _f(reason="TURN Send/Data indications carrying payloads") if carried else None
 
 
-def _stun_reason(c: FlowCtx) -> str:
-    allocate = any(s.method.lower() == "allocate" for s in c.ev.stun)
-    return "TURN allocation, no media seen" if allocate else "STUN connectivity checks"
+def _control_reason(c: FlowCtx) -> str:
+    if any(s.method.lower() == "allocate" for s in c.ev.stun):
+        return "TURN allocation, no media seen"
+    return "STUN connectivity checks" if c.ev.stun else "probes, keepalives or hellos"
 
 
-def _stun_of_app(c: FlowCtx) -> Facts | None:
-    return _f(reason=_stun_reason(c)) if c.ev.stun and c.app is not None else None
+def _control(c: FlowCtx) -> bool:
+    if c.ev.content:
+        return cf.control_only(c.ev) is not None
+    return bool(c.ev.stun)
 
 
-def _stun_alone(c: FlowCtx) -> Facts | None:
-    return _f(reason=_stun_reason(c)) if c.ev.stun else None
+def _control_of_app(c: FlowCtx) -> Facts | None:
+    return _f(reason=_control_reason(c)) if _control(c) and c.app is not None else None
 
 
-def _app_udp(c: FlowCtx) -> Facts | None:
-    if c.proto == "udp" and c.app is not None and "quic" not in c.ev.services:
-        e = c.att.ends
-        return _f(reason=f"UDP exchanged with {c.app.name} ({e.server_h}:{e.server_p})")
+def _control_alone(c: FlowCtx) -> Facts | None:
+    return _f(reason=_control_reason(c)) if _control(c) else None
+
+
+def _no_payload(c: FlowCtx) -> Facts | None:
+    return _f(reason="no payload") if c.ev.payload_bytes == 0 else None
+
+
+def _cleartext_udp(c: FlowCtx) -> Facts | None:
+    if c.proto == "udp" and cf.cleartext_content(c.ev, c.att.ends) is not None:
+        return _f(reason="LAN discovery or DHCP datagrams")
     return None
 
 
@@ -141,7 +167,10 @@ def _first_party_web(c: FlowCtx) -> Facts | None:
 
 
 def _vendor_service(c: FlowCtx) -> Facts | None:
-    if c.category.startswith("first-party") or (c.app is not None and c.ev.services & _WEB):
+    web = bool(c.ev.services & _WEB)
+    framed = bool(c.ev.content and c.ev.content[0].zoom_control)  # the vendor's own hellos
+    app_channel = c.app is not None and (web or framed or c.proto == "tcp")
+    if (c.category.startswith("first-party") and web) or app_channel:
         return _f(reason="vendor service")
     return None
 
@@ -161,26 +190,34 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
     Rule("encrypted_dns", _encrypted_dns, Role.DNS, "ENCRYPTED_DNS", H,
          "DoT or DoQ (port and ALPN), or DoH to a known public resolver."),
     Rule("dns", _dns, Role.DNS, "DNS", H, "A DNS dissector row, or a name-service port."),
+    Rule("call_signalling", _call_signalling, Role.SIGNALLING, "CALL_SIGNALLING", H,
+         "SIP, H.323, MGCP, Megaco, IAX2, XMPP or RTSP messages (the `signalling` table)."),
     Rule("first_party_tracker", _first_party_tracker, Role.FIRST_PARTY_TELEMETRY, "OWN_TRACKER",
          M, "A telemetry category whose operator runs the flow's (or its session's) app."),
     Rule("third_party_tracker", _third_party_tracker, Role.THIRD_PARTY_TELEMETRY,
          "THIRD_PARTY_TRACKER", M, "A telemetry category of another organisation."),
     Rule("vendor_telemetry", _vendor_telemetry, Role.FIRST_PARTY_TELEMETRY, "VENDOR_TELEMETRY",
          M, "A vendor's own telemetry endpoint."),
+    Rule("dtls_no_srtp", _dtls_no_srtp, Role.OTHER, "DTLS_NO_SRTP", H,
+         "DTLS whose use_srtp is absent or declined, no RTP: a DTLS application, not media."),
     Rule("relayed_media", _relayed_media, Role.RELAY, "TURN_MEDIA", H,
          "RTP or DTLS together with TURN allocation/relay messages or TURN framing."),
     Rule("media", _media, Role.MEDIA, "MEDIA", H, "RTP/RTCP streams or a DTLS handshake."),
     Rule("turn_payload", _turn_payload, Role.RELAY, "TURN_PAYLOAD", M,
-         "TURN Send/Data indications with unrecognised payloads."),
-    Rule("stun_of_app", _stun_of_app, Role.SIGNALLING, "STUN_CALL_SETUP", M,
-         "STUN only, on a flow of an identified app (call set-up)."),
-    Rule("stun_alone", _stun_alone, Role.OTHER, "STUN_ONLY", M, "STUN only, no app identified."),
-    Rule("app_udp", _app_udp, Role.MEDIA, "APP_UDP", M,
-         "UDP (not QUIC) exchanged with an identified app's server."),
+         "TURN framing (ChannelData, Send/Data) carrying payloads other than STUN."),
+    Rule("control_of_app", _control_of_app, Role.SIGNALLING, "CONTROL_CALL_SETUP", M,
+         "STUN, probes, keepalives or hellos only, on a flow of an app identified from its own "
+         "packets (call set-up)."),
+    Rule("control_alone", _control_alone, Role.OTHER, "CONTROL_ONLY", M,
+         "STUN, probes, keepalives or hellos only, no app identified."),
+    Rule("no_payload", _no_payload, Role.OTHER, "NO_PAYLOAD", M, "No payload byte either way."),
+    Rule("cleartext_udp", _cleartext_udp, Role.OTHER, "LAN_DISCOVERY", M,
+         "UDP datagrams that are all DHCP or readable text (SSDP, LAN discovery)."),
     Rule("first_party_web", _first_party_web, Role.WEB_API, "VENDOR_WEB", M,
          "The vendor's web site."),
     Rule("vendor_service", _vendor_service, Role.SIGNALLING, "VENDOR_SERVICE", M,
-         "A vendor's service, or TLS/QUIC/HTTP of an identified app."),
+         "TLS/QUIC/HTTP to a first-party service, or TLS/QUIC/HTTP, a TCP channel or the "
+         "vendor's control framing with an app identified from this flow's packets."),
     Rule("web", _web, Role.WEB_API, "WEB", M, "TLS, QUIC or HTTP to anyone else."),
     Rule("other", _other, Role.OTHER, "OTHER", M, "Anything else."),
 )  # fmt: skip

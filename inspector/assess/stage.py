@@ -41,28 +41,18 @@ class AssessmentResult:
     sessions: list[Session]
 
 
-def _timing_app(
-    d: AppDecision | None, role: RoleDecision, session: Session | None
-) -> AppDecision | None:
-    """Media of no app during a session takes the session's app, by timing only."""
-    if d is None and session is not None and role.role.carries_media:
-        return AppDecision(
-            session.app,
-            f"media during the {session.app} session {session.session_id} "
-            "from the same client (timing only, no direct evidence)",
-        )
-    return d
-
-
 def _one(
     ev: FlowEvidence, att: Attribution, d: AppDecision | None, session: Session | None, sid: str
 ) -> Assessment:
+    """Role and verdict from the flow's own evidence: an app decided from another flow (same
+    local port) or from the session's timing never reaches the rules (issue 11)."""
+    if d is not None and not d.own:
+        d = None
     own = profile(d.app) if d else None
-    session_app = profile(session.app) if session else None
-    role = decide_role(FlowCtx(ev, att, own, session_app))
-    d = _timing_app(d, role, session)
     p2p = bool(d and d.p2p)
-    v = assess_flow(FlowCtx(ev, att, profile(d.app) if d else None, session_app, p2p))
+    session_app = profile(session.app) if session else None
+    role = decide_role(FlowCtx(ev, att, own, session_app, p2p))
+    v = assess_flow(FlowCtx(ev, att, own, None, p2p))
     category = att.owner.category
     if role.role.carries_media and category.startswith("first-party"):
         category = "first-party media"  # the vendor's domain, but this flow carries media

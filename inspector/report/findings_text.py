@@ -118,6 +118,13 @@ def _media(g: Finding) -> str:
     return f"Media with {g.destination} is {v.text}. " + caveat.split(". ")[0].rstrip(".") + "."
 
 
+def _cleartext_signalling(g: Finding) -> str:
+    return (
+        f"Call signalling with {g.destination} travels in clear: "
+        f"{_evidence_caveat(g.first)[0]} {_evidence_caveat(g.first)[1]}"
+    )
+
+
 def _signalling(g: Finding) -> str:
     return f"Signalling with {g.destination} is {g.first.a.verdict.verdict.text}."
 
@@ -132,6 +139,7 @@ _EXPLAIN = {
     FindingKind.PLAINTEXT_HTTP: _plaintext_http,
     FindingKind.MEDIA_ENCRYPTION: _media,
     FindingKind.SIGNALLING_ENCRYPTION: _signalling,
+    FindingKind.CLEARTEXT_SIGNALLING: _cleartext_signalling,
 }
 
 

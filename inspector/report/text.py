@@ -118,6 +118,7 @@ FINDING_TITLES = {
     "signalling_encryption": "How call set-up (signalling) is protected",
     "plaintext_media": "Unencrypted audio or video",
     "plaintext_http": "Unencrypted web request",
+    "cleartext_signalling": "Unencrypted call signalling (SIP, H.323, XMPP...)",
     "cleartext_dns": "Unencrypted name lookups (DNS)",
     "weak_tls": "Weak or outdated TLS",
     "ecb_suspected": "Pattern-leaking (ECB-like) media encryption",

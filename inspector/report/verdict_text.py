@@ -66,6 +66,56 @@ def _version(f: Facts) -> str:
     return str(f["version"] or "TLS")
 
 
+def _signalling(f: Facts) -> tuple[str, str]:
+    name = {"sip": "SIP", "h323": "H.323", "mgcp": "MGCP", "megaco": "Megaco/H.248",
+            "iax2": "IAX2", "xmpp": "XMPP", "rtsp": "RTSP"}.get(str(f["protocol"]), "")  # fmt: skip
+    key = (
+        " An SDP a=crypto line carried the SRTP master key in clear: that media can be "
+        "decrypted by anyone who saw this flow."
+        if f.get("sdp_crypto")
+        else ""
+    )
+    return (
+        f"{name or f['protocol']} call signalling in clear ({f['messages']} messages: "
+        f"{f['methods']}; first in frame {f['frame']}), not upgraded to TLS.{key}",
+        "Anyone on the path reads who calls whom, addresses, codecs and (SIP/XMPP) user names.",
+    )
+
+
+def _sdes_key(f: Facts) -> tuple[str, str]:
+    return (
+        f"{str(f['protocol']).upper()} in clear carries an SDP a=crypto line (RFC 4568 SDES) in "
+        f"frame {f['frame']}: the SRTP master key for {f['media'] or 'the media'} is readable.",
+        "Anyone who saw this flow can decrypt the SRTP media it keys, wherever that media goes.",
+    )
+
+
+def _connect(f: Facts) -> tuple[str, str]:
+    return (
+        f"HTTP CONNECT tunnel to {f['target']} (frame {f['frame']}) carrying TLS to {f['sni']}.",
+        "The content inside the tunnel is TLS, readable by the server that terminates it; the "
+        "CONNECT line itself shows the host to anyone on the path.",
+    )
+
+
+def _tls_not_completed(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['proto']} ClientHello to {f['name']} (frame {f['frame']}); the server sent no "
+        "payload and no ServerHello.",
+        "The handshake did not complete in the capture, so no protection was established or "
+        "seen; a capture with the server's answer would settle it.",
+    )
+
+
+def _dtls_not_completed(f: Facts) -> tuple[str, str]:
+    return (
+        f"DTLS ClientHello to {f['name']} (frame {f['frame']}); the server answered "
+        f"({f['server_pkts']} packets) but sent no ServerHello.",
+        "No DTLS session (and so no SRTP keys) was seen being set up; whether media followed "
+        "elsewhere is not visible.",
+    )
+
+
 def _tls_incomplete(f: Facts) -> tuple[str, str]:
     return (
         f"{f['proto']} ClientHello to {f['name']} (frame {f['frame']}); no ServerHello seen.",
@@ -99,6 +149,15 @@ def _codec(f: Facts) -> tuple[str, str]:
     )
 
 
+def _rtcp_readable(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['packets']} RTCP packets (SSRC {f['ssrc']}, first frame {f['frame']}) walk exactly "
+        "as sender/receiver reports (RFC 3550 section 6) with no SRTCP trailer.",
+        "Reception statistics, SSRCs and (SDES) CNAMEs are readable on the path; no audio or "
+        "video travels on this flow.",
+    )
+
+
 def _null_srtp(f: Facts) -> tuple[str, str]:
     return (
         f"DTLS-SRTP negotiated a NULL SRTP profile ({f['profile']}) in frame {f['frame']}.",
@@ -124,6 +183,36 @@ def _zoom(f: Facts) -> tuple[str, str]:
         f"Zoom media framing ({f['kinds']}) {where}; RTP headers are readable, payloads are not."
         + _ecb_note(f),
         caveat.strip(),
+    )
+
+
+def _vendor_media(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['app']} voice framing on this flow ({f['signature']}, frame {f['sig_frame']}) "
+        f"around {f['packets']} RTP packets whose payloads fail every codec test (first frame "
+        f"{f['frame']}); no DTLS." + _ecb_note(f),
+        f"That the payloads are encrypted, and with which keys, comes from the vendor's "
+        f"documentation ({f['doc']}), not from the capture: the keys come from the vendor's "
+        "server, which can decrypt. An end-to-end layer inside, if enabled, would not be visible.",
+    )
+
+
+def _dtls_no_srtp(f: Facts) -> tuple[str, str]:
+    return (
+        f"DTLS ({f['version'] or 'version not seen'}) with {f['server']}, use_srtp "
+        f"{f['use_srtp']} (frame {f['frame']}): a DTLS-protected application, not SRTP media.",
+        f"Protects content from the path only: the DTLS server ({f['terminator']}) reads it.",
+    )
+
+
+def _relay_peer(f: Facts) -> tuple[str, str]:
+    org = f" ({f['organisation']})" if f.get("organisation") else ""
+    peers = f"; TURN peer addresses: {f['peers']}" if f.get("peers") else ""
+    return (
+        f"{f['what']} relayed through the TURN server {f['relay']}{org}{peers}.",
+        "The relay only forwards: the encryption ends at the peer behind it, which the capture "
+        "does not identify (a participant or a vendor media server), so who can decrypt is not "
+        "visible.",
     )
 
 
@@ -160,8 +249,9 @@ def _dtls_ice_lite(f: Facts) -> tuple[str, str]:
 
 def _dtls_e2e(f: Facts) -> tuple[str, str]:
     return (
-        f"DTLS-SRTP between the two endpoints ({f['client']} and {f['server']}); the end-to-end "
-        f"part comes from the vendor's documentation, not from the capture: {f['design']}.",
+        f"DTLS-SRTP between the two endpoints ({f['client']} and {f['server']}) of "
+        f"{f['app']}; the end-to-end part comes from the vendor's documentation, not from the "
+        f"capture: {f['design']}.",
         E2E_UNKNOWABLE,
     )
 
@@ -226,11 +316,45 @@ def _turn(f: Facts) -> tuple[str, str]:
     )
 
 
-def _stun(f: Facts) -> tuple[str, str]:
+def _leak_note(f: Facts) -> str:
+    if not f.get("leak_kinds"):
+        return ""
+    kinds = str(f["leak_kinds"]).replace(";", ", ")
     return (
-        "STUN/TURN connectivity checks only; STUN is never encrypted.",
+        f" Cleartext metadata ({kinds}) in frame {f['leak_frame']}, e.g. "
+        f"{str(f['leak_examples']).replace(';', ', ')}."
+    )
+
+
+def _stun(f: Facts) -> tuple[str, str]:
+    relayed = " (some relayed through TURN)" if f.get("relayed") else ""
+    return (
+        f"STUN/TURN connectivity checks only: {f['stun']} STUN messages{relayed}; STUN is "
+        "never encrypted." + _leak_note(f),
         "STUN carries addresses and ICE credentials (which link the two ends of a call), "
         "not the conversation.",
+    )
+
+
+def _control(f: Facts) -> tuple[str, str]:
+    parts = [f"{f[k]} {k}" for k in ("stun", "probes", "keepalives", "hellos") if f.get(k)]
+    if f.get("unexplained"):
+        parts.append(f"{f['unexplained']} unexplained")
+    sig = f" ({f['signature']})" if f.get("signature") else ""
+    probe = f"; probe: {f['probe_evidence']}" if f.get("probe_evidence") else ""
+    return (
+        f"Control datagrams only, {f['datagrams']} in all: {', '.join(parts)}{sig}{probe}."
+        + _leak_note(f),
+        "Readable control traffic with no conversation in it; it still shows that, when and "
+        "with whom the app talked.",
+    )
+
+
+def _cleartext_content(f: Facts) -> tuple[str, str]:
+    what = "DHCP messages" if f.get("dhcp") and not f.get("text") else "readable LAN datagrams"
+    return (
+        f"{f['datagrams']} {what} ({f['dhcp']} DHCP, {f['text']} text) in clear.",
+        "Anyone on the local network reads them (device names, addresses, services).",
     )
 
 
@@ -254,11 +378,16 @@ def _no_payload(f: Facts) -> tuple[str, str]:
 
 
 def _unknown(f: Facts) -> tuple[str, str]:
+    prefix = f" (first unrecognised bytes {f['prefix']})" if f.get("prefix") else ""
     return (
-        f"{f['payload']} payload bytes with no protocol recognised.",
+        f"{f['payload']} payload bytes with no protocol recognised{prefix}." + _leak_note(f),
         "The content may be encrypted or not: the network view does not say. Knowing the "
         "application protocol (vendor documentation or a decrypting proxy) would settle it.",
     )
+
+
+def _tls_not_completed_or_dtls(f: Facts) -> tuple[str, str]:
+    return _dtls_not_completed(f) if f["proto"] == "DTLS" else _tls_not_completed(f)
 
 
 #: reason code -> wording of evidence and caveat.
@@ -266,14 +395,22 @@ TEXTS: dict[str, Text] = {
     "ICMP": _icmp,
     "CLEARTEXT_DNS": _dns,
     "DNS_OVER_TLS": _dot,
+    "SDES_KEY_IN_CLEAR": _sdes_key,
+    "CLEARTEXT_SIGNALLING": _signalling,
+    "CONNECT_TUNNEL_TLS": _connect,
     "CLEARTEXT_HTTP": _http,
+    "TLS_NOT_COMPLETED": _tls_not_completed_or_dtls,
     "TLS_HANDSHAKE_INCOMPLETE": _tls_incomplete,
     "TLS_HANDSHAKE": _tls,
     "CODEC_STRUCTURE": _codec,
+    "RTCP_READABLE": _rtcp_readable,
     "NULL_SRTP_PROFILE": _null_srtp,
     "PERC_DOUBLE_PROFILE": _perc,
     "ZOOM_FRAMING": _zoom,
+    "VENDOR_MEDIA_FRAMING": _vendor_media,
     "SRTCP_UNENCRYPTED": _srtcp,
+    "DTLS_NO_SRTP": _dtls_no_srtp,
+    "RELAY_PEER_UNIDENTIFIED": _relay_peer,
     "DTLS_VENDOR_SERVER": _dtls_vendor,
     "DTLS_ICE_LITE_SERVER": _dtls_ice_lite,
     "DTLS_E2E_APP": _dtls_e2e,
@@ -284,6 +421,8 @@ TEXTS: dict[str, Text] = {
     "NO_HANDSHAKE_SEEN": _rtp_opaque,
     "RELAYED_PAYLOAD_UNPARSED": _turn,
     "STUN_ONLY": _stun,
+    "CONTROL_TRAFFIC": _control,
+    "CLEARTEXT_CONTENT": _cleartext_content,
     "TCP_TLS_FALLBACK": _zoom_tcp,
     "NO_RTP_FOUND": _zoom_udp,
     "NO_PAYLOAD": _no_payload,

@@ -15,21 +15,27 @@ def flows(name: str):  # type: ignore[no-untyped-def]
     return inspector.analyze(real_dir() / "ndpi" / "pcap" / name).flows
 
 
-def test_zoom_udp_8801_is_proprietary_encrypted_without_e2e_claim() -> None:
+def test_zoom_udp_8801_is_judged_by_its_content_not_by_the_app() -> None:
+    """Issue 11: Zoom's bandwidth probes and hellos are readable control traffic; Zoom's RTCP
+    in clear is readable; nothing on UDP 8801 there is called encrypted without Zoom media
+    framing, and nothing else of the capture (NetBIOS, Spotify beacons) inherits Zoom's rules."""
     f = flows("zoom.pcap")
-    media = f[(f.proto == "udp") & (f.resp_p == 8801)]
-    assert len(media) >= 1
-    assert set(media.app) == {"Zoom"} and set(media.role) == {"media"}
-    assert set(media.encryption_verdict) == {"PROPRIETARY_ENCRYPTED"}
+    zoom = f[(f.proto == "udp") & (f.resp_p == 8801)]
+    assert len(zoom) >= 3 and set(zoom.app) == {"Zoom"}
+    assert "PROPRIETARY_ENCRYPTED" not in set(f.encryption_verdict)
+    probes = zoom[zoom.encryption_reason == "CONTROL_TRAFFIC"]
+    assert len(probes) == 1 and set(probes.encryption_modifiers) == {"CONTROL_ONLY"}
+    assert set(zoom[zoom.encryption_reason == "RTCP_READABLE"].role) == {"media"}
     assert not set(f.encryption_verdict) & {"LIKELY_E2E", "E2E_INDICATED"}
-    assert media.encryption_caveat.str.contains("no end-to-end claim").all()
+    assert set(f[f.app == ""].encryption_caveat.str.contains("AES-256-GCM")) <= {False}
 
 
-def test_zoom_web_client_is_hop_by_hop_srtp() -> None:
+def test_zoom_web_client_dtls_without_srtp_is_transport_tls() -> None:
+    """stun_zoom.pcapng: the ServerHello declines use_srtp, so the DTLS carries no media keys."""
     f = flows("stun_zoom.pcapng")
-    media = f[f.role == "media"]
-    assert set(media.app) == {"Zoom"}
-    assert set(media.encryption_verdict) == {"HOP_BY_HOP_SRTP"}
+    dtls = f[f.encryption_reason == "DTLS_NO_SRTP"]
+    assert len(dtls) == 2 and set(dtls.app) == {"Zoom"} and set(dtls.role) == {"other"}
+    assert set(dtls.encryption_verdict) == {"TRANSPORT_TLS"}
 
 
 def test_zoom_p2p_is_recognised_without_e2e_claim() -> None:

@@ -9,9 +9,11 @@ import pytest
 
 from inspector.assess.profiles import profile
 from inspector.assess.roles import ROLE_RULES, decide_role, same_owner
+from inspector.schema.content import ContentRow
 from inspector.schema.dns import DnsRow
 from inspector.schema.dtls import DtlsRow
 from inspector.schema.rtp import RtpRow
+from inspector.schema.signalling import SignallingRow
 from inspector.schema.stun import StunRow
 from inspector.schema.tls import TlsRow
 from inspector.vocab import Role
@@ -29,6 +31,10 @@ def _udp(**kw: Any) -> Any:
     return flow(proto="udp", resp_p=3478, **kw)
 
 
+def _content(**counts: int) -> ContentRow:
+    return make(ContentRow, transport="udp", classified=sum(counts.values()), **counts)  # type: ignore[no-any-return]
+
+
 #: rule name -> (context builder, expected role)
 CASES: dict[str, tuple[Callable[[], Any], Role]] = {
     "icmp": (lambda: ctx(evidence(flow(proto="icmp"))), Role.OTHER),
@@ -39,6 +45,15 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
     "dns": (
         lambda: ctx(evidence(flow(proto="udp", resp_p=53), dns=[make(DnsRow, query="a")])),
         Role.DNS,
+    ),
+    "call_signalling": (
+        lambda: ctx(
+            evidence(
+                flow(proto="udp", resp_p=5060),
+                signalling=[make(SignallingRow, protocol="sip", cleartext_payload=True)],
+            )
+        ),
+        Role.SIGNALLING,
     ),
     "first_party_tracker": (
         lambda: _att_ctx(
@@ -56,6 +71,10 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
         ),
         Role.FIRST_PARTY_TELEMETRY,
     ),
+    "dtls_no_srtp": (
+        lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow, use_srtp="absent")])),
+        Role.OTHER,
+    ),
     "relayed_media": (
         lambda: ctx(
             evidence(
@@ -64,20 +83,35 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
         ),
         Role.RELAY,
     ),
-    "media": (lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow)])), Role.MEDIA),
+    "media": (
+        lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow, use_srtp="selected")])),
+        Role.MEDIA,
+    ),
     "turn_payload": (
         lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Data")])),
         Role.RELAY,
     ),
-    "stun_of_app": (
+    "control_of_app": (
         lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Binding")]), app="Zoom"),
         Role.SIGNALLING,
     ),
-    "stun_alone": (
-        lambda: ctx(evidence(_udp(), stun=[make(StunRow, method="Binding")])),
+    "control_alone": (
+        lambda: ctx(evidence(_udp(), content=[_content(probe=30, keepalive=3)])),
         Role.OTHER,
     ),
-    "app_udp": (lambda: ctx(evidence(_udp()), app="Zoom"), Role.MEDIA),
+    "no_payload": (
+        lambda: ctx(evidence(flow(orig_payload_bytes=0, resp_payload_bytes=0)), app="Telegram"),
+        Role.OTHER,
+    ),
+    "cleartext_udp": (
+        lambda: ctx(
+            evidence(
+                flow(proto="udp", resp_h="192.168.1.255", resp_p=17500),
+                content=[_content(text=4)],
+            )
+        ),
+        Role.OTHER,
+    ),
     "first_party_web": (
         lambda: _att_ctx(flow(service="tls"), organisation="Zoom", category="first-party web"),
         Role.WEB_API,
@@ -119,3 +153,17 @@ def test_media_kinds_from_zoom_framing() -> None:
     ]
     d = decide_role(ctx(evidence(_udp(), rtp=rtp), app="Zoom"))
     assert d.role == Role.MEDIA and d.media_kinds == "audio;video"
+
+
+def test_unrecognised_udp_to_an_app_server_is_not_media() -> None:
+    """Issue 11: an app's address does not make opaque datagrams media (teams.pcap 3478)."""
+    d = decide_role(ctx(evidence(_udp(), content=[_content(unrecognised=20, text=11)]), app="Zoom"))
+    assert d.role == Role.OTHER
+
+
+def test_relayed_stun_is_control_but_relayed_payloads_are_relay() -> None:
+    stun = [make(StunRow, method="Send", msg_class="indication")]
+    ev = evidence(_udp(), stun=stun, content=[_content(stun=6, turn_send_data=3)])
+    assert decide_role(ctx(ev)).rule == "control_alone"
+    ev = evidence(_udp(), stun=stun, content=[_content(stun=2, turn_channel=1, unrecognised=1)])
+    assert decide_role(ctx(ev)).role == Role.RELAY

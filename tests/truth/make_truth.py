@@ -417,13 +417,19 @@ rule(
     TM,
     ports("16333"),
     app=TEAMS,
-    role="signalling",
-    verdict="PLAINTEXT",
-    modifiers="CONTROL_ONLY",
-    reason="",
-    note="tshark -r {cap} -Y '{f}' -T fields -e stun.type -e stun.att.type -> STUN Binding "
-    "0x0001/0x0101 both ways with 0x8070 (MS implementation version; nDPI stun.c: Skype/Teams) and "
-    "0x8029/0x802a ICE attributes, plus ICMP errors quoting them; no media.",
+    role="media",
+    verdict="UNKNOWN",
+    modifiers="",
+    reason="NO_DTLS_KEYS_VIA_SIGNALLING",
+    note="tshark -r {cap} -Y '{f}' -T fields -e frame.number -e stun.type -e stun.att.type -e "
+    "udp.payload -> STUN Binding 0x0001/0x0101 both ways with 0x8070 (MS implementation version; "
+    "nDPI stun.c: Skype/Teams) and 0x8029/0x802a ICE attributes, plus ICMP errors quoting them; "
+    "and two non-STUN datagrams from 192.168.1.6 (frames 1483, 1489): 8fce0007 0000e65b.. "
+    "ending 80000000 + 10 bytes and 80c90004 0000e65b.. ending 80000001 + 10 bytes, i.e. RTCP "
+    "headers (PT 206, 201) with an E|index word E=1, index 0 then 1, and an HMAC-SHA1-80 tag = "
+    "SRTCP (RFC 3711 section 3.4). Media control as on the sibling flow port 16332, no DTLS: "
+    "keys through Teams signalling. Corrected from PLAINTEXT/CONTROL_ONLY ('no media'), which "
+    "missed these two datagrams.",
 )
 rule(
     TM,
@@ -511,21 +517,43 @@ rule(
 )
 
 # ---- STUN / TURN / WebRTC -------------------------------------------------------------------
+MESSENGER_TURN = (
+    "tshark -r {cap} -Y '{f}' -T fields -e stun.type -e stun.att.realm -e stun.channel -e data.data "
+    "-> TURN Allocate 0x0003/0x0113/0x0103 with REALM 'turner.facebook' (Meta's TURN; nDPI stun.c: "
+    "realm 'facebook' = Messenger call) and 0xC057, CreatePermission 0x0008/0x0108, Send/Data "
+    "Indications 0x0016/0x0017 and ChannelData 0x4003. Besides relayed STUN Binding messages "
+    "(0001004c2112a442.., 0101002c2112a442..), the ChannelData and Data payloads include 22- and "
+    "50-byte packets 80c90001 <SSRC> 8000000N <10 bytes> (e.g. 80c9000100000001 80000003 "
+    "1ff01345009e4583923d): an RTCP RR header (V=2, PT 201, length 1) then an E|index word with "
+    "E=1 whose index steps 3, 4, 5, 6, 7, then a 10-byte HMAC-SHA1-80 tag = SRTCP (RFC 3711 "
+    "section 3.4; tshark leaves ChannelData payloads as data). Encrypted media control relayed "
+    "through Meta's TURN to a peer (XOR-PEER-ADDRESS) the capture does not identify. Corrected "
+    "from PLAINTEXT/CONTROL_ONLY, whose note had missed these SRTCP payloads."
+)
 HS = "--enable-heuristic rtp_udp --enable-heuristic rtp_stun --enable-heuristic rtcp_stun --enable-heuristic dtls_stun"
 ST = "ndpi/pcap/stun.pcap"
 rule(
     ST,
-    ports("40003"),
-    app="Messenger",
+    lambda r: r["proto"] == "tcp" and "41588" in (r["orig_p"], r["resp_p"]),
+    app=TEAMS,
     role="signalling",
     verdict="PLAINTEXT",
     modifiers="CONTROL_ONLY",
     reason="",
-    note="tshark -r {cap} -Y '{f}' -T fields -e stun.type -e stun.att.realm -e data.data -> TURN Allocate "
-    "0x0003/0x0113/0x0103 with REALM 'turner.facebook' (Meta's TURN; nDPI stun.c: realm 'facebook' = "
-    "Messenger call) and 0xC057, CreatePermission 0x0008/0x0108, Send/Data Indications 0x0016/0x0017 "
-    "and ChannelData 0x4003 whose payloads are STUN Binding messages (0001004c2112a442.., "
-    "0101002c2112a442..): relayed ICE checks only, no media.",
+    note="tshark -r {cap} -Y '{f}' -T fields -e stun.type -e stun.att.type -> every message is "
+    "STUN Binding 0x0001/0x0101 (no media) carrying 0x8070 (MS implementation version) and 0x8054 "
+    "(nDPI stun.c: Skype/Teams attributes): connectivity checks of Teams/Skype over TCP. App "
+    "corrected from '' (README convention: 0x8070/0x8054 name Skype/Teams), hence role signalling.",
+)
+rule(
+    ST,
+    ports("40003"),
+    app="Messenger",
+    role="relay",
+    verdict="UNKNOWN",
+    modifiers="",
+    reason="RELAY_PEER_UNIDENTIFIED",
+    note=MESSENGER_TURN,
 )
 rule(
     ST,
@@ -691,13 +719,11 @@ rule(
     "ndpi_4.2/pcap/stun_facebook.pcapng",
     ANY,
     app="Messenger",
-    role="signalling",
-    verdict="PLAINTEXT",
-    modifiers="CONTROL_ONLY",
-    reason="",
-    note="tshark -r {cap} -Y '{f}' -T fields -e stun.type -e stun.att.realm -e data.data -> the same "
-    "exchange as ndpi/pcap/stun.pcap port 40003: TURN with REALM 'turner.facebook' and 0xC057, "
-    "Send/Data Indications and ChannelData 0x4003 carrying STUN Binding messages only.",
+    role="relay",
+    verdict="UNKNOWN",
+    modifiers="",
+    reason="RELAY_PEER_UNIDENTIFIED",
+    note=MESSENGER_TURN + " The same exchange as ndpi/pcap/stun.pcap port 40003.",
 )
 
 # ---- SIP / RTP / other VoIP -----------------------------------------------------------------
