@@ -16,6 +16,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from inspector import _native
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoded
 from inspector.flows.key import PROTO_NAMES, addr_text, make_uid
 from inspector.flows.reassembly import StreamBuffer
@@ -146,8 +147,10 @@ class Flow:
         okey = orig + resp + _PORTS(orig_p, resp_p)
         rkey = resp + orig + _PORTS(resp_p, orig_p)
         tcp = proto == TCP
-        self.o = Side(self, True, okey, StreamBuffer(limits.tcp_bytes) if tcp else None)
-        self.r = Side(self, False, rkey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        # the compiled twin of Side when the compiled core is in use (same fields)
+        side = Side if _native.core is None else _native.core.Side
+        self.o = side(self, True, okey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        self.r = side(self, False, rkey, StreamBuffer(limits.tcp_bytes) if tcp else None)
         if proto == UDP:
             if GTP_U_PORT in (orig_p, resp_p):
                 self.o.fast = self.r.fast = False

@@ -10,6 +10,7 @@ import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from inspector import _native
 from inspector.errors import InputError
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]
     _vmaj, _vmin, _zone, _sigfigs, _snaplen, network = struct.unpack(order + "HHiIII", rest)
     linktype = network & 0x0FFFFFFF
     cap.linktypes.add(linktype)
+    core = _native.core
+    if core is not None:  # the compiled twin of _walk (inspector/_native/_core.pyx)
+        return core.PcapWalker(stream, order == ">", tick, linktype, cap)  # type: ignore[no-any-return]
     return _walk(stream, order, tick, linktype, cap)
 
 

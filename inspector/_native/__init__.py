@@ -1,0 +1,63 @@
+"""The compiled hot path and the choice between it and its pure-Python twin.
+
+As in the aio-libs projects (yarl, multidict, frozenlist): :mod:`inspector._native._core` is a
+Cython module built by ``pip install .``; the pure-Python modules it mirrors
+(:mod:`inspector.flows.fastloop`, :class:`inspector.flows.table.Side`,
+:mod:`inspector.source.pcap`) stay the reference implementation. Both give identical tables
+(tests/native/test_differential.py).
+
+``INSPECTOR_PURE_PYTHON=1`` selects the pure-Python path. Without it, the compiled core is used
+when it was built; when it was not, the pure-Python path is used and one warning line says so.
+The choice is read at call time from :data:`core`, so tests can run both paths in one process
+(:func:`use_pure`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+
+__all__ = ["ENV_PURE", "available", "build_error", "core", "use_pure"]
+
+ENV_PURE = "INSPECTOR_PURE_PYTHON"
+
+#: why the compiled core could not be imported (None when it was, or was not asked for)
+build_error: str | None = None
+
+
+def _load() -> ModuleType | None:
+    global build_error
+    try:
+        from inspector._native import _core
+    except ImportError as exc:
+        build_error = str(exc)
+        return None
+    return _core
+
+
+def _pure_requested() -> bool:
+    return os.environ.get(ENV_PURE, "") not in ("", "0")
+
+
+_built = _load()
+if _built is None and not _pure_requested():
+    sys.stderr.write(
+        "inspector: warning: compiled core not built; using the pure-Python path "
+        f"(slower, same results); reinstall with a C compiler and Python headers ({build_error})\n"
+    )
+#: the compiled module, or None when the pure-Python path is in use
+core: ModuleType | None = None if _pure_requested() else _built
+
+
+def use_pure(pure: bool) -> None:
+    """Switch between the paths for what runs next (tests); the compiled one must be built."""
+    global core
+    if not pure and _built is None:
+        raise RuntimeError(f"compiled core not built ({build_error})")
+    core = None if pure else _built
+
+
+def available() -> bool:
+    """True when the compiled core was built and imported."""
+    return _built is not None
