@@ -23,7 +23,7 @@ from libc.string cimport memcpy
 
 from inspector.decode import ICMP6_COUNTERPART, ICMP_COUNTERPART
 
-__all__ = ["MAX_RECORD", "PcapWalker", "Side", "feed_spans"]
+__all__ = ["MAX_BLOCK", "MAX_RECORD", "PcapWalker", "PcapngWalker", "Side", "feed_spans"]
 
 cdef Py_ssize_t CHUNK = 1 << 20
 #: as :data:`inspector.source.pcap.MAX_RECORD`
@@ -93,7 +93,38 @@ cdef inline unsigned int _u32(const unsigned char* p, bint big) noexcept nogil:
     return (p[3] << 24) | (p[2] << 16) | (p[1] << 8) | p[0]
 
 
-cdef class PcapWalker:
+cdef class _Walker:
+    """A record walk: :meth:`advance` moves to the next record, held in the fields below."""
+
+    cdef object cap
+    cdef object errors
+    cdef bint done
+    # the current record, after advance() returned 1: buf[start:end], its link type and time
+    cdef readonly bytes buf
+    cdef double ts
+    cdef int lt
+    cdef Py_ssize_t start
+    cdef Py_ssize_t end
+    cdef unsigned int orig
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self.advance():
+            raise StopIteration
+        return (self.ts, self.lt, self.buf, self.start, self.end, self.orig)
+
+    cdef int advance(self) except -1:
+        return 0
+
+    cdef void _finish(self) except *:
+        self.done = True
+        self.buf = b""
+        self.cap.close()
+
+
+cdef class PcapWalker(_Walker):
     """The records of a classic pcap after its global header (see ``pcap._walk``).
 
     Iterating gives ``(ts, linktype, buf, start, end, wirelen)`` spans of a read buffer of about
@@ -101,19 +132,9 @@ cdef class PcapWalker:
     """
 
     cdef object read
-    cdef object cap
-    cdef object errors
-    cdef readonly bytes buf
     cdef Py_ssize_t pos
     cdef bint big
-    cdef bint done
     cdef double tick
-    cdef readonly int linktype
-    # the current record, after advance() returned 1
-    cdef double ts
-    cdef Py_ssize_t start
-    cdef Py_ssize_t end
-    cdef unsigned int orig
 
     def __init__(self, stream, bint big, double tick, int linktype, cap):
         from inspector.source.open import STREAM_ERRORS
@@ -126,16 +147,8 @@ cdef class PcapWalker:
         self.pos = 0
         self.big = big
         self.tick = tick
-        self.linktype = linktype
+        self.lt = linktype
         self.done = False
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if not self.advance():
-            raise StopIteration
-        return (self.ts, self.linktype, self.buf, self.start, self.end, self.orig)
 
     cdef int advance(self) except -1:
         """1 with the next record in ts/start/end/orig, or 0 at the end (the capture closed)."""
@@ -205,6 +218,10 @@ cdef class PcapWalker:
             return False
         return True
 
+    @property
+    def linktype(self):
+        return self.lt
+
     cdef void _corrupt(self, long long incl) except *:
         cap = self.cap
         cap.truncated = True
@@ -212,10 +229,192 @@ cdef class PcapWalker:
             f"{cap.path}: record claims {incl} bytes (corrupt file?); stopped reading there"
         )
 
-    cdef void _finish(self) except *:
-        self.done = True
+
+#: as :data:`inspector.source.pcapng.MAX_BLOCK`
+MAX_BLOCK = 1 << 24
+cdef unsigned int _MAX_BLOCK = 1 << 24
+cdef unsigned int _SHB = 0x0A0D0D0A
+cdef unsigned int _IDB = 1
+cdef unsigned int _PB = 2
+cdef unsigned int _SPB = 3
+cdef unsigned int _EPB = 6
+
+
+cdef class PcapngWalker(_Walker):
+    """The packets of a pcapng whose 4 magic bytes were already read (see ``pcapng._blocks``).
+
+    Reads the stream block by block with the same ``read`` calls as the reference (so a cut
+    gzip stream stops at the same packet); blocks without packets go to the reference's own
+    helpers (``pcapng.other_block``, ``parse_idb``).
+    """
+
+    cdef object read
+    cdef object magic
+    cdef object ng
+    cdef list ifaces
+    cdef bint big
+    cdef bint first
+    cdef double last_ts
+
+    def __init__(self, stream, bytes magic, cap):
+        from inspector.source import pcapng
+        from inspector.source.open import STREAM_ERRORS
+
+        self.read = stream.read
+        self.magic = magic
+        self.cap = cap
+        self.ng = pcapng
+        self.errors = STREAM_ERRORS
+        self.ifaces = []
+        self.big = False
+        self.first = True
+        self.last_ts = 0.0
         self.buf = b""
-        self.cap.close()
+        self.done = False
+
+    cdef int advance(self) except -1:
+        """1 with the next packet in ts/lt/buf/start/end/orig, or 0 at the end (capture closed)."""
+        cdef int got
+        if self.done:
+            return 0
+        try:
+            got = self._next_packet()
+        except self.errors as exc:  # a cut gzip member, a disk error: what came before stands
+            self.cap.read_failed(exc)
+            got = 0
+        except BaseException:
+            self._finish()
+            raise
+        if not got:
+            self._finish()
+        return got
+
+    cdef inline unsigned int _word(self, bytes b, Py_ssize_t off):
+        # callers check len(b) >= off + 4
+        return _u32(<const unsigned char*>PyBytes_AS_STRING(b) + off, self.big)
+
+    cdef int _next_packet(self) except -1:
+        cdef bytes head, body
+        cdef unsigned int block_type, total, incl, orig, if_id
+        cdef Py_ssize_t n
+        cdef const unsigned char* p
+        cdef unsigned long long units
+        cap = self.cap
+        ng = self.ng
+        while True:
+            if self.first:
+                head = self.magic + bytes(self.read(4))
+                self.first = False
+                block_type = _SHB
+            else:
+                head = bytes(self.read(8))
+                if not head:
+                    return 0
+                if len(head) < 8:
+                    ng.cut(cap, "block header")
+                    return 0
+                block_type = self._word(head, 0)
+            if block_type == _SHB:
+                bom = self.read(4)
+                if len(bom) < 4:
+                    ng.cut(cap, "section header")
+                    return 0
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    self.big = False
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    self.big = True
+                else:
+                    if not cap.linktypes and not self.ifaces:
+                        from inspector.errors import InputError
+
+                        raise InputError(
+                            f"{cap.path}: pcapng section header has a bad byte-order magic"
+                        )
+                    ng.stop(cap, "a section header with a bad byte-order magic")
+                    return 0
+                if len(head) < 8:
+                    # as the reference: unpacking the length of a cut header fails
+                    import struct
+
+                    raise struct.error("unpack_from requires a buffer of at least 8 bytes")
+                total = self._word(head, 4)
+                if total < 28 or total % 4 or total > _MAX_BLOCK:
+                    ng.stop(cap, f"a section header of impossible length {total}")
+                    return 0
+                rest = self.read(total - 12)
+                if len(rest) < total - 12:
+                    ng.cut(cap, "section header")
+                    return 0
+                self.ifaces = []
+                continue
+            total = self._word(head, 4)
+            if total < 12 or total % 4 or total > _MAX_BLOCK:
+                ng.stop(cap, f"a block of impossible length {total}")
+                return 0
+            body = bytes(self.read(total - 8))
+            n = PyBytes_GET_SIZE(body)
+            if n < total - 8:
+                ng.cut(cap, "block")
+                return 0
+            p = <const unsigned char*>PyBytes_AS_STRING(body)
+            if (p[n - 4] != <unsigned char>head[4] or p[n - 3] != <unsigned char>head[5]
+                    or p[n - 2] != <unsigned char>head[6] or p[n - 1] != <unsigned char>head[7]):
+                ng.stop(cap, "a block whose trailing length differs from its leading length")
+                return 0
+            n -= 4  # the body without its trailing length; bytes beyond n are never read
+            if block_type == _EPB or block_type == _PB:
+                if n < 20:
+                    if block_type == _PB:
+                        continue
+                    ng.stop(cap, "an enhanced packet block too short for its header")
+                    return 0
+                if block_type == _EPB:
+                    if_id = self._word(body, 0)
+                else:
+                    if_id = (p[0] << 8 | p[1]) if self.big else (p[1] << 8 | p[0])
+                units = (<unsigned long long>self._word(body, 4) << 32) | self._word(body, 8)
+                incl = self._word(body, 12)
+                orig = self._word(body, 16)
+                if if_id >= len(self.ifaces) or incl > n - 20:
+                    self._bad_packet()
+                    continue
+                iface = self.ifaces[if_id]
+                self.last_ts = <double>units * <double>iface.tick + <double>iface.offset
+                self._packet(body, iface.linktype, 20, 20 + incl, orig)
+                return 1
+            if block_type == _SPB:
+                if not self.ifaces or n < 4:
+                    self._bad_packet()
+                    continue
+                orig = self._word(body, 0)
+                iface = self.ifaces[0]
+                snaplen = iface.snaplen
+                incl = min(orig, n - 4, snaplen or orig)
+                # a simple packet block has no timestamp: it inherits the previous packet's
+                self._packet(body, iface.linktype, 4, 4 + incl, orig)
+                return 1
+            if block_type == _IDB:
+                try:
+                    iface = ng.parse_idb(body[:n], ">" if self.big else "<")
+                except (ValueError, ng.struct.error):
+                    ng.stop(cap, "an unreadable interface description block")
+                    return 0
+                self.ifaces.append(iface)
+                cap.linktypes.add(iface.linktype)
+                continue
+            ng.other_block(cap, block_type, body[:n], ">" if self.big else "<")
+
+    cdef void _packet(self, bytes body, int lt, Py_ssize_t start, Py_ssize_t end, unsigned int orig):
+        self.buf = body
+        self.ts = self.last_ts
+        self.lt = lt
+        self.start = start
+        self.end = end
+        self.orig = orig
+
+    cdef void _bad_packet(self) except *:
+        skipped = self.cap.skipped_blocks
+        skipped["bad_packet_block"] = skipped.get("bad_packet_block", 0) + 1
 
 
 cdef struct _Hdr:
@@ -316,7 +515,7 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
     cdef long long first = frame
     cdef long long next_tick = frame + tick_every if tick is not None else -1
     cdef long long slow = 0
-    cdef PcapWalker walker = spans if type(spans) is PcapWalker else None
+    cdef _Walker walker = spans if isinstance(spans, _Walker) else None
     it = iter(spans) if walker is None else None
     cdef double ts
     cdef int lt
@@ -334,7 +533,7 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
             if not walker.advance():
                 break
             ts = walker.ts
-            lt = walker.linktype
+            lt = walker.lt
             bufobj = walker.buf
             s = walker.start
             e = walker.end
