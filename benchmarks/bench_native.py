@@ -104,19 +104,19 @@ def _breakdown(path: str) -> dict[str, float]:
     from inspector.report.outputs import write_outputs
 
     times: dict[str, float] = {"compiled_core": float(_native.core is not None)}
-    t = time.perf_counter()
-    read_packets(path, Config(dissect=False), Collected())
-    times["read_decode_flows_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    collected = collect([path], Config())
-    times["packet_stages_with_dissectors_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    result = run_stages(collected, Config())
-    times["attribution_assessment_findings_s"] = time.perf_counter() - t
+
+    def timed(name: str, fn: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        got = fn()
+        times[f"{name}_wall_s"] = time.perf_counter() - wall
+        times[f"{name}_cpu_s"] = time.process_time() - cpu
+        return got
+
+    timed("read_decode_flows", lambda: read_packets(path, Config(dissect=False), Collected()))
+    collected = timed("packet_stages_with_dissectors", lambda: collect([path], Config()))
+    result = timed("attribution_assessment_findings", lambda: run_stages(collected, Config()))
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        write_outputs(result, tmp)
-        times["write_outputs_s"] = time.perf_counter() - t
+        timed("write_outputs", lambda: write_outputs(result, tmp))
     return times
 
 
@@ -148,22 +148,34 @@ def _markdown(
         f"{os.path.getsize(args.file) / 1e6:.1f} MB), from `benchmarks/make_capture.py`. Best of "
         f"{args.repeat} interleaved round(s); every tool in a fresh process.",
         "",
-        "| tool | wall s | CPU s | packets/s | vs ndpiReader | vs NFStream | peak RSS MB |",
+        "| tool | wall s | CPU s | packets/s (wall) | vs ndpiReader wall (CPU) "
+        "| vs NFStream wall (CPU) | peak RSS MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def ratio(peer: dict[str, Any] | None, r: dict[str, Any]) -> str:
+        if not peer or peer["rc"] != 0:
+            return "-"
+        return f"{peer['wall_s'] / r['wall_s']:.2f}x ({peer['cpu_s'] / r['cpu_s']:.2f}x)"
+
     for tool in results:
         r = best[tool]
         if r["rc"] != 0:
             lines.append(f"| {tool} | failed (exit {r['rc']}) | | | | | |")
             continue
         pps = packets / r["wall_s"]
-        vs_ndpi = f"{ndpi['wall_s'] / r['wall_s']:.2f}x" if ndpi and ndpi["rc"] == 0 else "-"
-        vs_nfs = f"{nfs['wall_s'] / r['wall_s']:.2f}x" if nfs and nfs["rc"] == 0 else "-"
         lines.append(
-            f"| {tool} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {pps:,.0f} | {vs_ndpi} | "
-            f"{vs_nfs} | {r['rss_mb']:.0f} |"
+            f"| {tool} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {pps:,.0f} | {ratio(ndpi, r)} | "
+            f"{ratio(nfs, r)} | {r['rss_mb']:.0f} |"
         )
-    lines += ["", "Throughput ratios are wall-time ratios (higher is faster).", "", "Commands:", ""]
+    lines += [
+        "",
+        "Ratios are the peer's time over the tool's (higher is faster); in brackets the same "
+        "with CPU time (user + system), steadier than wall time on a shared machine.",
+        "",
+        "Commands:",
+        "",
+    ]
     lines += [f"- {tool}: `{cmd}`" for tool, cmd in commands.items()]
     lines += ["", "All rounds (wall s / CPU s / RSS MB):", ""]
     for tool, runs in results.items():
@@ -174,14 +186,18 @@ def _markdown(
             "",
             "## Where `inspector analyze` spends its time (one in-process run, compiled core)",
             "",
-            "| stage | s |",
-            "| --- | ---: |",
+            "| stage | wall s | CPU s |",
+            "| --- | ---: | ---: |",
         ]
-        lines += [f"| {k} | {v:.2f} |" for k, v in breakdown.items() if k.endswith("_s")]
+        stages = [k[: -len("_wall_s")] for k in breakdown if k.endswith("_wall_s")]
+        lines += [
+            f"| {k} | {breakdown[k + '_wall_s']:.2f} | {breakdown[k + '_cpu_s']:.2f} |"
+            for k in stages
+        ]
         lines += [
             "",
-            "`read_decode_flows_s` is the packet stages without dissectors (a separate read); "
-            "`packet_stages_with_dissectors_s` is what `analyze` runs before attribution.",
+            "`read_decode_flows` is the packet stages without dissectors (a separate read); "
+            "`packet_stages_with_dissectors` is what `analyze` runs before attribution.",
         ]
     return "\n".join(lines) + "\n"
 
