@@ -120,6 +120,24 @@ def _breakdown(path: str) -> dict[str, float]:
     return times
 
 
+def _scaled(args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """Make (when missing) and analyse a capture ``--scale`` times larger, same packet rate."""
+    n = args.packets * args.scale
+    duration = 600.0 * args.scale  # make_capture.py's default span, scaled with the packets
+    big = path.with_name(f"{path.stem}-x{args.scale}{path.suffix}")
+    if not big.exists():
+        make = [sys.executable, str(ROOT / "benchmarks" / "make_capture.py"), str(big)]
+        subprocess.run([*make, "--packets", str(n), "--duration", str(duration)], check=True)
+    with tempfile.TemporaryDirectory() as outdir:
+        cmd, env = _commands("inspector", str(big), outdir, "")
+        r = _timed(cmd, env)
+        if r["rc"] != 0:
+            raise SystemExit(f"inspector failed on {big}: {r['stderr'][-500:]}")
+        summary = json.loads((Path(outdir) / "summary.json").read_text())
+    print(f"{args.scale}x: {r['wall_s']:.2f} s wall, {r['rss_mb']:.0f} MB", flush=True)
+    return r | {"file": str(big), "packets": summary["packets"]["total"], "duration": duration}
+
+
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in runs if r["rc"] == 0]
     return min(ok, key=lambda r: r["wall_s"]) if ok else runs[0]
@@ -210,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tools", default=",".join(TOOLS), help=f"subset of {','.join(TOOLS)}")
     ap.add_argument("--nfstream-venv", default=str(DEFAULT_NFSTREAM_VENV))
     ap.add_argument("--breakdown", action="store_true", help="time inspector's stages too")
+    ap.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run the compiled inspector on an N-times capture (same packet rate) and "
+        "compare peak RSS (memory flatness); the capture is made next to --file when missing",
+    )
     ap.add_argument("--write", metavar="MD", help="write the results as Markdown")
     ap.add_argument("--breakdown-child", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -270,7 +296,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         breakdown = json.loads(proc.stdout.strip().splitlines()[-1])
         print("breakdown:", breakdown)
+    scaled = _scaled(args, path) if args.scale > 1 else None
     md = _markdown(args, results, packets, breakdown, (load_start, os.getloadavg()[0]), commands)
+    if scaled is not None:
+        base = _best(results["inspector"]) if "inspector" in results else None
+        md += (
+            f"\n## Memory from 1x to {args.scale}x\n\n"
+            f"`inspector analyze` (compiled core) on `{scaled['file']}` ({scaled['packets']:,} "
+            f"packets, made by `make_capture.py --packets {scaled['packets']} --duration "
+            f"{scaled['duration']:.0f}`): {scaled['wall_s']:.2f} s wall, {scaled['cpu_s']:.2f} s "
+            f"CPU, peak RSS {scaled['rss_mb']:.0f} MB"
+            + (f" against {base['rss_mb']:.0f} MB at 1x.\n" if base else ".\n")
+        )
     print(md)
     if args.write:
         Path(args.write).write_text(md, encoding="utf-8")
