@@ -623,3 +623,41 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
         last_sweep = table._last_sweep
     ingest.frame = frame
     ingest.decoded += frame - first - slow
+
+
+cdef inline double _last_ts(side):
+    if type(side) is Side:
+        return (<Side>side).last_ts
+    return side.last_ts
+
+
+def sweep_due(
+    dict flows,
+    double now,
+    double tcp_idle_s,
+    double udp_idle_s,
+    double other_idle_s,
+    double active_s,
+    double closed_s,
+    long long rst_bits,
+):
+    """The flows a sweep at ``now`` ends, as ``(flow, reason)`` in table order.
+
+    Same rules as :meth:`inspector.flows.table.FlowTable.sweep`, which ends them.
+    """
+    cdef list done = []
+    cdef double o, r, idle, limit
+    cdef int proto
+    for flow in flows.values():
+        o = _last_ts(flow.o)
+        r = _last_ts(flow.r)
+        idle = now - (o if o > r else r)
+        proto = flow.proto
+        limit = tcp_idle_s if proto == 6 else (udp_idle_s if proto == 17 else other_idle_s)
+        if idle > limit:
+            done.append((flow, "idle_timeout"))
+        elif now - <double>flow.first_ts > active_s:
+            done.append((flow, "active_timeout"))
+        elif idle > closed_s and proto == 6 and (flow.closed == 3 or flow.hist & rst_bits):
+            done.append((flow, "tcp_closed"))
+    return done

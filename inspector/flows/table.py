@@ -363,8 +363,16 @@ class FlowTable:
         """End flows idle past their timeout or active past the active timeout."""
         self._last_sweep = now
         lim = self.limits
-        idle_s = {TCP: lim.tcp_idle_s, UDP: lim.udp_idle_s}
         other, active, closed_s = lim.other_idle_s, lim.active_s, lim.tcp_closed_s
+        core = _native.core
+        if core is not None:  # the compiled twin of the loop below
+            due = core.sweep_due(
+                self.flows, now, lim.tcp_idle_s, lim.udp_idle_s, other, active, closed_s, _RST_BITS
+            )
+            for flow, why in due:
+                self._end(flow, why)
+            return
+        idle_s = {TCP: lim.tcp_idle_s, UDP: lim.udp_idle_s}
         done = []
         for flow in self.flows.values():
             o, r = flow.o.last_ts, flow.r.last_ts
