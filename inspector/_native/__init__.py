@@ -1,10 +1,22 @@
 """The compiled hot path and the choice between it and its pure-Python twin.
 
 As in the aio-libs projects (yarl, multidict, frozenlist): :mod:`inspector._native._core` is a
-Cython module built by ``pip install .``; the pure-Python modules it mirrors
-(:mod:`inspector.flows.fastloop`, :class:`inspector.flows.table.Side`,
-:mod:`inspector.source.pcap`) stay the reference implementation. Both give identical tables
-(tests/native/test_differential.py).
+Cython module built by ``pip install .`` (setup.py). It mirrors, name for name, the pure-Python
+reference that stays in place:
+
+==========================  ================================================
+compiled (``_core.pyx``)    reference
+==========================  ================================================
+``PcapWalker``              :func:`inspector.source.pcap._walk`
+``PcapngWalker``            :func:`inspector.source.pcapng._blocks`
+``feed_spans``              :func:`inspector.flows.fastloop.feed_spans_py`
+``Side``                    :class:`inspector.flows.table.Side`
+``sweep_due``               the loop of :meth:`inspector.flows.table.FlowTable.sweep`
+==========================  ================================================
+
+Packets that are not plain packets of known flows (first packets, SYN/FIN/RST, fragments,
+tunnels, anything odd) still go through the reference decoder and ``FlowTable.add`` on both
+paths, so both give identical tables (tests/native/test_differential.py).
 
 ``INSPECTOR_PURE_PYTHON=1`` selects the pure-Python path. Without it, the compiled core is used
 when it was built; when it was not, the pure-Python path is used and one warning line says so.

@@ -12,6 +12,10 @@ and the first packet after a sweep is due) goes to ``ingest.feed(ts, linktype, d
 :class:`~inspector.decode.Decoder` and :meth:`FlowTable.add`. The fast path only handles packets
 for which the full path would do exactly the same thing, so results are identical
 (tests/flows/test_fastloop.py checks this on every capture of the corpus).
+
+:func:`feed_spans` runs the compiled twin of :func:`feed_spans_py` from
+:mod:`inspector._native` (same contract, line for line) unless the pure-Python path is selected
+(``INSPECTOR_PURE_PYTHON=1``) or the extension was not built.
 """
 
 from __future__ import annotations
