@@ -88,9 +88,10 @@ cdef class Side:
 
 
 cdef inline unsigned int _u32(const unsigned char* p, bint big) noexcept nogil:
+    # unsigned before shifting: a byte >= 0x80 shifted into the sign bit of an int is undefined
     if big:
-        return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]
-    return (p[3] << 24) | (p[2] << 16) | (p[1] << 8) | p[0]
+        return (<unsigned int>p[0] << 24) | (<unsigned int>p[1] << 16) | (<unsigned int>p[2] << 8) | p[3]
+    return (<unsigned int>p[3] << 24) | (<unsigned int>p[2] << 16) | (<unsigned int>p[1] << 8) | p[0]
 
 
 cdef class _Walker:
