@@ -89,9 +89,10 @@ cdef class Side:
 
 cdef inline unsigned int _u32(const unsigned char* p, bint big) noexcept nogil:
     # unsigned before shifting: a byte >= 0x80 shifted into the sign bit of an int is undefined
+    cdef unsigned int a = p[0], b = p[1], c = p[2], d = p[3]
     if big:
-        return (<unsigned int>p[0] << 24) | (<unsigned int>p[1] << 16) | (<unsigned int>p[2] << 8) | p[3]
-    return (<unsigned int>p[3] << 24) | (<unsigned int>p[2] << 16) | (<unsigned int>p[1] << 8) | p[0]
+        return (a << 24) | (b << 16) | (c << 8) | d
+    return (d << 24) | (c << 16) | (b << 8) | a
 
 
 cdef class _Walker:
@@ -405,7 +406,9 @@ cdef class PcapngWalker(_Walker):
                 continue
             ng.other_block(cap, block_type, body[:n], ">" if self.big else "<")
 
-    cdef void _packet(self, bytes body, int lt, Py_ssize_t start, Py_ssize_t end, unsigned int orig):
+    cdef void _packet(
+        self, bytes body, int lt, Py_ssize_t start, Py_ssize_t end, unsigned int orig
+    ):
         self.buf = body
         self.ts = self.last_ts
         self.lt = lt
@@ -593,7 +596,10 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
                         if side.keep:
                             flow = side.flow
                             kept = flow.datagrams
-                            kept.append((frame, ts, side.from_orig, bufobj[h.l4 + 8 : end]))
+                            payload = PyBytes_FromStringAndSize(
+                                <const char*>b + h.l4 + 8, end - h.l4 - 8
+                            )
+                            kept.append((frame, ts, side.from_orig, payload))
                             if len(kept) >= max_datagrams:
                                 flow.o.keep = flow.r.keep = False
                         continue
