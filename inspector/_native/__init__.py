@@ -26,6 +26,7 @@ The choice is read at call time from :data:`core`, so tests can run both paths i
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from types import ModuleType
@@ -41,11 +42,10 @@ build_error: str | None = None
 def _load() -> ModuleType | None:
     global build_error
     try:
-        from inspector._native import _core
+        return importlib.import_module("inspector._native._core")
     except ImportError as exc:
         build_error = str(exc)
         return None
-    return _core
 
 
 def _pure_requested() -> bool:
