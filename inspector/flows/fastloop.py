@@ -12,6 +12,10 @@ and the first packet after a sweep is due) goes to ``ingest.feed(ts, linktype, d
 :class:`~inspector.decode.Decoder` and :meth:`FlowTable.add`. The fast path only handles packets
 for which the full path would do exactly the same thing, so results are identical
 (tests/flows/test_fastloop.py checks this on every capture of the corpus).
+
+:func:`feed_spans` runs the compiled twin of :func:`feed_spans_py` from
+:mod:`inspector._native` (same contract, line for line) unless the pure-Python path is selected
+(``INSPECTOR_PURE_PYTHON=1``) or the extension was not built.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from inspector import _native
 from inspector.decode import ICMP6_COUNTERPART, ICMP_COUNTERPART
 from inspector.flows.table import FlowTable
 from inspector.source.open import Span
 
-__all__ = ["Feeder", "feed_spans"]
+__all__ = ["Feeder", "feed_spans", "feed_spans_py"]
 
 #: IPv4 without options, from the version byte: vihl, total length, flags+fragment offset,
 #: protocol, then src + dst + sport + dport as one 12-byte key.
@@ -63,8 +68,21 @@ def feed_spans(
 ) -> None:
     """Account every span to ``ingest``, as ``ingest.feed(ts, linktype, buf[start:end])`` would.
 
-    ``tick`` (e.g. a progress-bar update) is called every ``tick_every`` frames.
+    ``tick`` (e.g. a progress-bar update) is called every ``tick_every`` frames. Runs the
+    compiled twin (:mod:`inspector._native`) unless the pure-Python path is selected.
     """
+    core = _native.core
+    impl = feed_spans_py if core is None else core.feed_spans
+    impl(ingest, spans, tick, tick_every)
+
+
+def feed_spans_py(
+    ingest: Feeder,
+    spans: Iterable[Span],
+    tick: Callable[[], None] | None = None,
+    tick_every: int = 1 << 14,
+) -> None:
+    """The pure-Python reference of :func:`feed_spans` (the compiled twin mirrors it)."""
     table = ingest.table
     feed = ingest.feed
     tcp_sides = table.sides[6]

@@ -17,6 +17,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from inspector import _native
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoded
 from inspector.flows.key import PROTO_NAMES, addr_text, make_uid
 from inspector.flows.reassembly import StreamBuffer
@@ -147,8 +148,10 @@ class Flow:
         okey = orig + resp + _PORTS(orig_p, resp_p)
         rkey = resp + orig + _PORTS(resp_p, orig_p)
         tcp = proto == TCP
-        self.o = Side(self, True, okey, StreamBuffer(limits.tcp_bytes) if tcp else None)
-        self.r = Side(self, False, rkey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        # the compiled twin of Side when the compiled core is in use (same fields)
+        side = Side if _native.core is None else _native.core.Side
+        self.o = side(self, True, okey, StreamBuffer(limits.tcp_bytes) if tcp else None)
+        self.r = side(self, False, rkey, StreamBuffer(limits.tcp_bytes) if tcp else None)
         if proto == UDP:
             if GTP_U_PORT in (orig_p, resp_p):
                 self.o.fast = self.r.fast = False
@@ -396,8 +399,16 @@ class FlowTable:
         """End flows idle past their timeout or active past the active timeout."""
         self._last_sweep = now
         lim = self.limits
-        idle_s = {TCP: lim.tcp_idle_s, UDP: lim.udp_idle_s}
         other, active, closed_s = lim.other_idle_s, lim.active_s, lim.tcp_closed_s
+        core = _native.core
+        if core is not None:  # the compiled twin of the loop below
+            due = core.sweep_due(
+                self.flows, now, lim.tcp_idle_s, lim.udp_idle_s, other, active, closed_s, _RST_BITS
+            )
+            for flow, why in due:
+                self._end(flow, why)
+            return
+        idle_s = {TCP: lim.tcp_idle_s, UDP: lim.udp_idle_s}
         done = []
         for flow in self.flows.values():
             o, r = flow.o.last_ts, flow.r.last_ts

@@ -10,6 +10,7 @@ import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from inspector import _native
 from inspector.errors import InputError
 
 if TYPE_CHECKING:
@@ -28,15 +29,21 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]
     The global header is read now (:class:`InputError` if it is cut short); records are read
     as the iterator is consumed.
     """
-    from inspector.source.open import PCAP_MAGICS
+    from inspector.source.open import PCAP_MAGICS, STREAM_ERRORS
 
     order, tick = PCAP_MAGICS[magic]
-    rest = stream.read(20)
+    try:
+        rest = stream.read(20)
+    except STREAM_ERRORS as exc:  # a gzip stream cut inside the header: not a usable capture
+        raise InputError(f"{cap.path}: pcap global header is cut short ({exc})") from exc
     if len(rest) < 20:
         raise InputError(f"{cap.path}: pcap global header is cut short")
     _vmaj, _vmin, _zone, _sigfigs, _snaplen, network = struct.unpack(order + "HHiIII", rest)
     linktype = network & 0x0FFFFFFF
     cap.linktypes.add(linktype)
+    core = _native.core
+    if core is not None:  # the compiled twin of _walk (inspector/_native/_core.pyx)
+        return core.PcapWalker(stream, order == ">", tick, linktype, cap)  # type: ignore[no-any-return]
     return _walk(stream, order, tick, linktype, cap)
 
 

@@ -10,12 +10,13 @@ import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from inspector import _native
 from inspector.errors import InputError
 
 if TYPE_CHECKING:
     from inspector.source.open import Capture, Span
 
-__all__ = ["read_records"]
+__all__ = ["cut", "other_block", "parse_idb", "read_records", "stop"]
 
 SHB, IDB, PB, SPB, NRB, ISB, EPB, DSB = (
     0x0A0D0D0A,
@@ -51,7 +52,7 @@ def _tsresol(value: int) -> float:
     return 10.0 ** -(value & 0x7F)
 
 
-def _parse_idb(body: bytes, order: str) -> _Iface:
+def parse_idb(body: bytes, order: str) -> _Iface:
     if len(body) < 8:
         raise ValueError("interface description block too short")
     linktype, _reserved, snaplen = struct.unpack_from(order + "HHI", body, 0)
@@ -75,9 +76,18 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]
     """Yield the packets of a pcapng whose 4 magic bytes were already read."""
     from inspector.source.open import STREAM_ERRORS
 
+    core = _native.core
+    if core is not None:  # the compiled twin of _blocks (inspector/_native/_core.pyx)
+        return core.PcapngWalker(stream, magic, cap)  # type: ignore[no-any-return]
+    return _records(stream, magic, cap, STREAM_ERRORS)
+
+
+def _records(
+    stream: BinaryIO, magic: bytes, cap: Capture, errors: tuple[type[BaseException], ...]
+) -> Iterator[Span]:
     try:
         yield from _blocks(stream, magic, cap)
-    except STREAM_ERRORS as exc:  # a cut gzip member, a disk error: what came before stands
+    except errors as exc:  # a cut gzip member, a disk error: what came before stands
         cap.read_failed(exc)
     finally:
         cap.close()
@@ -98,13 +108,13 @@ def _blocks(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
             if not head:
                 return
             if len(head) < 8:
-                _cut(cap, "block header")
+                cut(cap, "block header")
                 return
             block_type = struct.unpack_from(order + "I", head, 0)[0]
         if block_type == SHB:
             bom = stream.read(4)
             if len(bom) < 4:
-                _cut(cap, "section header")
+                cut(cap, "section header")
                 return
             if bom == b"\x4d\x3c\x2b\x1a":
                 order = "<"
@@ -115,33 +125,33 @@ def _blocks(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
                     raise InputError(
                         f"{cap.path}: pcapng section header has a bad byte-order magic"
                     )
-                _stop(cap, "a section header with a bad byte-order magic")
+                stop(cap, "a section header with a bad byte-order magic")
                 return
             (total,) = struct.unpack_from(order + "I", head, 4)
             if total < 28 or total % 4 or total > MAX_BLOCK:
-                _stop(cap, f"a section header of impossible length {total}")
+                stop(cap, f"a section header of impossible length {total}")
                 return
             rest = stream.read(total - 12)
             if len(rest) < total - 12:
-                _cut(cap, "section header")
+                cut(cap, "section header")
                 return
             ifaces = []
             continue
         (total,) = struct.unpack_from(order + "I", head, 4)
         if total < 12 or total % 4 or total > MAX_BLOCK:
-            _stop(cap, f"a block of impossible length {total}")
+            stop(cap, f"a block of impossible length {total}")
             return
         body = stream.read(total - 8)
         if len(body) < total - 8:
-            _cut(cap, "block")
+            cut(cap, "block")
             return
         if body[-4:] != head[4:8]:
-            _stop(cap, "a block whose trailing length differs from its leading length")
+            stop(cap, "a block whose trailing length differs from its leading length")
             return
         body = body[:-4]
         if block_type == EPB:
             if len(body) < 20:
-                _stop(cap, "an enhanced packet block too short for its header")
+                stop(cap, "an enhanced packet block too short for its header")
                 return
             if_id, ts_hi, ts_lo, incl, orig = struct.unpack_from(order + "IIIII", body, 0)
             if if_id >= len(ifaces) or incl > len(body) - 20:
@@ -177,29 +187,34 @@ def _blocks(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]:
             yield (last_ts, iface.linktype, body, 20, 20 + incl, orig)
         elif block_type == IDB:
             try:
-                iface = _parse_idb(body, order)
+                iface = parse_idb(body, order)
             except (ValueError, struct.error):
-                _stop(cap, "an unreadable interface description block")
+                stop(cap, "an unreadable interface description block")
                 return
             ifaces.append(iface)
             cap.linktypes.add(iface.linktype)
         else:
-            if block_type == DSB and len(body) >= 8:
-                # Decryption Secrets Block: an NSS key log ("TLSK") is kept for TLS decryption
-                stype, slen = struct.unpack_from(order + "II", body, 0)
-                if stype == 0x544C534B:
-                    cap.secrets.append(body[8 : 8 + slen].decode("utf-8", "replace"))
-            name = BLOCK_NAMES.get(block_type, f"block_0x{block_type:08x}")
-            cap.skipped_blocks[name] = cap.skipped_blocks.get(name, 0) + 1
+            other_block(cap, block_type, body, order)
 
 
-def _cut(cap: Capture, what: str) -> None:
+def other_block(cap: Capture, block_type: int, body: bytes, order: str) -> None:
+    """A block that carries no packet: counted by name; a TLS key log's text is kept."""
+    if block_type == DSB and len(body) >= 8:
+        # Decryption Secrets Block: an NSS key log ("TLSK") is kept for TLS decryption
+        stype, slen = struct.unpack_from(order + "II", body, 0)
+        if stype == 0x544C534B:
+            cap.secrets.append(body[8 : 8 + slen].decode("utf-8", "replace"))
+    name = BLOCK_NAMES.get(block_type, f"block_0x{block_type:08x}")
+    cap.skipped_blocks[name] = cap.skipped_blocks.get(name, 0) + 1
+
+
+def cut(cap: Capture, what: str) -> None:
     cap.truncated = True
     cap.warnings.append(
         f"{cap.path}: file ends inside a pcapng {what}; results cover everything before the cut"
     )
 
 
-def _stop(cap: Capture, what: str) -> None:
+def stop(cap: Capture, what: str) -> None:
     cap.truncated = True
     cap.warnings.append(f"{cap.path}: found {what}; stopped reading there (corrupt file?)")

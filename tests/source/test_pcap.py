@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import struct
 from pathlib import Path
 
@@ -166,3 +167,17 @@ def test_any_bytes_after_the_header_give_records_or_a_warning(tail: bytes, order
         got = list(cap)
         assert got and got[0].data == b"x" * 60
         assert cap.truncated == bool(cap.warnings)
+
+
+def test_gzip_cut_anywhere_in_the_header_is_an_input_error(tmp_path: Path) -> None:
+    """A cut gzip stream gives one clear InputError wherever the header stops, never a traceback."""
+    whole = gzip.compress(pcap_bytes([(1.0, b"x" * 60)]), mtime=0)
+    messages = []
+    for n in range(len(whole)):
+        path = tmp_path / f"cut{n}.pcap.gz"
+        path.write_bytes(whole[:n])
+        try:
+            list(open_capture(str(path)))
+        except InputError as exc:
+            messages.append(str(exc))
+    assert any("global header is cut short" in m for m in messages)

@@ -1,0 +1,1 @@
+"""Tests of the compiled hot path against its pure-Python twin."""
