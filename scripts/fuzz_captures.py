@@ -61,6 +61,8 @@ TARGETS: dict[str, dict[str, str]] = {
 OUTPUT_FILES = ("summary.json", "report.html", "report.csv")
 CONTRACT = ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp", "weird")
 csv.field_size_limit(1 << 30)
+#: CPU seconds a CLI run may spend on interpreter start-up and imports before its own limit
+STARTUP_CPU_S = 10.0
 
 
 class Hang(BaseException):
@@ -169,17 +171,27 @@ def check_result(result: Any) -> tuple[str, str]:
 def analyse_cli(path: Path, outdir: Path, limit_s: float, env: dict[str, str]) -> tuple[str, str]:
     """``python -m inspector analyze`` in a subprocess: exit code, stderr and outputs."""
     cmd = [sys.executable, "-m", "inspector", "analyze", str(path), "-o", str(outdir), "-q"]
+    cpu_s = int(limit_s + STARTUP_CPU_S) + 1
+
+    def limit_cpu() -> None:  # CPU time, not wall time: a busy machine is not a hang
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+
     try:
         proc = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
-            timeout=3 * limit_s + 10.0,  # wall clock on a busy machine, plus start-up
+            timeout=20 * cpu_s + 120,  # only a last resort against a process that sleeps
             env={**os.environ, **env},
             cwd=ROOT,
+            preexec_fn=limit_cpu,
         )
     except subprocess.TimeoutExpired:
-        return "cli_hang", f"over {3 * limit_s + 10.0:.1f} s wall"
+        return "cli_hang", f"over {20 * cpu_s + 120} s wall"
+    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "cli_hang", f"over {cpu_s} CPU seconds (start-up included)"
     err = proc.stderr
     if "Traceback" in err:
         return "cli_traceback", err[-1500:]
@@ -463,7 +475,7 @@ def replay(args: argparse.Namespace) -> int:
     return 0 if rec["outcome"] in ("ok", "rejected") else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
@@ -483,7 +495,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replay", default="", metavar="SOURCE", help="rebuild and check one mutant")
     p.add_argument("--index", type=int, default=0, help="with --replay: the mutant's index")
     p.add_argument("--out", default="", help="with --replay: copy the mutant here")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.replay:
         return replay(args)
     report = campaign(args)
