@@ -285,7 +285,20 @@ class Pool:
         return [proc, parent, None, 0.0]  # process, pipe, task, deadline
 
     def run(self, tasks: list[dict[str, Any]], on_result: Any) -> None:
-        todo = iter(tasks)
+        """Run ``tasks``; after SIGTERM or SIGINT, finish the running ones and stop there."""
+        stop: list[int] = []
+
+        def stopping(signum: int, frame: Any) -> None:
+            stop.append(signum)
+
+        old = [signal.signal(s, stopping) for s in (signal.SIGTERM, signal.SIGINT)]
+        try:
+            self._run((t for t in tasks if not stop), on_result)
+        finally:
+            signal.signal(signal.SIGTERM, old[0])
+            signal.signal(signal.SIGINT, old[1])
+
+    def _run(self, todo: Any, on_result: Any) -> None:
         busy = 0
         for slot in self.slots:
             busy += self._give(slot, next(todo, None))
@@ -437,6 +450,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "target": args.target,
         "start": args.start,
+        "requested": args.count,
         "count": done,
         "sources": len(sources),
         "shared_sources": sum(1 for s in sources if SHARED in s.parents),
