@@ -157,3 +157,24 @@ def all_dissectors(data: bytes) -> None:
     view = deserialize_flow(data)
     for _, fn in load_dissectors():
         fn(view)
+
+
+def pcap_to_pcapng(data: bytes) -> bytes:
+    """A little-endian microsecond pcap rewritten as pcapng (SHB, one IDB, one EPB per record)."""
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    (linktype,) = struct.unpack_from("<I", data, 20)
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
+    out.append(block(1, struct.pack("<HHI", linktype & 0xFFFF, 0, 65535)))
+    pos = 24
+    while pos + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack_from("<IIII", data, pos)
+        ts = sec * 1_000_000 + usec
+        pkt = data[pos + 16 : pos + 16 + incl]
+        out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, incl, orig) + pkt))
+        pos += 16 + incl
+    return b"".join(out)

@@ -138,9 +138,9 @@ def load(spec: str) -> Callable[..., object]:
 # ---- seeds -----------------------------------------------------------------------------
 
 
-def capture_files() -> list[Path]:
+def capture_files(shared: bool = True) -> list[Path]:
     files = sorted((ROOT / "captures").glob("*.pcap"))
-    if SHARED.is_dir():
+    if shared and SHARED.is_dir():
         files += sorted(
             p
             for p in SHARED.rglob("*")
@@ -161,20 +161,32 @@ def _flows(files: Iterable[Path]) -> Iterable[tuple[Path, object]]:
             continue
 
 
-def make_seeds(target: str, out: Path, limit: int = 600) -> int:
+def make_seeds(target: str, out: Path, limit: int = 600, shared: bool = True) -> int:
     """Write up to ``limit`` seeds for ``target`` into ``out``; how many were written."""
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for seed in seeds(target, limit, shared):
+        (out / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
+        n += 1
+    return n
+
+
+def seeds(target: str, limit: int = 600, shared: bool = True) -> list[bytes]:
+    """Seed inputs for ``target`` (selector byte included) from the captures' flows."""
     from fuzz_entry import serialize_flow
 
     t = TARGETS[target]
-    out.mkdir(parents=True, exist_ok=True)
     raw: list[bytes] = []
-    files = capture_files()
+    files = capture_files(shared)
     if t.seeds == "capture":  # the entry adds the magic: pcap's is chosen by one byte
         small = [f.read_bytes() for f in files if f.stat().st_size <= t.max_len]
         if target == "pcap":
             raw = [b"\0" + d[4:] for d in small if d[:4] == b"\xd4\xc3\xb2\xa1"]
         else:
-            raw = [d[4:] for d in small if d[:4] == b"\x0a\x0d\x0d\x0a"]
+            from fuzz_entry import pcap_to_pcapng
+
+            ng = [pcap_to_pcapng(d) for d in small if d[:4] == b"\xd4\xc3\xb2\xa1"]
+            raw = [d[4:] for d in small + ng if d[:4] == b"\x0a\x0d\x0d\x0a"]
     else:
         for _, v in _flows(files):
             if t.seeds == "stream":
@@ -190,26 +202,23 @@ def make_seeds(target: str, out: Path, limit: int = 600) -> int:
     rnd = random.Random(0)
     uniq = sorted(set(raw))
     rnd.shuffle(uniq)
-    n = 0
-    for data in uniq[: limit // max(1, len(t.entries)) + 1]:
-        for i in range(len(t.entries)):
-            seed = bytes([i]) + data
-            (out / hashlib.sha1(seed).hexdigest()).write_bytes(seed[: t.max_len])
-            n += 1
-    return n
+    per = limit // max(1, len(t.entries)) + 1
+    return [(bytes([i]) + d)[: t.max_len] for d in uniq[:per] for i in range(len(t.entries))]
 
 
 # ---- the harness -------------------------------------------------------------------------
 
 
-def harness(target: str, crash_dir: Path) -> Callable[[bytes], None]:
+def harness(target: str, crash_dir: Path | None) -> Callable[[bytes], None]:
+    """The fuzz function of ``target``; ``crash_dir=None``: re-raise what is not allowed."""
     t = TARGETS[target]
     fns = [load(e) for e in t.entries]
     allowed: tuple[type[BaseException], ...] = ()
     if t.allowed:
         allowed = (load(t.allowed),)  # type: ignore[assignment]
     seen: set[str] = set()
-    crash_dir.mkdir(parents=True, exist_ok=True)
+    if crash_dir is not None:
+        crash_dir.mkdir(parents=True, exist_ok=True)
 
     def one(data: bytes) -> None:
         if not data:
@@ -219,6 +228,8 @@ def harness(target: str, crash_dir: Path) -> Callable[[bytes], None]:
         except allowed:
             return
         except Exception as exc:  # the finding: save it, keep fuzzing
+            if crash_dir is None:
+                raise
             tb = traceback.extract_tb(exc.__traceback__)
             site = f"{type(exc).__name__}@{tb[-1].filename}:{tb[-1].lineno}"
             if site in seen:

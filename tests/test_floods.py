@@ -19,6 +19,7 @@ import pytest
 
 from inspector.config import Config
 from inspector.decode import Decoder
+from inspector.dissect.dns import MAX_ANSWER_ROWS
 from inspector.dissect.dns_wire import parse_message
 from inspector.errors import ParseError
 from inspector.flows.reassembly import StreamBuffer
@@ -197,13 +198,16 @@ def _parse_or_error(data: bytes) -> object:
 
 
 def test_dns_bomb_flow_through_the_pipeline(tmp_path: Path) -> None:
+    """4 name-bomb responses on one flow (16,000 answers): answer rows capped per flow."""
     bomb = name_bomb()
-    frames = (
-        frame(ipv4(CLIENT, SERVER, 17, udp(53000, 53, bomb[:65000]), ident=i)) for i in range(200)
-    )
+    per_message = len(parse_message(bomb).answers)
+    frames = (frame(ipv4(SERVER, CLIENT, 17, udp(53, 53000, bomb), ident=i)) for i in range(4))
     out, peak, held = analyse(tmp_path, frames, Config())
-    assert len(out.rows["dns"]) <= 200
-    assert peak - held < 200 * 70_000 + 64 * MB, (peak, held)
+    assert len(out.rows["dns_answers"]) == MAX_ANSWER_ROWS < 4 * per_message
+    capped = [w for w in out.rows["weird"] if w.name == "dns_answers_capped"]  # type: ignore[attr-defined]
+    assert len(capped) == 1
+    assert f"{4 * per_message - MAX_ANSWER_ROWS} answer rows left out" in capped[0].detail  # type: ignore[attr-defined]
+    assert held < 16 * MB and peak < 48 * MB, (peak, held)
 
 
 # ---- huge TLS certificate chains ---------------------------------------------------------
@@ -246,11 +250,12 @@ def test_huge_certificate_chain_is_capped(tmp_path: Path) -> None:
 
 
 def gzip_bomb(expanded: int) -> bytes:
-    """A gzip body that expands to ``expanded`` bytes of zeros (about 1/1000 of it on the wire)."""
+    """A gzip body that expands to ``expanded`` bytes of zeros (about 1/1000 of it on the wire):
+    members of 64 MB each, concatenated (RFC 1952 section 2.2)."""
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunk = b"\0" * MB
-    parts = [z.compress(chunk) for _ in range(expanded // MB)]
-    return b"".join(parts) + z.flush()
+    member = b"".join(z.compress(b"\0" * MB) for _ in range(64)) + z.flush()
+    assert len(zlib.decompress(member, 31)) == 64 * MB
+    return member * (expanded // (64 * MB))
 
 
 def test_http_gzip_bomb_is_not_expanded(tmp_path: Path) -> None:

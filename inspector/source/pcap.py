@@ -28,10 +28,14 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]
     The global header is read now (:class:`InputError` if it is cut short); records are read
     as the iterator is consumed.
     """
-    from inspector.source.open import PCAP_MAGICS
+    from inspector.source.open import PCAP_MAGICS, STREAM_ERRORS
 
     order, tick = PCAP_MAGICS[magic]
-    rest = stream.read(20)
+    try:
+        rest = stream.read(20)
+    except STREAM_ERRORS as exc:  # a gzip stream cut or corrupt inside the global header
+        cap.close()
+        raise InputError(f"{cap.path}: pcap global header is cut short ({exc})") from exc
     if len(rest) < 20:
         raise InputError(f"{cap.path}: pcap global header is cut short")
     _vmaj, _vmin, _zone, _sigfigs, _snaplen, network = struct.unpack(order + "HHiIII", rest)
