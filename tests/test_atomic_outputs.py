@@ -76,6 +76,17 @@ def test_foreign_files_in_outdir_are_kept(tmp_path: Path, small: Result, other: 
     assert leftovers(tmp_path) == []
 
 
+def test_symlinked_outdir_stays_a_link(tmp_path: Path, small: Result, other: Result) -> None:
+    real = tmp_path / "real"
+    write_outputs(small, real)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    write_outputs(other, link)
+    assert link.is_symlink()
+    assert summary_path(real).endswith("meet-quic.pcap")
+    assert leftovers(tmp_path) == []
+
+
 def _fail_on_call(monkeypatch: pytest.MonkeyPatch, name: str, n: int, exc: BaseException) -> None:
     real = getattr(outputs, name)
     calls = [0]
