@@ -330,8 +330,11 @@ class Pool:
             return 0
         slot[1].send(task)
         slot[2] = task
-        size = Path(task["source"]).stat().st_size * 60  # duplications grow a mutant ~50x
-        slot[3] = time.monotonic() + 2 * time_limit(size, task["min_seconds"]) + 30
+        # a last resort only (the CPU-time limits catch hangs): wall time on a busy machine,
+        # for a mutant grown ~50x by duplications, plus the CLI run's own allowance
+        limit = time_limit(Path(task["source"]).stat().st_size * 60, task["min_seconds"])
+        cli = 20 * (limit + STARTUP_CPU_S + 1) + 120 if task["cli"] else 0
+        slot[3] = time.monotonic() + 10 * limit + 60 + cli
         return 1
 
     def _lost(self, slot: list[Any], outcome: str) -> dict[str, Any]:
