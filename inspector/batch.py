@@ -192,11 +192,15 @@ class Cache:
         return value if isinstance(value, Result) else None
 
     def put(self, key: str, result: Result) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep ``result`` for a later run; a write error (full disk) only skips the caching."""
         tmp = self.folder / f"{key}.pickle.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.folder / f"{key}.pickle")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{key}.pickle")
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
 
 # ---- executing tasks: here, in local processes, or on a Dask cluster

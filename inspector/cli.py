@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
 from inspector import __version__
-from inspector.errors import InputError
+from inspector.errors import InputError, OutputError
 from inspector.live import add_live_parser, run_live
 from inspector.report.cli_support import add_evidence_parser, run_evidence
 
@@ -50,8 +52,14 @@ same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; -
 
 exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
 some inputs could not be read (listed with their reason in summary.json `files` and
-report.html); 2 bad usage or no readable input; 1 internal error.
+report.html); 2 bad usage or no readable input; 1 internal error; 4 outputs could not be
+written (disk full, permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+Outputs are written all or nothing: after exit 4, 130 or 143 OUTDIR is as it was before.
 """
+
+
+#: Exit code when the outputs could not be written (3 means "some inputs could not be read").
+EXIT_OUTPUT_ERROR = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -290,8 +298,18 @@ def _schema() -> int:
     return 0
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is so that cleanup (temporary outputs) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
         if args.command == "analyze":
             return _analyze(args)
@@ -306,9 +324,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"inspector: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"inspector: error: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT_ERROR
     except KeyboardInterrupt:
-        print("inspector: interrupted", file=sys.stderr)
+        print("inspector: interrupted; outputs not written, OUTDIR left as it was", file=sys.stderr)
         return 130
+    except Terminated:
+        print("inspector: terminated; outputs not written, OUTDIR left as it was", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
     except Exception as exc:  # last resort: one line, exit 1, no traceback unless --debug
@@ -320,6 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ParseError"]
+__all__ = ["InputError", "OutputError", "ParseError"]
 
 
 class ParseError(ValueError):
@@ -20,3 +20,7 @@ class ParseError(ValueError):
 
 class InputError(Exception):
     """The user gave something the tool cannot read (missing file, not a capture, bad option)."""
+
+
+class OutputError(Exception):
+    """The outputs could not be written (disk full, permission); OUTDIR is left as it was."""

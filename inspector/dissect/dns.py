@@ -106,6 +106,9 @@ _LABEL_BY_PORT = {5353: "mdns", 5355: "llmnr", 53: "dns"}
 #: never probed for DNS: DoQ (853, encrypted) and NetBIOS name service (137, encoded names)
 _SKIP_PORTS = frozenset({853, 137})
 _MAX_WEIRD = 5
+#: answer rows kept per flow: a name bomb (64 kB of pointers to one 255-octet name, in every
+#: retained datagram) would otherwise turn 40 MB of capture into millions of rows
+MAX_ANSWER_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,7 @@ def _rows(
     entries: list[_Entry] = []  # in first-seen order
     pending: dict[tuple[int, str], list[int]] = {}
     answer_rows: list[Row] = []
+    dropped = 0
     for item in seen:
         msg = item.msg
         if not msg.qr:
@@ -237,6 +241,9 @@ def _rows(
                     break
             else:
                 entries.append(_Entry(None, None, item))
+        room = MAX_ANSWER_ROWS - len(answer_rows)
+        if len(msg.answers) > room:
+            dropped += len(msg.answers) - room
         answer_rows.extend(
             DnsAnswerRow(
                 item.ts,
@@ -248,8 +255,11 @@ def _rows(
                 rr.ttl,
                 rr.value,
             )
-            for rr in msg.answers
+            for rr in msg.answers[: max(room, 0)]
         )
+    if dropped:
+        detail = f"{dropped} answer rows left out after the first {MAX_ANSWER_ROWS} of the flow"
+        weirds.append(weird(view, ParseError(detail, "answers_capped"), "dns"))
     rows: list[Row] = [_dns_row(view, proto, label, e) for e in entries]
     return rows + answer_rows + weirds
 

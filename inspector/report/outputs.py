@@ -1,29 +1,55 @@
-"""Write every output file of a run into OUTDIR.
+"""Write every output file of a run into OUTDIR, all or nothing.
 
 For each table: ``<table>.csv`` (spreadsheet-safe, see :mod:`inspector.report.csvout`) and
 ``<table>.json`` (records, for machines). For people: ``report.html`` (self-contained page) and
 ``report.csv`` (the findings with plain column names). ``summary.json`` holds the packet
 accounting and where each capture was read from (``inputs[].abspath``, which
 ``inspector evidence`` uses to find it again; left out of pseudonymised runs).
+
+Nothing is ever left half-written. Every file is first written into a fresh temporary folder
+beside OUTDIR (same parent, so the same file system) and only when all of them are complete is
+the folder moved into place: atomically exchanged with the previous output folder
+(``renameat2(RENAME_EXCHANGE)`` where Linux offers it, else two renames), the previous one then
+deleted. When OUTDIR holds files this tool did not write (the user's own files, an evidence
+pcap), the folder itself is kept and each complete file is renamed over its old version instead.
+An interruption (Ctrl-C, SIGTERM turned into an exception by the CLI) or a write error (disk
+full, no permission) removes the temporary folder and leaves OUTDIR exactly as it was; a write
+error is raised as :class:`OutputError`, one line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
+import ctypes.util
+import errno
+import json
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from inspector.api import Result
+from inspector.errors import OutputError
 from inspector.report.csvout import write_csv, write_report_csv
 from inspector.report.html import write_html, write_run_html
 from inspector.report.jsonout import dumps, write_json
 
-__all__ = ["CONTRACT_TABLES", "summary_for_output", "write_outputs"]
+__all__ = ["CONTRACT_TABLES", "OutputError", "summary_for_output", "write_outputs"]
 
 #: Tables always written (even when empty), per the interface contract.
 CONTRACT_TABLES = ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp", "weird")
+#: names of files a run writes (tables in any format, reports); anything else in OUTDIR is foreign
+_OWN_NAME = re.compile(r"[a-z0-9_]+\.(csv|json|html|parquet)")
+#: Folders a run writes inside OUTDIR: Parquet datasets, per-capture pages, the resume cache.
+_OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
+#: Kept from the previous outputs into the new ones (results of unchanged captures).
+_CARRIED = ".inspector-cache"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
 def summary_for_output(result: Result) -> dict[str, Any]:
@@ -47,10 +73,32 @@ def write_outputs(
 
     ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
     A run of several captures gets an index ``report.html`` and one page per capture (rendered
-    by ``jobs`` processes).
+    by ``jobs`` processes). All or nothing (see the module docstring); raises
+    :class:`OutputError` on a write error.
     """
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    hint = "OUTDIR" if result.summary.get("pseudonymized") else str(outdir)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        os.chmod(tmp, _folder_mode(out))
+    except OSError as exc:
+        raise OutputError(_describe(exc, out)) from exc
+    try:
+        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs)]
+        _move_into_place(tmp, out)
+    except OSError as exc:
+        raise OutputError(_describe(exc, out)) from exc
+    finally:  # also on KeyboardInterrupt and the CLI's SIGTERM exception
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / n for n in names]
+
+
+def _write_all(
+    result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
+) -> list[Path]:
     written: list[Path] = []
     if "parquet" in formats:
         from inspector.report.parquet import write_parquet
@@ -63,19 +111,123 @@ def write_outputs(
         path = out / f"{name}.json"
         write_json(frame, path)
         written.append(path)
-    summary = out / "summary.json"
-    summary.write_bytes(
-        (dumps(summary_for_output(result)) + "\n").encode("utf-8", "backslashreplace")
-    )
-    written.append(summary)
     if "findings" in result.tables:
         path = out / "report.csv"
         write_report_csv(result.tables["findings"], path)
         written.append(path)
     # A pseudonymised report is for publishing: do not print the local folder's path in it.
-    hint = "OUTDIR" if result.summary.get("pseudonymized") else str(outdir)
     if len(result.summary.get("files", ())) > 1:
         written += write_run_html(result, out, outdir_hint=hint, jobs=jobs)
     else:
         written.append(write_html(result, out / "report.html", outdir_hint=hint))
+    summary = out / "summary.json"  # last: its presence marks a complete folder
+    summary.write_bytes(
+        (dumps(summary_for_output(result)) + "\n").encode("utf-8", "backslashreplace")
+    )
+    written.append(summary)
+    for path in written:
+        _fsync(path)
     return written
+
+
+def _folder_mode(out: Path) -> int:
+    """The previous folder's permissions, else what ``mkdir`` would give (mkdtemp gives 0700)."""
+    with contextlib.suppress(OSError):
+        return out.stat().st_mode & 0o7777
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any."""
+    if not out.exists():
+        os.rename(tmp, out)
+        tmp.mkdir()  # so the caller's cleanup has something to remove
+        return
+    if _replaceable(out):
+        carried = _carry(out, tmp)
+        try:
+            swapped = _exchange(tmp, out)
+        except OSError:
+            _carry(tmp, out) if carried else None
+            raise
+        if not swapped:
+            old = tmp.with_name(tmp.name.replace(".partial-", ".previous-"))
+            os.rename(out, old)
+            os.rename(tmp, out)
+            os.rename(old, tmp)
+        return
+    for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
+        target = out / item.name
+        if item.is_dir() and target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)  # one of our own folders (Parquet, pages): replaced whole
+        os.replace(item, target)  # each file complete, summary.json last
+
+
+def _carry(src: Path, dst: Path) -> bool:
+    """Move the resume cache from ``src`` into ``dst`` (same file system); True if moved."""
+    cache = src / _CARRIED
+    if not cache.is_dir() or (dst / _CARRIED).exists():
+        return False
+    os.rename(cache, dst / _CARRIED)
+    return True
+
+
+def _replaceable(out: Path) -> bool:
+    """True for a folder a previous run wrote: only our file names, and our summary.json.
+
+    A symbolic link is never replaced (the outputs go into the folder it points to)."""
+    if out.is_symlink():
+        return False
+    try:
+        entries = list(out.iterdir())
+    except OSError:
+        return False
+    if not entries:
+        return True
+    own = [
+        (e.is_file() and _OWN_NAME.fullmatch(e.name)) or (e.is_dir() and e.name in _OWN_FOLDERS)
+        for e in entries
+    ]
+    if not all(own):
+        return False
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("tool") == "conference-inspector"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2``); False where that is not available."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError, TypeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _describe(exc: OSError, out: Path) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "no space left on the device"
+    else:
+        what = exc.strerror or str(exc)
+    return f"cannot write the outputs to {out}: {what}; nothing there was changed"

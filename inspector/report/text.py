@@ -90,7 +90,10 @@ def iso_time(ts: float | None) -> str:
     """Epoch seconds as ``2023-11-14 22:13:20.123 UTC``; "" when unknown."""
     if ts is None or ts != ts:
         return ""
-    dt = datetime.fromtimestamp(float(ts), UTC)
+    try:
+        dt = datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError):  # a corrupt record's time, beyond year 9999
+        return f"{float(ts):.3f} s after 1970 (outside the calendar)"
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d} UTC"
 
 

@@ -34,7 +34,8 @@ def read_records(stream: BinaryIO, magic: bytes, cap: Capture) -> Iterator[Span]
     order, tick = PCAP_MAGICS[magic]
     try:
         rest = stream.read(20)
-    except STREAM_ERRORS as exc:  # a gzip stream cut inside the header: not a usable capture
+    except STREAM_ERRORS as exc:  # a gzip stream cut or corrupt inside the global header
+        cap.close()
         raise InputError(f"{cap.path}: pcap global header is cut short ({exc})") from exc
     if len(rest) < 20:
         raise InputError(f"{cap.path}: pcap global header is cut short")
