@@ -7,10 +7,10 @@ Every output table (CSV, JSON, DataFrame) is declared once with :func:`table` an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["DTYPES", "TABLES", "Row", "TableSpec", "col", "columns", "index_by_uid", "table"]
+__all__ = ["DTYPES", "TABLES", "Row", "TableSpec", "col", "columns", "table"]
 
 #: pandas dtypes a column may declare.
 DTYPES = frozenset({"string", "Int64", "float64", "boolean"})
@@ -65,16 +65,3 @@ def table(name: str, doc: str, key: str = "uid") -> Callable[[R], R]:
 def columns(row: type) -> list[tuple[str, str, str]]:
     """``(name, dtype, doc)`` for each column of a row class."""
     return [(f.name, f.metadata["dtype"], f.metadata["doc"]) for f in dataclasses.fields(row)]
-
-
-def index_by_uid(
-    rows: Mapping[str, Sequence[Row]], tables: Iterable[str]
-) -> dict[str, dict[str, list[Any]]]:
-    """``{table: {uid: [rows]}}`` for the named tables (the join every later stage needs)."""
-    out: dict[str, dict[str, list[Any]]] = {}
-    for t in tables:
-        idx: dict[str, list[Any]] = {}
-        for r in rows.get(t, []):
-            idx.setdefault(r.uid, []).append(r)  # type: ignore[attr-defined]
-        out[t] = idx
-    return out

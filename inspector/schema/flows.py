@@ -11,8 +11,10 @@ __all__ = ["FlowRow"]
 
 @table(
     "flows",
-    "One row per bidirectional flow (5-tuple), oriented client -> server once "
-    "attribution has run. `uid` is the join key of every table.",
+    "One row per bidirectional flow (5-tuple). The stages keep each row as captured (orig = "
+    "the side of the first packet) and attribution decides who the client is as data; the "
+    "published table reads client -> server (`flipped` says when that exchanged the sides). "
+    "`uid` is the join key of every table.",
 )
 @dataclass(frozen=True, slots=True)
 class FlowRow(Row):
