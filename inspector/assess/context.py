@@ -20,6 +20,9 @@ class FlowCtx:
     #: the app of the session the flow falls in by time (None: outside any session)
     session_app: AppProfile | None = None
     p2p: bool = False
+    #: apps identified by their own evidence on the same client in the same capture file; the
+    #: party of a flow with no app of its own is decided over all of them (roles.flow_party)
+    client_apps: tuple[AppProfile, ...] = ()
 
     @property
     def category(self) -> str:

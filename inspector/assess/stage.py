@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from inspector.assess.apps import AppDecision, decide_apps
 from inspector.assess.context import FlowCtx
 from inspector.assess.encryption import VerdictDecision, assess_flow
-from inspector.assess.profiles import profile
-from inspector.assess.roles import RoleDecision, decide_role
+from inspector.assess.profiles import AppProfile, profile
+from inspector.assess.roles import RoleDecision, client_apps, decide_role
 from inspector.assess.sessions import Session, Span, group_sessions
 from inspector.attribute.stage import Attribution
 from inspector.evidence import FlowEvidence
@@ -55,11 +55,16 @@ def _timing_app(
 
 
 def _one(
-    ev: FlowEvidence, att: Attribution, d: AppDecision | None, session: Session | None, sid: str
+    ev: FlowEvidence,
+    att: Attribution,
+    d: AppDecision | None,
+    session: Session | None,
+    sid: str,
+    client_apps: tuple[AppProfile, ...] = (),
 ) -> Assessment:
     own = profile(d.app) if d else None
     session_app = profile(session.app) if session else None
-    role = decide_role(FlowCtx(ev, att, own, session_app))
+    role = decide_role(FlowCtx(ev, att, own, session_app, client_apps=client_apps))
     d = _timing_app(d, role, session)
     p2p = bool(d and d.p2p)
     v = assess_flow(FlowCtx(ev, att, profile(d.app) if d else None, session_app, p2p))
@@ -86,10 +91,14 @@ def assess(evidence: Sequence[FlowEvidence], atts: dict[str, Attribution]) -> As
     ]
     sessions, assign = group_sessions(spans)
     by_id = {s.session_id: s for s in sessions}
+    seen = client_apps(evidence, atts, apps)
     out: dict[str, Assessment] = {}
     for ev in evidence:
         sid = assign.get(ev.uid, OUTSIDE)
-        out[ev.uid] = _one(ev, atts[ev.uid], apps.get(ev.uid), by_id.get(sid), sid)
+        key = (ev.conn.file, atts[ev.uid].ends.client_h)
+        out[ev.uid] = _one(
+            ev, atts[ev.uid], apps.get(ev.uid), by_id.get(sid), sid, seen.get(key, ())
+        )
     return AssessmentResult(out, sessions)
 
 
