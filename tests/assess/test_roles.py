@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from inspector.assess.profiles import profile
 from inspector.assess.roles import ROLE_RULES, decide_role
 from inspector.schema.dns import DnsRow
 from inspector.schema.dtls import DtlsRow
