@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.attribute.certs import CertIndex, CertOwner
 from inspector.attribute.clients import ClientApp, client_app
 from inspector.attribute.country import registry_country
 from inspector.attribute.database import Database
@@ -44,7 +45,7 @@ class Owner:
     entity: str = ""
     #: the hosting provider ("hosted on X"), never the owner; "" when none is known
     host: str = ""
-    #: "name" or "address": which one the owner came from ("" when no owner)
+    #: "name", "address" or "certificate": where the owner came from ("" when no owner)
     owner_from: str = ""
     #: the matched pattern or network of the owner row
     pattern: str = ""
@@ -96,6 +97,22 @@ class AttributionResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+def _certified(owner: Owner, found: CertOwner | None) -> Owner:
+    """The owner a CA-verified certificate names, when the database named nobody."""
+    if found is None:
+        return owner
+    entity = entity_of(found.organisation)
+    return dataclasses.replace(
+        owner,
+        organisation=found.organisation,
+        source=" | ".join(s for s in (found.source, owner.source) if s),
+        entity=entity.name if entity else "",
+        owner_from="certificate",
+        pattern="",
+        date="",
+    )
+
+
 def _with_lists(
     owner: Owner, name: str, lists: Sequence[TrackerList], match: ListMatcher
 ) -> tuple[Owner, str]:
@@ -129,6 +146,7 @@ def attribute(
     """Orient, name and attribute every flow."""
     chosen = client or guess_client(ev.conn for ev in evidence)
     dns = DnsIndex(a for ev in evidence for a in ev.dns_answers)
+    certs = CertIndex(evidence)
     cache: dict[tuple[str, str], Owner] = {}
     out: dict[str, Attribution] = {}
     flipped = 0
@@ -140,6 +158,13 @@ def attribute(
         if key not in cache:
             cache[key] = owner_of(db, name.name, ends.server_h)
         owner, hits = cache[key], ""
+        if not owner.organisation and len(certs):
+            found = (
+                certs.owner(ev.conn.file, name.name)
+                if name.name
+                else certs.owner_of_address(ev.conn.file, ends.server_h)
+            )
+            owner = _certified(owner, found)
         if lists and match_lists is not None and name.name:
             owner, hits = _with_lists(owner, name.name, lists, match_lists)
         country = "" if is_local(ends.server_h) else registry_country(ends.server_h)
