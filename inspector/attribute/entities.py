@@ -268,6 +268,28 @@ class Endpoint:
         return f"hosted on {self.host}" if self.host else ""
 
 
+def _hosting_row(
+    by_name: DomainMatch | None, by_addr: RangeMatch | None
+) -> DomainMatch | RangeMatch | None:
+    """The hosting provider's row (name namespace first, then customer range), if any."""
+    if by_name is not None and by_name.hosting:
+        return by_name
+    if by_addr is not None and by_addr.hosting:
+        return by_addr
+    return None
+
+
+def _owner_row(
+    by_name: DomainMatch | None, by_addr: RangeMatch | None
+) -> tuple[DomainMatch | RangeMatch | None, str]:
+    """The row that names the owner (not a hosting row), name first, and where it came from."""
+    if by_name is not None and not by_name.hosting:
+        return by_name, "name"
+    if by_addr is not None and not by_addr.hosting:
+        return by_addr, "address"
+    return None, ""
+
+
 def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
     """Owner, parent entity, category and host of the destination ``name`` / ``addr``.
 
@@ -278,26 +300,17 @@ def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
     clean = normalise_name(name.removeprefix("*.")) if name else ""
     by_name = db.lookup_domain(clean) if clean else None
     by_addr = db.lookup_ip(addr) if addr else None
-    host = ""
-    if by_name is not None and by_name.hosting:
-        host = by_name.organisation
-    elif by_addr is not None and by_addr.hosting:
-        host = by_addr.organisation
-    sources = [
+    hosting = _hosting_row(by_name, by_addr)
+    host = hosting.organisation if hosting is not None else ""
+    sources = " | ".join(
         f"{'domain' if hit is by_name else 'range'} {hit.pattern}: {hit.source}"
         for hit in (by_name, by_addr)
         if hit is not None
-    ]
-    row: DomainMatch | RangeMatch | None = None
-    owner_from = ""
-    if by_name is not None and not by_name.hosting:
-        row, owner_from = by_name, "name"
-    elif by_addr is not None and not by_addr.hosting:
-        row, owner_from = by_addr, "address"
+    )
+    row, owner_from = _owner_row(by_name, by_addr)
     if row is None:
-        hosting_row = by_name if by_name is not None and by_name.hosting else by_addr
-        category = hosting_row.category if hosting_row is not None else "unknown"
-        return Endpoint(clean, "", "", category, "", "", host, "", "", " | ".join(sources))
+        category = hosting.category if hosting is not None else "unknown"
+        return Endpoint(clean, "", "", category, "", "", host, "", "", sources)
     entity = entity_of(row.organisation)
     return Endpoint(
         name=clean,
@@ -309,7 +322,7 @@ def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
         host=host,
         owner_from=owner_from,
         pattern=row.pattern,
-        source=" | ".join(sources),
+        source=sources,
         date=row.date,
     )
 
