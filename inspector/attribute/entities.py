@@ -45,17 +45,14 @@ from inspector.attribute.database import (
 from inspector.vocab import Party
 
 __all__ = [
-    "APPS",
     "ENTITIES",
     "PARTY_RULES",
     "TRACKING_CATEGORIES",
-    "AppProfile",
     "Endpoint",
     "Entity",
     "Party",
     "PartyDecision",
     "PartyRule",
-    "app_profile",
     "decide_party",
     "describe_endpoint",
     "entity_of",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.apps import APPS, UNKNOWN_WEBRTC, profile
+from inspector.apps import APPS, UNKNOWN_WEBRTC, app_profile, profile
 from inspector.attribute.database import Database, DomainMatch, RangeMatch, bundled_database
 from inspector.attribute.entities import (
     ENTITIES,
@@ -18,7 +18,6 @@ from inspector.attribute.entities import (
     TRACKING_CATEGORIES,
     Endpoint,
     Party,
-    app_profile,
     describe_endpoint,
     entity_of,
     party_of,
