@@ -77,11 +77,13 @@ def measure(label: str, directory: Path | None, n: int) -> None:
 def stage_ab(capture: Path, old: Path | None) -> None:
     from inspector.attribute.stage import attribute
     from inspector.config import Config
+    from inspector.evidence import build_evidence
     from inspector.pipeline import collect
 
     t0 = time.perf_counter()
     collected = collect([str(capture)], Config())
     dissect = time.perf_counter() - t0
+    evidence = build_evidence(collected.rows)
     dbs = {"bundled": load_database(None)}
     if old is not None:
         dbs = {"old": load_database(old), **dbs}
@@ -90,7 +92,7 @@ def stage_ab(capture: Path, old: Path | None) -> None:
         for label, db in dbs.items():
             db._name_memo.clear()
             t = time.perf_counter()
-            attribute(collected.rows, db, "")
+            attribute(evidence, db, "")
             best_s[label] = min(best_s[label], time.perf_counter() - t)
     flows = len(collected.rows.get("flows", []))
     print(f"{capture}: {collected.total} packets, {flows} flows, packet stages {dissect:.2f} s")

@@ -10,44 +10,81 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from inspector.assess.profiles import profile
-from inspector.assess.roles import TELEMETRY_CATEGORIES, same_owner
+from inspector.assess.profiles import AppProfile, profile
+from inspector.assess.roles import TELEMETRY_CATEGORIES, party_without_app
 from inspector.assess.sessions import Session
 from inspector.assess.stage import Assessment
+from inspector.attribute.entities import Endpoint, PartyDecision
 from inspector.attribute.stage import Attribution
 from inspector.evidence import FlowEvidence
 from inspector.schema.lookups import LookupRow
 from inspector.schema.sessions import SessionRow
-from inspector.vocab import OUTSIDE, FindingKind, Modifier, Role, Severity, Verdict
+from inspector.vocab import OUTSIDE, FindingKind, Modifier, Party, Role, Severity, Verdict
 
 __all__ = [
     "Finding",
     "FlowRecord",
+    "Happened",
     "LookupFinding",
     "build_findings",
     "build_lookup_findings",
     "build_sessions",
     "display_filter",
+    "severity_markdown",
     "tracker_severity",
 ]
 
 MAX_FILTER_FLOWS = 8
 MAX_FRAMES = 12
-#: Severity of a third-party tracker finding by the destination's category.
-TRACKER_SEVERITY = {
-    "social_sdk": Severity.HIGH,
-    "advertising": Severity.HIGH,
-    "attribution": Severity.HIGH,
-    "analytics": Severity.MEDIUM,
-    "crash_reporting": Severity.MEDIUM,
-    "customer_support": Severity.LOW,
-    "feature_flags": Severity.LOW,
+#: Client payload bytes above which a connection counts as having sent data: more than any
+#: connection set-up's client flight (a TLS ClientHello or the padded QUIC Initials, post-quantum
+#: key shares included, stay under 3 kB).
+SENT_DATA_BYTES = 4096
+
+
+class Happened(StrEnum):
+    """What the device did with a telemetry destination, most serious first."""
+
+    SENT_DATA = "contacted and sent data"
+    CONTACTED = "contacted"
+    LOOKED_UP = "looked up only"
+
+
+#: Severity of a third-party telemetry finding by what happened (docs/findings-severity.md).
+TRACKER_SEVERITY: dict[Happened, Severity] = {
+    Happened.SENT_DATA: Severity.HIGH,
+    Happened.CONTACTED: Severity.MEDIUM,
+    Happened.LOOKED_UP: Severity.LOW,
 }
 
 
-def tracker_severity(category: str) -> Severity:
-    return TRACKER_SEVERITY.get(category, Severity.MEDIUM)
+def tracker_severity(happened: Happened) -> Severity:
+    return TRACKER_SEVERITY[happened]
+
+
+def severity_markdown() -> str:
+    """The severity table that docs/attribution-database.md embeds."""
+    rows = [
+        "| what happened | third-party telemetry | first-party telemetry |",
+        "| --- | --- | --- |",
+    ]
+    for h in Happened:
+        rows.append(f"| {h} | {TRACKER_SEVERITY[h]} | {Severity.INFO} |")
+    return "\n".join(rows)
+
+
+def client_payload(r: FlowRecord) -> int:
+    """Transport payload bytes the client sent on the flow."""
+    c = r.ev.conn
+    return int(c.orig_payload_bytes if r.att.ends.client_is_orig else c.resp_payload_bytes)
+
+
+def happened(records: Sequence[FlowRecord]) -> Happened:
+    """Contacted and sent data (client payload above :data:`SENT_DATA_BYTES`), or contacted."""
+    sent = sum(client_payload(r) for r in records)
+    return Happened.SENT_DATA if sent > SENT_DATA_BYTES else Happened.CONTACTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +105,13 @@ class Finding:
     kind: FindingKind
     severity: Severity
     session_id: str
+    #: the flow's own app (its own evidence or client fingerprint), never the session's
     app: str
     destination: str
     file: str
     records: list[FlowRecord] = field(default_factory=list)
+    #: the app of the session the flows fall in (context for the wording only)
+    session_app: str = ""
     #: DNS answers that named the destination (frames outside the flows themselves)
     dns_frames: list[int] = field(default_factory=list)
 
@@ -88,8 +128,10 @@ class LookupFinding:
     kind: FindingKind
     severity: Severity
     session_id: str
-    app: str
+    #: the app of the session (context only: a lookup carries no app of its own)
+    session_app: str
     last_seen: float
+    party: PartyDecision
 
 
 def _flow_filter(r: FlowRecord) -> str:
@@ -138,7 +180,7 @@ Emitter = Callable[[FlowRecord], Key | None]
 
 def _telemetry(r: FlowRecord) -> Key | None:
     if r.a.role.role == Role.THIRD_PARTY_TELEMETRY:
-        sev = tracker_severity(r.att.owner.category)
+        sev = tracker_severity(happened([r]))  # the group's total decides (build_findings)
         return FindingKind.THIRD_PARTY_TELEMETRY, sev, r.destination
     if r.a.role.role == Role.FIRST_PARTY_TELEMETRY:
         return FindingKind.FIRST_PARTY_TELEMETRY, Severity.INFO, r.destination
@@ -157,7 +199,26 @@ def _weak(r: FlowRecord) -> Key | None:
     return None
 
 
+#: Content types of certificate-status traffic (RFC 6960 OCSP, RFC 5280 CRLs).
+CERT_STATUS_TYPES = (
+    "application/ocsp-request",
+    "application/ocsp-response",
+    "application/pkix-crl",
+)
+
+
+def certificate_status_or_check(r: FlowRecord) -> bool:
+    """OCSP/CRL (content type on the wire) or a platform service such as a connectivity check
+    (the database's ``os_services`` rows: OCSP responders, captive-portal checks)."""
+    types = [t.lower() for h in r.ev.http for t in (h.content_type, h.response_content_type)]
+    return r.att.owner.category == "os_services" or any(
+        t.startswith(CERT_STATUS_TYPES) for t in types
+    )
+
+
 def _http_severity(r: FlowRecord) -> Severity:
+    if certificate_status_or_check(r):
+        return Severity.INFO
     if r.att.owner.organisation == "local network":
         return Severity.LOW
     return Severity.MEDIUM if r.att.owner.category in ("", "unknown") else Severity.HIGH
@@ -191,10 +252,17 @@ EMITTERS: tuple[Emitter, ...] = (_telemetry, _ecb, _weak, _by_verdict)
 _PER_VERDICT = frozenset({FindingKind.MEDIA_ENCRYPTION, FindingKind.SIGNALLING_ENCRYPTION})
 
 
+def _flow_app(r: FlowRecord) -> str:
+    """The flow's own app: the party's app for telemetry, else the app its evidence decided."""
+    if r.a.role.role in (Role.THIRD_PARTY_TELEMETRY, Role.FIRST_PARTY_TELEMETRY):
+        return r.a.role.app
+    return r.a.app
+
+
 def build_findings(records: Sequence[FlowRecord], sessions: Sequence[Session]) -> list[Finding]:
     """Findings from the flows, grouped; in no particular order (the report sorts)."""
     app_of = {s.session_id: s.app for s in sessions}
-    groups: dict[tuple[str, str, FindingKind, str, str], Finding] = {}
+    groups: dict[tuple[str, str, FindingKind, str, str, str], Finding] = {}
     for r in records:
         sid = r.a.session_id
         for emit in EMITTERS:
@@ -203,38 +271,69 @@ def build_findings(records: Sequence[FlowRecord], sessions: Sequence[Session]) -
                 continue
             kind, sev, dest = key
             verdict = r.a.verdict.verdict if kind in _PER_VERDICT else ""
-            gkey = (r.ev.conn.file, sid, kind, verdict, dest)
+            app = _flow_app(r)
+            gkey = (r.ev.conn.file, sid, kind, verdict, dest, app)
             g = groups.get(gkey)
             if g is None:
                 g = groups[gkey] = Finding(
-                    kind, sev, sid, app_of.get(sid, ""), dest, r.ev.conn.file
+                    kind, sev, sid, app, dest, r.ev.conn.file, session_app=app_of.get(sid, "")
                 )
             g.records.append(r)
             if r.att.name.source == "dns" and r.att.name.dns_frame:
                 g.dns_frames.append(r.att.name.dns_frame)
     for g in groups.values():
         g.records.sort(key=lambda x: x.ev.conn.ts)
+        if g.kind == FindingKind.THIRD_PARTY_TELEMETRY:
+            g.severity = tracker_severity(happened(g.records))
     return list(groups.values())
+
+
+def _lookup_endpoint(lk: LookupRow) -> Endpoint:
+    return Endpoint(
+        name=lk.query.lower(),
+        owner=lk.organisation,
+        entity=lk.entity,
+        category=lk.category,
+        vendor=lk.vendor,
+        sdk_name=lk.sdk_name,
+        host="",
+        owner_from="name" if lk.organisation else "",
+        pattern="",
+        source=lk.attribution_source,
+    )
 
 
 def build_lookup_findings(
     lookups: Sequence[LookupRow], records: Sequence[FlowRecord], sessions: Sequence[Session]
 ) -> list[LookupFinding]:
-    """Tracker names looked up but never connected to in the capture."""
+    """Tracker names looked up but never connected to in the capture (severity: looked up only).
+
+    A lookup carries no app of its own, so its party is decided like a flow's without one
+    (:func:`inspector.assess.roles.party_without_app`): over the apps identified on the client.
+    """
     app_of = {s.session_id: s.app for s in sessions}
     by_uid = {r.ev.uid: r for r in records}
+    seen: dict[tuple[str, str], dict[str, AppProfile]] = {}
+    for r in records:
+        p = profile(r.a.app)
+        if p is not None and p.entity and r.a.role.role != Role.DNS:
+            seen.setdefault((r.ev.conn.file, r.att.ends.client_h), {})[p.name] = p
     out: list[LookupFinding] = []
     for lk in lookups:
         if lk.connected or lk.category not in TELEMETRY_CATEGORIES:
             continue
         rec = by_uid.get(lk.uid)
+        client = rec.att.ends.client_h if rec is not None else ""
+        apps = tuple(seen.get((lk.file, client), {}).values())
+        party = party_without_app(_lookup_endpoint(lk), None, apps)
+        if party.party == Party.UNKNOWN:
+            continue
+        first = party.party == Party.FIRST
+        kind = FindingKind.FIRST_PARTY_TELEMETRY if first else FindingKind.THIRD_PARTY_TELEMETRY
+        sev = Severity.INFO if first else tracker_severity(Happened.LOOKED_UP)
         sid = rec.a.session_id if rec is not None else OUTSIDE
-        app = app_of.get(sid, "")
-        own = same_owner(profile(app), lk.organisation)
-        kind = FindingKind.FIRST_PARTY_TELEMETRY if own else FindingKind.THIRD_PARTY_TELEMETRY
-        sev = Severity.INFO if own else tracker_severity(lk.category)
         last = rec.ev.conn.ts + rec.ev.conn.duration_s if rec is not None else lk.ts
-        out.append(LookupFinding(lk, kind, sev, sid, app, last))
+        out.append(LookupFinding(lk, kind, sev, sid, app_of.get(sid, ""), last, party))
     return out
 
 

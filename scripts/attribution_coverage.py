@@ -37,8 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inspector.apps import app_profile  # noqa: E402
 from inspector.attribute.database import Database, bundled_database  # noqa: E402
-from inspector.attribute.entities import app_profile, describe_endpoint  # noqa: E402
+from inspector.attribute.entities import describe_endpoint  # noqa: E402
 from inspector.attribute.local import is_local  # noqa: E402
 
 DEFAULT_CAPTURES = (ROOT / ".." / "shared" / "captures" / "real").resolve()

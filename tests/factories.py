@@ -94,16 +94,30 @@ def attribution(
     sdk_name: str = "",
     dns_frame: int = 0,
     detail: str = "",
+    client_app: Any = None,
 ) -> Any:
+    from inspector.attribute.entities import entity_of
     from inspector.attribute.names import NameEvidence
     from inspector.attribute.stage import Attribution, Owner
     from inspector.evidence import endpoints
 
+    entity = entity_of(organisation)
     return Attribution(
         ev.uid,
         endpoints(ev.conn, client_is_orig),
         NameEvidence(name, source, (name,) if name else (), detail, dns_frame),
-        Owner(organisation, category, vendor, f"test row for {organisation}", "", sdk_name),
+        Owner(
+            organisation,
+            category,
+            vendor,
+            f"test row for {organisation}",
+            "",
+            sdk_name,
+            entity=entity.name if entity else "",
+            owner_from="name" if organisation else "",
+            pattern=name,
+        ),
+        client_app=client_app,
     )
 
 

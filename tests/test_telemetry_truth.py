@@ -162,7 +162,6 @@ def test_scorer_counts_on_a_made_up_prediction() -> None:
     }
 
 
-@pytest.mark.xfail(strict=False, reason="attribution of issue 12 not landed yet")
 def test_tool_meets_issue_12_acceptance() -> None:
     """Precision >= 95 % and recall >= 90 % for third-party findings; 0 first party as third."""
     expected_rows()  # skips without the shared corpus

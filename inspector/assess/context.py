@@ -21,6 +21,9 @@ class FlowCtx:
     #: rules never read it (the assessment passes None to them), only telemetry roles do
     session_app: AppProfile | None = None
     p2p: bool = False
+    #: apps identified by their own evidence on the same client in the same capture file; the
+    #: party of a flow with no app of its own is decided over all of them (roles.flow_party)
+    client_apps: tuple[AppProfile, ...] = ()
 
     @property
     def category(self) -> str:

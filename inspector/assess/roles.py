@@ -5,16 +5,31 @@ An ordered rule table (:data:`ROLE_RULES`): the first row whose predicate holds 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from inspector.assess import content_facts as cf
+from inspector.assess.apps import AppDecision
 from inspector.assess.context import FlowCtx
-from inspector.assess.profiles import AppProfile
+from inspector.assess.profiles import AppProfile, profile
 from inspector.assess.rules import Facts, Rule, first_match
 from inspector.attribute.database import THIRD_PARTY_CATEGORIES
+from inspector.attribute.entities import Endpoint, PartyDecision, decide_party
+from inspector.attribute.stage import Attribution
 from inspector.dissect.dns import doh_resolver, encrypted_dns_label
+from inspector.evidence import FlowEvidence
 from inspector.schema.rtp import RtpRow
-from inspector.vocab import Confidence, Role
+from inspector.vocab import Confidence, Party, Role
 
-__all__ = ["ROLE_RULES", "TELEMETRY_CATEGORIES", "RoleDecision", "decide_role", "same_owner"]
+__all__ = [
+    "ROLE_RULES",
+    "TELEMETRY_CATEGORIES",
+    "RoleDecision",
+    "client_apps",
+    "decide_role",
+    "flow_app",
+    "flow_party",
+    "party_without_app",
+]
 
 #: Third-party categories that collect data about the user or device (the third-party
 #: categories minus infrastructure: CDNs and operating-system services).
@@ -27,20 +42,92 @@ _WEB = frozenset({"tls", "quic", "http"})
 
 
 class RoleDecision:
-    __slots__ = ("facts", "media_kinds", "reason", "role", "rule")
+    __slots__ = ("app", "app_evidence", "facts", "media_kinds", "party", "reason", "role", "rule")
 
-    def __init__(self, role: Role, rule: str, facts: Facts, media_kinds: str = "") -> None:
+    def __init__(
+        self,
+        role: Role,
+        rule: str,
+        facts: Facts,
+        media_kinds: str = "",
+        party: PartyDecision | None = None,
+        app: str = "",
+        app_evidence: str = "",
+    ) -> None:
         self.role = role
         self.rule = rule
         self.facts = facts
         self.media_kinds = media_kinds
         self.reason = str(facts.get("reason", ""))
+        #: the destination's party for the flow's own app (:func:`flow_party`)
+        self.party = party or PartyDecision(Party.UNKNOWN, "no-app", "")
+        #: the flow's own app (:func:`flow_app`) and its evidence; "" when unknown
+        self.app = app
+        self.app_evidence = app_evidence
 
 
-def same_owner(app: AppProfile | None, organisation: str) -> bool:
-    """True when ``organisation`` operates ``app`` (e.g. Meta for Messenger)."""
-    org = organisation.lower()
-    return app is not None and any(o.lower() in org for o in app.owners)
+def flow_app(c: FlowCtx) -> tuple[AppProfile | None, str]:
+    """The flow's OWN app, for its party, and the evidence for it.
+
+    The app the flow's own evidence decided (a vendor's domain or range, STUN fingerprint,
+    signature, Zoom framing: ``c.app``), else the app its client fingerprint names (Meta's mvfst
+    QUIC versions, a User-Agent naming an app: ``att.client_app``). Never the session's app: a
+    tracker reached during a Zoom session may come from any program on the device.
+    """
+    if c.app is not None and c.app.entity:
+        return c.app, ""  # the evidence is the assessment's app_reason
+    found = c.att.client_app
+    if found is not None:
+        return found.app, found.evidence
+    return None, ""
+
+
+def flow_party(c: FlowCtx) -> PartyDecision:
+    """First, third or unknown party of the flow's destination for the flow's own app.
+
+    A flow with no app of its own (:func:`flow_app`) is decided by the table alone when it can
+    be (an ad/analytics endpoint no app uses as its own is third party for any app); otherwise
+    over every app identified on the same client in the capture: a party holds only when it is
+    the same for each of them (rule ``client-apps``), else it stays unknown.
+    """
+    app, _ = flow_app(c)
+    return party_without_app(c.att.owner.endpoint(c.att.name.name), app, c.client_apps)
+
+
+def party_without_app(
+    ep: Endpoint, app: AppProfile | None, candidates: Sequence[AppProfile]
+) -> PartyDecision:
+    """The party for ``app``, or, with no app, over the ``candidates`` (see :func:`flow_party`)."""
+    decision = decide_party(app, ep)
+    if app is not None or decision.party != Party.UNKNOWN or decision.rule != "no-app":
+        return decision
+    each = [decide_party(a, ep) for a in candidates]
+    parties = {d.party for d in each}
+    if len(parties) != 1 or Party.UNKNOWN in parties:
+        return decision
+    names = ", ".join(a.name for a in candidates)
+    party = each[0].party
+    return PartyDecision(
+        party,
+        "client-apps",
+        f"no app evidence on this connection; {party} party for every app identified on this "
+        f"client in the capture ({names}): {each[0].reason}",
+    )
+
+
+def client_apps(
+    evidence: Sequence[FlowEvidence],
+    atts: Mapping[str, Attribution],
+    apps: Mapping[str, AppDecision],
+) -> dict[tuple[str, str], tuple[AppProfile, ...]]:
+    """(file, client) -> the apps (with an owner) that flows' own evidence identified there."""
+    out: dict[tuple[str, str], dict[str, AppProfile]] = {}
+    for ev in evidence:
+        d = apps.get(ev.uid)
+        p = profile(d.app) if d is not None else None
+        if p is not None and p.entity:
+            out.setdefault((ev.conn.file, atts[ev.uid].ends.client_h), {})[p.name] = p
+    return {k: tuple(v.values()) for k, v in out.items()}
 
 
 def encrypted_dns(c: FlowCtx) -> str:
@@ -81,16 +168,17 @@ def _dns(c: FlowCtx) -> Facts | None:
 
 
 def _first_party_tracker(c: FlowCtx) -> Facts | None:
-    owner = c.app or c.session_app
-    if c.category in TELEMETRY_CATEGORIES and same_owner(owner, c.organisation):
-        return _f(reason=f"{c.category} service of {c.organisation}, which runs {owner.name}")  # type: ignore[union-attr]
-    return None
+    if c.category not in TELEMETRY_CATEGORIES:
+        return None
+    party = flow_party(c)
+    return _f(reason=party.reason, party=party.rule) if party.party == Party.FIRST else None
 
 
 def _third_party_tracker(c: FlowCtx) -> Facts | None:
-    if c.category in TELEMETRY_CATEGORIES:
-        return _f(reason=f"{c.organisation or 'unknown organisation'}: {c.category}")
-    return None
+    if c.category not in TELEMETRY_CATEGORIES:
+        return None
+    party = flow_party(c)
+    return _f(reason=party.reason, party=party.rule) if party.party == Party.THIRD else None
 
 
 def _vendor_telemetry(c: FlowCtx) -> Facts | None:
@@ -193,9 +281,11 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
     Rule("call_signalling", _call_signalling, Role.SIGNALLING, "CALL_SIGNALLING", H,
          "SIP, H.323, MGCP, Megaco, IAX2, XMPP or RTSP messages (the `signalling` table)."),
     Rule("first_party_tracker", _first_party_tracker, Role.FIRST_PARTY_TELEMETRY, "OWN_TRACKER",
-         M, "A telemetry category whose operator runs the flow's (or its session's) app."),
+         M, "A telemetry category, first party for the flow's own app (PARTY_RULES: the app "
+         "uses the endpoint as its own); never decided by the session's app."),
     Rule("third_party_tracker", _third_party_tracker, Role.THIRD_PARTY_TELEMETRY,
-         "THIRD_PARTY_TRACKER", M, "A telemetry category of another organisation."),
+         "THIRD_PARTY_TRACKER", M, "A telemetry category, third party for the flow's own app, "
+         "or for any app when no app uses the endpoint as its own (PARTY_RULES)."),
     Rule("vendor_telemetry", _vendor_telemetry, Role.FIRST_PARTY_TELEMETRY, "VENDOR_TELEMETRY",
          M, "A vendor's own telemetry endpoint."),
     Rule("dtls_no_srtp", _dtls_no_srtp, Role.OTHER, "DTLS_NO_SRTP", H,
@@ -226,4 +316,7 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
 def decide_role(c: FlowCtx) -> RoleDecision:
     rule, facts = first_match(ROLE_RULES, c)
     kinds = _media_kinds(c.ev.rtp) if rule.outcome.carries_media else ""
-    return RoleDecision(rule.outcome, rule.name, facts, kinds)
+    app, evidence = flow_app(c)
+    return RoleDecision(
+        rule.outcome, rule.name, facts, kinds, flow_party(c), app.name if app else "", evidence
+    )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from inspector.assess.apps import AppDecision, decide_apps
 from inspector.assess.context import FlowCtx
 from inspector.assess.encryption import VerdictDecision, assess_flow
-from inspector.assess.profiles import profile
-from inspector.assess.roles import RoleDecision, decide_role
+from inspector.assess.profiles import AppProfile, profile
+from inspector.assess.roles import RoleDecision, client_apps, decide_role
 from inspector.assess.sessions import Session, Span, group_sessions
 from inspector.attribute.stage import Attribution
 from inspector.evidence import FlowEvidence
@@ -42,7 +42,12 @@ class AssessmentResult:
 
 
 def _one(
-    ev: FlowEvidence, att: Attribution, d: AppDecision | None, session: Session | None, sid: str
+    ev: FlowEvidence,
+    att: Attribution,
+    d: AppDecision | None,
+    session: Session | None,
+    sid: str,
+    client_apps: tuple[AppProfile, ...] = (),
 ) -> Assessment:
     """Role and verdict from the flow's own evidence: an app decided from another flow (same
     local port) or from the session's timing never reaches the rules (issue 11)."""
@@ -51,7 +56,7 @@ def _one(
     own = profile(d.app) if d else None
     p2p = bool(d and d.p2p)
     session_app = profile(session.app) if session else None
-    role = decide_role(FlowCtx(ev, att, own, session_app, p2p))
+    role = decide_role(FlowCtx(ev, att, own, session_app, p2p, client_apps=client_apps))
     v = assess_flow(FlowCtx(ev, att, own, None, p2p))
     category = att.owner.category
     if role.role.carries_media and category.startswith("first-party"):
@@ -76,10 +81,14 @@ def assess(evidence: Sequence[FlowEvidence], atts: dict[str, Attribution]) -> As
     ]
     sessions, assign = group_sessions(spans)
     by_id = {s.session_id: s for s in sessions}
+    seen = client_apps(evidence, atts, apps)
     out: dict[str, Assessment] = {}
     for ev in evidence:
         sid = assign.get(ev.uid, OUTSIDE)
-        out[ev.uid] = _one(ev, atts[ev.uid], apps.get(ev.uid), by_id.get(sid), sid)
+        key = (ev.conn.file, atts[ev.uid].ends.client_h)
+        out[ev.uid] = _one(
+            ev, atts[ev.uid], apps.get(ev.uid), by_id.get(sid), sid, seen.get(key, ())
+        )
     return AssessmentResult(out, sessions)
 
 

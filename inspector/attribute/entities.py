@@ -33,8 +33,8 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from inspector.apps import APPS, META_MVFST_APP, AppProfile, app_profile, profile_for_vendor
 from inspector.attribute.database import (
     THIRD_PARTY_CATEGORIES,
     Database,
@@ -42,35 +42,23 @@ from inspector.attribute.database import (
     RangeMatch,
     normalise_name,
 )
+from inspector.vocab import Party
 
 __all__ = [
-    "APPS",
     "ENTITIES",
     "PARTY_RULES",
     "TRACKING_CATEGORIES",
-    "AppProfile",
     "Endpoint",
     "Entity",
     "Party",
     "PartyDecision",
     "PartyRule",
-    "app_profile",
+    "decide_party",
     "describe_endpoint",
     "entity_of",
     "party_of",
     "party_rules_markdown",
 ]
-
-
-class Party(StrEnum):
-    """Whose party a destination is, for the app of the flow that reached it.
-
-    Same values as ``inspector.vocab.Party`` (StrEnum members compare equal to their values).
-    """
-
-    FIRST = "first"
-    THIRD = "third"
-    UNKNOWN = "unknown"
 
 
 #: Categories of a business that collects data across apps: third party even under the app's
@@ -256,102 +244,6 @@ def entity_of(organisation: str) -> Entity | None:
 
 
 @dataclass(frozen=True, slots=True)
-class AppProfile:
-    """A conferencing/messaging app: its owning entity and the same-parent tracking endpoints it
-    uses as its own (suffix patterns, each with its source)."""
-
-    name: str
-    entity: str
-    source: str
-    own_endpoints: tuple[tuple[str, str], ...] = ()
-    aliases: tuple[str, ...] = ()
-
-
-_META_GRAPH = (
-    "graph.facebook.com",
-    "Meta's Graph API is the platform API of Meta's own apps "
-    "(https://developers.facebook.com/docs/graph-api/overview); Facebook's apps reach it over "
-    "QUIC in nDPI quic-mvfst-22.pcap / quic-mvfst-27.pcapng",
-)
-_MS_TELEMETRY = tuple(
-    (
-        p,
-        "Microsoft's own telemetry/crash service used by Microsoft's apps for themselves "
-        f"(Application Insights, App Center/HockeyApp; {p} seen from Teams in nDPI teams.pcap "
-        "where listed)",
-    )
-    for p in (
-        "dc.applicationinsights.microsoft.com",
-        "dc.services.visualstudio.com",
-        "applicationinsights.azure.com",
-        "hockeyapp.net",
-        "appcenter.ms",
-    )
-)
-#: Every conferencing/messaging app the tool names, keyed by the tool's app name.
-APPS: dict[str, AppProfile] = {
-    a.name: a
-    for a in (
-        AppProfile("Zoom", "Zoom", "https://investors.zoom.us/"),
-        AppProfile(
-            "Microsoft Teams/Skype",
-            "Microsoft",
-            "https://www.microsoft.com/en-us/microsoft-teams ; Skype: "
-            f"{_MS_NEWS}/2011/10/13/microsoft-officially-welcomes-skype/",
-            _MS_TELEMETRY,
-            ("microsoft teams", "teams", "skype"),
-        ),
-        AppProfile("Webex", "Cisco", "https://www.webex.com/ (Webex by Cisco)"),
-        AppProfile(
-            "Google Meet", "Alphabet", "https://meet.google.com/ (Google LLC)", (), ("meet",)
-        ),
-        AppProfile("Jitsi", "8x8", "https://jitsi.org/ (meet.jit.si and JaaS are run by 8x8)"),
-        AppProfile("Slack", "Salesforce", "https://slack.com/ (Slack, a Salesforce company)"),
-        AppProfile("Discord", "Discord", "https://discord.com/company"),
-        AppProfile(
-            "WhatsApp", "Meta", "https://about.meta.com/technologies/whatsapp/", (_META_GRAPH,)
-        ),
-        AppProfile(
-            "Messenger",
-            "Meta",
-            "https://about.meta.com/technologies/messenger/",
-            (_META_GRAPH,),
-            ("facebook messenger",),
-        ),
-        AppProfile("Signal", "Signal", "https://signal.org/"),
-        AppProfile("FaceTime", "Apple", "https://support.apple.com/facetime"),
-        AppProfile("Telegram", "Telegram", "https://telegram.org/faq"),
-        AppProfile("Viber", "Rakuten", "https://www.viber.com/en/about/ (Rakuten Viber)"),
-        AppProfile("LINE", "LY Corporation", "https://www.lycorp.co.jp/en/"),
-        AppProfile("Threema", "Threema", "https://threema.ch/en/about"),
-        AppProfile(
-            "WeChat", "Tencent", "https://www.tencent.com/en-us/business.html", (), ("weixin",)
-        ),
-    )
-}
-
-
-@functools.cache
-def _app_index() -> dict[str, AppProfile]:
-    out: dict[str, AppProfile] = {}
-    for app in APPS.values():
-        for key in (app.name, *app.aliases):
-            out[key.lower()] = app
-    return out
-
-
-def app_profile(name: str) -> AppProfile | None:
-    """The profile of an app name or a database ``vendor`` label ("Skype" -> Teams/Skype)."""
-    key = name.strip().lower()
-    if not key:
-        return None
-    index = _app_index()
-    if key in index:
-        return index[key]
-    return index.get(re.sub(r"\s*\(.*\)$", "", key))
-
-
-@dataclass(frozen=True, slots=True)
 class Endpoint:
     """What the database says about one destination (a host name and/or an address)."""
 
@@ -373,6 +265,28 @@ class Endpoint:
         return f"hosted on {self.host}" if self.host else ""
 
 
+def _hosting_row(
+    by_name: DomainMatch | None, by_addr: RangeMatch | None
+) -> DomainMatch | RangeMatch | None:
+    """The hosting provider's row (name namespace first, then customer range), if any."""
+    if by_name is not None and by_name.hosting:
+        return by_name
+    if by_addr is not None and by_addr.hosting:
+        return by_addr
+    return None
+
+
+def _owner_row(
+    by_name: DomainMatch | None, by_addr: RangeMatch | None
+) -> tuple[DomainMatch | RangeMatch | None, str]:
+    """The row that names the owner (not a hosting row), name first, and where it came from."""
+    if by_name is not None and not by_name.hosting:
+        return by_name, "name"
+    if by_addr is not None and not by_addr.hosting:
+        return by_addr, "address"
+    return None, ""
+
+
 def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
     """Owner, parent entity, category and host of the destination ``name`` / ``addr``.
 
@@ -383,26 +297,17 @@ def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
     clean = normalise_name(name.removeprefix("*.")) if name else ""
     by_name = db.lookup_domain(clean) if clean else None
     by_addr = db.lookup_ip(addr) if addr else None
-    host = ""
-    if by_name is not None and by_name.hosting:
-        host = by_name.organisation
-    elif by_addr is not None and by_addr.hosting:
-        host = by_addr.organisation
-    sources = [
+    hosting = _hosting_row(by_name, by_addr)
+    host = hosting.organisation if hosting is not None else ""
+    sources = " | ".join(
         f"{'domain' if hit is by_name else 'range'} {hit.pattern}: {hit.source}"
         for hit in (by_name, by_addr)
         if hit is not None
-    ]
-    row: DomainMatch | RangeMatch | None = None
-    owner_from = ""
-    if by_name is not None and not by_name.hosting:
-        row, owner_from = by_name, "name"
-    elif by_addr is not None and not by_addr.hosting:
-        row, owner_from = by_addr, "address"
+    )
+    row, owner_from = _owner_row(by_name, by_addr)
     if row is None:
-        hosting_row = by_name if by_name is not None and by_name.hosting else by_addr
-        category = hosting_row.category if hosting_row is not None else "unknown"
-        return Endpoint(clean, "", "", category, "", "", host, "", "", " | ".join(sources))
+        category = hosting.category if hosting is not None else "unknown"
+        return Endpoint(clean, "", "", category, "", "", host, "", "", sources)
     entity = entity_of(row.organisation)
     return Endpoint(
         name=clean,
@@ -414,7 +319,7 @@ def describe_endpoint(db: Database, name: str, addr: str) -> Endpoint:
         host=host,
         owner_from=owner_from,
         pattern=row.pattern,
-        source=" | ".join(sources),
+        source=sources,
         date=row.date,
     )
 
@@ -445,24 +350,38 @@ class PartyRule:
     doc: str
 
 
+def _own_by_any(ep: Endpoint) -> bool:
+    """True when some app (or Meta's mvfst client) lists ``ep`` among its own endpoints."""
+    return any(_own_endpoint(app, ep) for app in (*APPS, META_MVFST_APP))
+
+
 def _vendor_is_app(app: AppProfile | None, ep: Endpoint) -> bool:
-    return app is not None and bool(ep.vendor) and app_profile(ep.vendor) is app
+    return app is not None and bool(ep.vendor) and profile_for_vendor(ep.vendor) is app
 
 
 #: Ordered: the first rule whose predicate holds decides.
 PARTY_RULES: tuple[PartyRule, ...] = (
     PartyRule(
-        "no-app",
-        lambda app, ep: app is None,
-        Party.UNKNOWN,
-        "The flow's own app is not known: no party can be decided.",
-    ),
-    PartyRule(
         "no-owner",
-        lambda app, ep: not ep.owner,
+        lambda app, ep: not ep.owner or not ep.entity,
         Party.UNKNOWN,
         "Nobody is known to own the destination (a hosting provider alone is not an owner: "
         "'hosted on X').",
+    ),
+    PartyRule(
+        "tracking-for-any-app",
+        lambda app, ep: app is None and ep.category in TRACKING_CATEGORIES and not _own_by_any(ep),
+        Party.THIRD,
+        "The flow's own app is not known, but the destination is an advertising/analytics/SDK "
+        "endpoint that no app uses as its own: by the rules below it is third party for every "
+        "app, its own parent's included.",
+    ),
+    PartyRule(
+        "no-app",
+        lambda app, ep: app is None,
+        Party.UNKNOWN,
+        "The flow's own app is not known (no vendor evidence and no client fingerprint on the "
+        "flow; the session's app does not count): no party can be decided.",
     ),
     PartyRule(
         "vendor-row",
@@ -516,7 +435,13 @@ def party_rules_markdown() -> str:
 def party_of(app: str, endpoint: Endpoint) -> PartyDecision:
     """First, third or unknown party of ``endpoint`` for the flow's own ``app`` (tool app name or
     a vendor label); never the session's app unless that is the flow's."""
-    profile = app_profile(app) if app else None
+    return decide_party(app_profile(app) if app else None, endpoint)
+
+
+def decide_party(profile: AppProfile | None, endpoint: Endpoint) -> PartyDecision:
+    """:func:`party_of` for an app profile (None: the flow's own app is unknown)."""
+    if profile is not None and not profile.entity:
+        profile = None  # an app with no known owner (unknown WebRTC): no party
     for rule in PARTY_RULES:
         if rule.applies(profile, endpoint):
             return PartyDecision(rule.party, rule.name, _reason(rule, profile, endpoint))
@@ -527,11 +452,13 @@ def _reason(rule: PartyRule, app: AppProfile | None, ep: Endpoint) -> str:
     who = ep.owner or "unknown owner"
     if ep.host:
         who += f", {ep.hosted_on}"
-    if app is None:
-        return f"{who}: the flow's app is unknown"
+    if rule.name == "tracking-for-any-app":
+        return f"{who}: {ep.category} endpoint, third party whichever app reached it"
     if rule.name == "no-owner":
         hosted = f" ({ep.hosted_on})" if ep.host else ""
         return f"{ep.name or 'destination'}: owner unknown{hosted}"
+    if app is None:
+        return f"{who}: the flow's own app is unknown"
     if rule.name == "vendor-row":
         return f"{who}: {app.name}'s own infrastructure ({ep.pattern})"
     if rule.name == "own-endpoint":

@@ -7,12 +7,16 @@ earlier row. The database and any user tracker lists are loaded by the caller an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.attribute.certs import CertIndex, CertOwner
+from inspector.attribute.clients import ClientApp, client_app
 from inspector.attribute.country import registry_country
 from inspector.attribute.database import Database
+from inspector.attribute.entities import Endpoint, describe_endpoint, entity_of
 from inspector.attribute.importers.base import ListHit, TrackerList
 from inspector.attribute.local import is_local
 from inspector.attribute.names import DnsIndex, NameEvidence, choose_name
@@ -37,6 +41,38 @@ class Owner:
     source: str = ""
     registrable: str = ""
     sdk_name: str = ""
+    #: the owner's parent entity (Meta for WhatsApp); "" when no owner is known
+    entity: str = ""
+    #: the hosting provider ("hosted on X"), never the owner; "" when none is known
+    host: str = ""
+    #: "name", "address" or "certificate": where the owner came from ("" when no owner)
+    owner_from: str = ""
+    #: the matched pattern or network of the owner row
+    pattern: str = ""
+    #: date of the owner row (upstream snapshot or reference build date)
+    date: str = ""
+
+    @property
+    def hosted_on(self) -> str:
+        """``"hosted on Amazon Web Services (customers)"``, or "" when no host is known."""
+        return f"hosted on {self.host}" if self.host else ""
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The destination as :func:`inspector.attribute.entities.party_of` reads it."""
+        owned = self.organisation and self.owner_from
+        return Endpoint(
+            name=name,
+            owner=self.organisation if owned else "",
+            entity=self.entity if owned else "",
+            category=self.category,
+            vendor=self.vendor,
+            sdk_name=self.sdk_name,
+            host=self.host,
+            owner_from=self.owner_from,
+            pattern=self.pattern,
+            source=self.source,
+            date=self.date,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +85,8 @@ class Attribution:
     owner: Owner
     list_hits: str = ""
     country: str = ""
+    #: the app the flow's own client fingerprint names (mvfst QUIC, User-Agent); None if none
+    client_app: ClientApp | None = None
 
 
 @dataclass
@@ -59,6 +97,22 @@ class AttributionResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+def _certified(owner: Owner, found: CertOwner | None) -> Owner:
+    """The owner a CA-verified certificate names, when the database named nobody."""
+    if found is None:
+        return owner
+    entity = entity_of(found.organisation)
+    return dataclasses.replace(
+        owner,
+        organisation=found.organisation,
+        source=" | ".join(s for s in (found.source, owner.source) if s),
+        entity=entity.name if entity else "",
+        owner_from="certificate",
+        pattern="",
+        date="",
+    )
+
+
 def _with_lists(
     owner: Owner, name: str, lists: Sequence[TrackerList], match: ListMatcher
 ) -> tuple[Owner, str]:
@@ -67,13 +121,17 @@ def _with_lists(
     known = next((h for h in found if h.category not in ("", "unknown")), None)
     if known is not None and owner.category in ("", "unknown") and not owner.vendor:
         # the bundled database does not know the name: the user's list decides
-        owner = Owner(
-            known.organisation or owner.organisation,
-            known.category,
-            owner.vendor,
-            f"list {known.list_name}@{known.version}: {known.pattern}",
-            owner.registrable,
-            owner.sdk_name,
+        org = known.organisation or owner.organisation
+        entity = entity_of(org) if org else None
+        owner = dataclasses.replace(
+            owner,
+            organisation=org,
+            category=known.category,
+            source=f"list {known.list_name}@{known.version}: {known.pattern}",
+            entity=entity.name if entity else "",
+            owner_from=owner.owner_from or ("name" if org else ""),
+            pattern=known.pattern,
+            date="",
         )
     return owner, hits
 
@@ -88,6 +146,7 @@ def attribute(
     """Orient, name and attribute every flow."""
     chosen = client or guess_client(ev.conn for ev in evidence)
     dns = DnsIndex(a for ev in evidence for a in ev.dns_answers)
+    certs = CertIndex(evidence)
     cache: dict[tuple[str, str], Owner] = {}
     out: dict[str, Attribution] = {}
     flipped = 0
@@ -99,10 +158,17 @@ def attribute(
         if key not in cache:
             cache[key] = owner_of(db, name.name, ends.server_h)
         owner, hits = cache[key], ""
+        if not owner.organisation and len(certs):
+            found = (
+                certs.owner(ev.conn.file, name.name)
+                if name.name
+                else certs.owner_of_address(ev.conn.file, ends.server_h)
+            )
+            owner = _certified(owner, found)
         if lists and match_lists is not None and name.name:
             owner, hits = _with_lists(owner, name.name, lists, match_lists)
         country = "" if is_local(ends.server_h) else registry_country(ends.server_h)
-        out[ev.uid] = Attribution(ev.uid, ends, name, owner, hits, country)
+        out[ev.uid] = Attribution(ev.uid, ends, name, owner, hits, country, client_app(ev))
     file_of = {ev.uid: ev.conn.file for ev in evidence}
     named = {(ev.conn.file, out[ev.uid].name.name.lower()) for ev in evidence}
     lookups = _lookups([r for ev in evidence for r in ev.dns], file_of, named, db)
@@ -152,6 +218,8 @@ def _lookups(
                 category=o.category if o.organisation else "unknown",
                 vendor=o.vendor,
                 sdk_name=o.sdk_name,
+                entity=o.entity,
+                hosted_on=o.hosted_on,
                 attribution_source=o.source,
                 connected=(file, key) in named,
                 frames=";".join(frames),
@@ -163,18 +231,28 @@ def _lookups(
 
 
 def owner_of(db: Database, name: str, server: str) -> Owner:
-    """Who operates ``name`` (else the address ``server``), with the database row as source."""
+    """Who operates ``name`` (else the address ``server``), who hosts it, with the rows' sources.
+
+    :func:`~inspector.attribute.entities.describe_endpoint` decides: a hosting provider's
+    namespace or customer range only fills ``host``, never the organisation.
+    """
     name = name.removeprefix("*.")  # a certificate's wildcard names the domain below it
     registrable = registrable_domain(name) if name else ""
-    if name:
-        m = db.lookup_domain(name)
-        if m is not None:
-            source = f"domain {m.pattern} ({m.match}): {m.source}"
-            return Owner(m.organisation, m.category, m.vendor, source, registrable, m.sdk_name)
-    r = db.lookup_ip(server)
-    if r is not None:
-        source = f"range {r.network}: {r.source}"
-        return Owner(r.organisation, r.category, r.vendor, source, registrable, "")
+    ep = describe_endpoint(db, name, server)
+    if ep.owner or ep.host:
+        return Owner(
+            ep.owner,
+            ep.category,
+            ep.vendor,
+            ep.source,
+            registrable,
+            ep.sdk_name,
+            ep.entity,
+            ep.host,
+            ep.owner_from,
+            ep.pattern,
+            ep.date,
+        )
     if is_local(server):
         return Owner("local network", "", "", "private or link-local address", registrable, "")
     return Owner("", "unknown", "", "", registrable, "")

@@ -88,7 +88,11 @@ def _int(value: object) -> object:
 REPORT_COLUMNS: tuple[tuple[str, str, Callable[[pd.Series], object]], ...] = (
     ("Finding ID", "Id of the finding (use it with `inspector evidence`).", lambda r: r.finding_id),
     ("Session", "Conferencing session (S1, S2...) or `outside`.", lambda r: r.session_id),
-    ("App", "Conferencing app of the session.", lambda r: r.app),
+    (
+        "App",
+        "App the connection itself names (never the session's); may be empty.",
+        lambda r: r.app,
+    ),
     ("Severity", "high, medium, low or info.", lambda r: r.severity),
     (
         "Finding",

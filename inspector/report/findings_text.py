@@ -11,9 +11,11 @@ from inspector.findings import (
     MAX_FRAMES,
     Finding,
     FlowRecord,
+    Happened,
     LookupFinding,
     display_filter,
     evidence_frames,
+    happened,
 )
 from inspector.report.verdict_text import verdict_text
 from inspector.schema.findings import FindingRow
@@ -40,6 +42,14 @@ def _sent(g: Finding) -> int:
     return sum(r.att.ends.client_bytes for r in g.records)
 
 
+def _who(g: Finding) -> str:
+    """Whose connection it was: the flow's own app, or none (the session is only context)."""
+    if g.app:
+        r = g.first
+        return f"{g.app} ({r.a.role.app_evidence or r.a.app_reason or 'its own evidence'})"
+    return "no app identified on the connection itself"
+
+
 def _third_party(g: Finding) -> str:
     r = g.first
     what = r.att.owner.sdk_name or r.att.owner.category.replace("_", " ")
@@ -49,18 +59,21 @@ def _third_party(g: Finding) -> str:
     )
     org = r.att.owner.organisation or "an unidentified organisation"
     return (
-        f"{_during(g.app)} the device contacted {g.destination} ({org}; {what}), {how}, sending "
-        f"{_sent(g)} bytes in {len(g.records)} connection(s). This shows that the connection "
+        f"{_during(g.session_app)} the device contacted {g.destination} ({org}; {what}), {how}, "
+        f"sending {_sent(g)} bytes in {len(g.records)} connection(s) ({happened(g.records)}). "
+        f"App: {_who(g)}. Third party: {r.a.role.party.reason}. This shows that the connection "
         "happened and how large it was, not what data it carried."
     )
 
 
 def _first_party(g: Finding) -> str:
     org = g.first.att.owner.organisation or "an unidentified organisation"
+    reason = g.first.a.role.party.reason
+    own = f" First party: {reason}." if reason and g.first.a.role.party.party == "first" else ""
     return (
-        f"{_during(g.app)} the device sent {_sent(g)} bytes to {g.destination}, a telemetry "
-        f"service of {org}. It is the vendor's own collection; its content is encrypted and not "
-        "visible."
+        f"{_during(g.session_app)} the device sent {_sent(g)} bytes to {g.destination}, a "
+        f"telemetry service of {org}. It is the vendor's own collection; its content is "
+        f"encrypted and not visible.{own}"
     )
 
 
@@ -212,7 +225,7 @@ def _lookup_row(f: LookupFinding) -> FindingRow:
     return FindingRow(
         finding_id="",
         session_id=f.session_id,
-        app=f.app,
+        app="",
         finding=str(f.kind),
         severity=str(f.severity),
         destination=lk.query,
@@ -222,9 +235,10 @@ def _lookup_row(f: LookupFinding) -> FindingRow:
         verdict="",
         modifiers="",
         explanation=(
-            f"{_during(f.app)} the device looked up {lk.query} ({lk.organisation}; {what}) in "
-            f"DNS {lk.queries} time(s). The lookup shows the app meant to contact it; the "
-            "connection itself is not in the capture."
+            f"{_during(f.session_app)} the device looked up {lk.query} ({lk.organisation}; "
+            f"{what}) in DNS {lk.queries} time(s) ({Happened.LOOKED_UP}). The lookup shows "
+            f"something on the device meant to contact it; the connection itself is not in the "
+            f"capture. {str(f.party.party).capitalize()} party: {f.party.reason}."
         ),
         evidence=f"DNS query for {lk.query} in frame(s) {lk.frames.replace(';', ', ')}{answered}",
         caveat="A lookup alone does not show what data, if any, was sent.",

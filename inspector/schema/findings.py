@@ -26,7 +26,9 @@ class FindingRow(Row):
         "`outside` when it happened outside any session."
     )
     app: str = col(
-        "Conferencing app of the session (Zoom, Microsoft Teams, ...); empty outside sessions."
+        "App of the flows behind the finding, from their own evidence or client fingerprint "
+        "(Zoom, Microsoft Teams, ...), never the session's: empty when the connection itself "
+        "names no app (the session's app is in the explanation: 'During this Zoom session')."
     )
     finding: str = col(
         "Kind of finding: third_party_telemetry, first_party_telemetry, "

@@ -93,6 +93,19 @@ class FlowRow(Row):
         "string",
         "",
     )
+    entity: str = col(
+        "Parent entity of the organisation (Meta for WhatsApp, Alphabet for DoubleClick, "
+        "Microsoft for LinkedIn); empty when no owner is known (docs/attribution-database.md).",
+        "string",
+        "",
+    )
+    hosted_on: str = col(
+        "'hosted on X' when the address or name belongs to a hosting provider's customer space "
+        "(AWS, Azure, Google Cloud, Cloudflare, Akamai...): X hosts the server, it does not "
+        "own it; empty otherwise.",
+        "string",
+        "",
+    )
     vendor: str = col(
         "Conferencing vendor the destination belongs to (Zoom, Microsoft Teams, "
         "...); empty for third parties and unknowns.",
@@ -146,6 +159,20 @@ class FlowRow(Row):
         "(not to a vendor server).",
         "boolean",
         False,
+    )
+    party: str = col(
+        "first, third or unknown: whether the destination's parent entity is the flow's own "
+        "app's (the app named by the flow's own evidence or client fingerprint, never the "
+        "session's); ad/analytics/SDK endpoints stay third party under the same parent "
+        "(docs/attribution-database.md, PARTY_RULES).",
+        "string",
+        "",
+    )
+    party_reason: str = col(
+        "The party rule that decided and why, e.g. 'other-entity: Meta Platforms, Inc. (parent "
+        "Meta) does not own Zoom (parent Zoom)'.",
+        "string",
+        "",
     )
     role: str = col(
         "Role of the flow: signalling, media, relay, first-party telemetry, "

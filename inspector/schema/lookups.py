@@ -28,6 +28,8 @@ class LookupRow(Row):
     category: str = col("Its category (see flows.category).")
     vendor: str = col("Conferencing vendor it belongs to, if any.")
     sdk_name: str = col("Product or SDK the database names for it.")
+    entity: str = col("Parent entity of the organisation (see flows.entity).")
+    hosted_on: str = col("'hosted on X' for a hosting provider's name space (see flows.hosted_on).")
     attribution_source: str = col("The database row that matched, with its published source.")
     connected: bool = col("True when a flow in the capture is named with this name.", "boolean")
     frames: str = col("Frames of the first queries and responses, ';'-joined.")

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from inspector.assess.profiles import profile
-from inspector.assess.roles import ROLE_RULES, decide_role, same_owner
+from inspector.assess.roles import ROLE_RULES, decide_role
 from inspector.schema.content import ContentRow
 from inspector.schema.dns import DnsRow
 from inspector.schema.dtls import DtlsRow
@@ -57,12 +56,22 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
     ),
     "first_party_tracker": (
         lambda: _att_ctx(
-            flow(service="tls"), "", "Messenger", organisation=META, category="social_sdk"
+            flow(service="tls"),
+            "Microsoft Teams/Skype",
+            name="gate.hockeyapp.net",
+            organisation="Microsoft Corporation",
+            category="crash_reporting",
         ),
         Role.FIRST_PARTY_TELEMETRY,
     ),
     "third_party_tracker": (
-        lambda: _att_ctx(flow(service="tls"), "", "Zoom", organisation=META, category="social_sdk"),
+        lambda: _att_ctx(
+            flow(service="tls"),
+            "Zoom",
+            name="graph.facebook.com",
+            organisation=META,
+            category="social_sdk",
+        ),
         Role.THIRD_PARTY_TELEMETRY,
     ),
     "vendor_telemetry": (
@@ -134,10 +143,20 @@ def test_rule_outcome(rule: str) -> None:
     assert (d.rule, d.role) == (rule, role)
 
 
-def test_owner_is_matched_by_profile() -> None:
-    assert same_owner(profile("WhatsApp"), META)
-    assert not same_owner(profile("Zoom"), META)
-    assert not same_owner(None, META)
+def test_session_app_never_decides_the_party() -> None:
+    """graph.facebook.com with no app evidence on the flow, in a Messenger session: the session
+    does not make it first party; with no app on the client the party stays unknown."""
+    d = decide_role(
+        _att_ctx(
+            flow(service="tls"),
+            "",
+            "Messenger",
+            name="graph.facebook.com",
+            organisation=META,
+            category="social_sdk",
+        )
+    )
+    assert d.role == Role.WEB_API and d.party.party == "unknown" and d.app == ""
 
 
 def test_cdn_is_not_telemetry() -> None:

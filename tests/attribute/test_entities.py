@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from inspector.apps import APPS, UNKNOWN_WEBRTC, app_profile, profile
 from inspector.attribute.database import Database, DomainMatch, RangeMatch, bundled_database
 from inspector.attribute.entities import (
-    APPS,
     ENTITIES,
     PARTY_RULES,
     TRACKING_CATEGORIES,
     Endpoint,
     Party,
-    app_profile,
     describe_endpoint,
     entity_of,
     party_of,
@@ -77,8 +76,11 @@ def test_every_entity_and_app_has_a_source() -> None:
     names = {e.name for e in ENTITIES}
     for e in ENTITIES:
         assert e.source and e.aliases
-    for app in APPS.values():
-        assert app.source
+    for app in APPS:
+        if app.name == UNKNOWN_WEBRTC:
+            assert app.entity == ""
+            continue
+        assert app.entity_source
         assert app.entity in names, app.name
         for pattern, source in app.own_endpoints:
             assert pattern and source
@@ -108,7 +110,7 @@ def test_every_conferencing_app_has_an_owner(app: str) -> None:
 
 
 def test_app_profile_accepts_vendor_labels() -> None:
-    teams = APPS["Microsoft Teams/Skype"]
+    teams = profile("Microsoft Teams/Skype")
     assert app_profile("Skype") is teams
     assert app_profile("Microsoft Teams") is teams
     assert app_profile("microsoft teams") is teams
@@ -258,8 +260,9 @@ def _ep(
 
 
 RULE_CASES = {
-    "no-app": ("", _ep()),
     "no-owner": ("Zoom", _ep(owner="", entity="", host="Amazon Web Services (customers)")),
+    "tracking-for-any-app": ("", _ep("Mixpanel", "Mixpanel", "analytics")),
+    "no-app": ("", _ep()),
     "vendor-row": ("Zoom", _ep(owner="Zoom", entity="Zoom", vendor="Zoom")),
     "own-endpoint": (
         "Messenger",
@@ -283,6 +286,16 @@ def test_rule_decides_its_case(rule: str) -> None:
     expected = next(r.party for r in PARTY_RULES if r.name == rule)
     assert (decision.rule, decision.party) == (rule, expected)
     assert decision.reason
+
+
+def test_no_app_own_endpoint_of_some_app_stays_unknown() -> None:
+    """graph.facebook.com with no app: first party for Meta's apps, third for others."""
+    ep = _ep("Meta Platforms, Inc.", "Meta", "social_sdk", name="graph.facebook.com")
+    assert (party_of("", ep).party, party_of("", ep).rule) == (Party.UNKNOWN, "no-app")
+
+
+def test_unknown_webrtc_has_no_party() -> None:
+    assert party_of(UNKNOWN_WEBRTC, _ep("Mixpanel", "Mixpanel", "online_service")).rule == "no-app"
 
 
 def test_no_owner_reason_says_hosted_on() -> None:
