@@ -260,8 +260,13 @@ def _worker(conn: Connection, env: dict[str, str], mem_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     work = Path(tempfile.mkdtemp(prefix="fuzzcap-"))
+    parent = os.getppid()
     try:
         while True:
+            # a sibling worker holds this pipe's other end too: no EOF when the parent dies
+            while not conn.poll(5):
+                if os.getppid() != parent:
+                    return
             task = conn.recv()
             if task is None:
                 return

@@ -95,6 +95,18 @@ def test_symlinked_outdir_stays_a_link(tmp_path: Path, small: Result, other: Res
     assert leftovers(tmp_path) == []
 
 
+def test_current_folder_as_outdir(
+    tmp_path: Path, small: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    write_outputs(small, ".")
+    assert Path.cwd() == here and (here / "summary.json").is_file()
+    write_outputs(small, ".")
+    assert leftovers(here) == [] and leftovers(tmp_path) == []
+
+
 def _fail_on_call(monkeypatch: pytest.MonkeyPatch, name: str, n: int, exc: BaseException) -> None:
     real = getattr(outputs, name)
     calls = [0]

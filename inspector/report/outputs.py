@@ -185,8 +185,9 @@ def _carry(src: Path, dst: Path) -> bool:
 def _replaceable(out: Path) -> bool:
     """True for a folder a previous run wrote: only our file names, and our summary.json.
 
-    A symbolic link is never replaced (the outputs go into the folder it points to)."""
-    if out.is_symlink():
+    A symbolic link is never replaced (the outputs go into the folder it points to), nor the
+    current folder (``-o .``)."""
+    if out.is_symlink() or out.resolve() == Path.cwd().resolve():
         return False
     try:
         entries = list(out.iterdir())
