@@ -114,6 +114,8 @@ class Finding:
     session_app: str = ""
     #: DNS answers that named the destination (frames outside the flows themselves)
     dns_frames: list[int] = field(default_factory=list)
+    #: the flows carried personal data (``data_shared``) to this destination
+    personal_data: bool = False
 
     @property
     def first(self) -> FlowRecord:

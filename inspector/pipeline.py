@@ -321,8 +321,10 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
         build_lookup_findings,
         build_sessions,
     )
+    from inspector.personal import build_data_findings, raise_for_personal_data
     from inspector.privacy import REQUESTS, data_shared
     from inspector.report.findings_text import finding_rows
+    from inspector.report.personal_text import data_rows
     from inspector.report.render import oriented_tables
     from inspector.source.known_values import privacy_settings
 
@@ -333,13 +335,16 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
     assessed = assess(evidence, att.by_uid)
     records = [FlowRecord(ev, att.by_uid[ev.uid], assessed.by_uid[ev.uid]) for ev in evidence]
     rows = oriented_tables(collected.rows, records)
+    settings = privacy_settings(config.known_values, config.show_values)
+    shared = data_shared(requests, rows["flows"], settings)  # type: ignore[arg-type]
+    rows["data_shared"] = list(shared)
     helpers = helper_findings(rows["flows"], rows.get("http", []))  # type: ignore[arg-type]
+    helpers += data_rows(build_data_findings(shared, records))
     findings = build_findings(records, assessed.sessions)
+    raise_for_personal_data(findings, shared)
     lookups = build_lookup_findings(att.lookups, records, assessed.sessions)
     rows["lookups"] = list(att.lookups)
     rows["findings"] = list(finding_rows(findings, lookups, helpers))
     rows["sessions"] = list(build_sessions(records, assessed.sessions))
-    settings = privacy_settings(config.known_values, config.show_values)
-    rows["data_shared"] = list(data_shared(requests, rows["flows"], settings))  # type: ignore[arg-type]
     collected.rows = rows
     return att.meta

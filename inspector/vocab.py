@@ -135,6 +135,7 @@ class FindingKind(StrEnum):
     MEDIA_ENCRYPTION = "media_encryption"
     SIGNALLING_ENCRYPTION = "signalling_encryption"
     LOCAL_HELPER = "local_helper"
+    PERSONAL_DATA = "personal_data"
 
     @property
     def is_telemetry(self) -> bool:

@@ -120,9 +120,15 @@ def destinations_from_flows(flows: Iterable[object]) -> dict[str, Destination]:
     for flow in flows:
         if not isinstance(flow, FlowRow):
             continue
-        party = (
-            "first" if flow.vendor else "third" if flow.category in THIRD_PARTY_CATEGORIES else ""
-        )
+        party = flow.party if flow.party not in ("", "unknown") else ""
+        if not party:  # no party decided for the flow's own app: the database row's kind
+            party = (
+                "first"
+                if flow.vendor
+                else "third"
+                if flow.category in THIRD_PARTY_CATEGORIES
+                else ""
+            )
         out[flow.uid] = Destination(flow.server_name, flow.organisation, party)
     return out
 

@@ -61,9 +61,17 @@ def _third_party(g: Finding) -> str:
     return (
         f"{_during(g.session_app)} the device contacted {g.destination} ({org}; {what}), {how}, "
         f"sending {_sent(g)} bytes in {len(g.records)} connection(s) ({happened(g.records)}). "
-        f"App: {_who(g)}. Third party: {r.a.role.party.reason}. This shows that the connection "
-        "happened and how large it was, not what data it carried."
+        f"App: {_who(g)}. Third party: {r.a.role.party.reason}. " + _carried(g)
     )
+
+
+def _carried(g: Finding) -> str:
+    if g.personal_data:
+        return (
+            "Requests read with the user's own keys carried personal data to it (see its "
+            "personal_data finding and the data_shared table)."
+        )
+    return "This shows that the connection happened and how large it was, not what data it carried."
 
 
 def _first_party(g: Finding) -> str:

@@ -49,6 +49,7 @@ SHORT_TITLES = {
     "weak_tls": "weak TLS",
     "ecb_suspected": "ECB-like media",
     "local_helper": "local helper",
+    "personal_data": "PERSONAL DATA SENT",
 }
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 

@@ -126,6 +126,7 @@ FINDING_TITLES = {
     "weak_tls": "Weak or outdated TLS",
     "ecb_suspected": "Pattern-leaking (ECB-like) media encryption",
     "local_helper": "Local helper server",
+    "personal_data": "Personal data sent to a destination",
 }
 
 #: One-line meaning of each encryption verdict, for readers who do not know the protocols.

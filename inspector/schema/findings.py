@@ -33,7 +33,8 @@ class FindingRow(Row):
     finding: str = col(
         "Kind of finding: third_party_telemetry, first_party_telemetry, "
         "media_encryption, signalling_encryption, plaintext_media, plaintext_http, "
-        "cleartext_signalling, cleartext_dns, weak_tls, ecb_suspected, local_helper."
+        "cleartext_signalling, cleartext_dns, weak_tls, ecb_suspected, local_helper, "
+        "personal_data (what a destination received, from decrypted or cleartext requests)."
     )
     severity: str = col("high, medium, low or info: how much it matters for privacy or security.")
     destination: str = col("Server name (or address when no name is known) the finding is about.")
