@@ -148,7 +148,16 @@ APPS: tuple[AppProfile, ...] = (
         ("facetime", "apns"),
         e2e_design="Apple Platform Security: FaceTime keys are exchanged between devices via IDS",
     ),
-    AppProfile("Telegram", "Telegram", "https://telegram.org/faq", ("telegram",), ("telegram",)),
+    AppProfile(
+        "Telegram",
+        "Telegram",
+        "https://telegram.org/faq",
+        ("telegram",),
+        ("telegram",),
+        e2e_design="Telegram API documentation (core.telegram.org/api/end-to-end/voice-calls): "
+        "one-to-one calls derive their key from a Diffie-Hellman exchange between the two "
+        "clients, checked by comparing emoji",
+    ),
     AppProfile(
         "Messenger",
         "Meta",
@@ -157,6 +166,8 @@ APPS: tuple[AppProfile, ...] = (
         ("facebook", "messenger"),
         (_META_GRAPH,),
         ("facebook messenger",),
+        e2e_design="Meta's Messenger end-to-end encryption whitepaper (December 2023): personal "
+        "calls and one-to-one messages are end-to-end encrypted by default",
     ),
     AppProfile(
         "Viber",
@@ -164,6 +175,8 @@ APPS: tuple[AppProfile, ...] = (
         "https://www.viber.com/en/about/ (Rakuten Viber)",
         ("viber",),
         ("viber",),
+        e2e_design="Viber Encryption Overview: one-to-one calls are end-to-end encrypted with keys "
+        "derived on the two devices",
     ),
     AppProfile("LINE", "LY Corporation", "https://www.lycorp.co.jp/en/", ("line",)),
     AppProfile("Threema", "Threema", "https://threema.ch/en/about", ("threema",)),

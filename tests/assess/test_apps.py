@@ -37,7 +37,15 @@ def test_profiles_are_unique_and_e2e_designs_cite_a_source() -> None:
         if p.e2e_design:
             assert any(
                 w in p.e2e_design
-                for w in ("overview", "Overview", "Security", "ringrtc", "documentation", "Help")
+                for w in (
+                    "overview",
+                    "Overview",
+                    "Security",
+                    "ringrtc",
+                    "documentation",
+                    "Help",
+                    "whitepaper",
+                )
             ), p.name
 
 
