@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from inspector.evidence import FlowEvidence
+from inspector.schema.tls import TlsRow
 
 __all__ = ["CertIndex", "CertOwner", "subject_field"]
 
@@ -37,37 +38,51 @@ class CertOwner:
     source: str
 
 
+def _owner(r: TlsRow) -> CertOwner | None:
+    """The organisation a CA-verified certificate's subject names, with where it was seen."""
+    if not r.cert_subject or r.cert_self_signed is not False:
+        return None
+    org = subject_field(r.cert_subject, "O")
+    if not org:
+        return None
+    issuer = subject_field(r.cert_issuer, "O") or subject_field(r.cert_issuer, "CN")
+    return CertOwner(
+        org,
+        f"certificate subject O={org} (CA-verified organisation; issuer "
+        f"{issuer or 'unnamed'}; frame {r.frame})",
+    )
+
+
 class CertIndex:
     """(capture file, server name) -> the organisation its certificate names."""
 
     __slots__ = ("_by_addr", "_by_name")
 
     def __init__(self, evidence: Iterable[FlowEvidence]) -> None:
-        self._by_name: dict[tuple[str, str], CertOwner] = {}
-        by_addr: dict[tuple[str, str], set[CertOwner]] = {}
+        # (frame, owner) candidates; the earliest frame wins, so the choice does not depend on
+        # the order flows ended in (one process and a merge of flow shards agree)
+        by_name: dict[tuple[str, str], tuple[int, CertOwner]] = {}
+        by_addr: dict[tuple[str, str], list[tuple[int, CertOwner]]] = {}
         for ev in evidence:
             for r in ev.tls:
-                if not r.cert_subject or r.cert_self_signed is not False:
+                owner = _owner(r)
+                if owner is None:
                     continue
-                org = subject_field(r.cert_subject, "O")
-                if not org:
-                    continue
-                issuer = subject_field(r.cert_issuer, "O") or subject_field(r.cert_issuer, "CN")
-                owner = CertOwner(
-                    org,
-                    f"certificate subject O={org} (CA-verified organisation; issuer "
-                    f"{issuer or 'unnamed'}; frame {r.frame})",
-                )
+                frame = int(r.frame or 0)
                 server = ev.conn.resp_h if r.client_is_orig is not False else ev.conn.orig_h
-                by_addr.setdefault((ev.conn.file, server), set()).add(owner)
+                by_addr.setdefault((ev.conn.file, server), []).append((frame, owner))
                 cn = subject_field(r.cert_subject, "CN")
                 for name in (cn, *r.cert_sans.split(";")):
                     name = name.strip().lower().rstrip(".")
-                    if name:
-                        self._by_name.setdefault((ev.conn.file, name), owner)
+                    key = (ev.conn.file, name)
+                    if name and (key not in by_name or frame < by_name[key][0]):
+                        by_name[key] = (frame, owner)
+        self._by_name = {k: v[1] for k, v in by_name.items()}
         #: an address whose certificates all name one organisation (a flow with no name)
         self._by_addr = {
-            k: next(iter(v)) for k, v in by_addr.items() if len({o.organisation for o in v}) == 1
+            k: min(v, key=lambda fo: fo[0])[1]
+            for k, v in by_addr.items()
+            if len({o.organisation for _f, o in v}) == 1
         }
 
     def __len__(self) -> int:

@@ -73,3 +73,23 @@ def test_unnamed_flow_takes_its_address_certificate_only_when_unambiguous() -> N
     idx = CertIndex([a])
     assert idx.owner_of_address("t.pcap", "203.0.113.7") is not None
     assert CertIndex([a, b]).owner_of_address("t.pcap", "203.0.113.7") is None
+
+
+def test_the_earliest_certificate_wins_whatever_the_flow_order() -> None:
+    """One process and a merge of flow shards end flows in different orders: same owner."""
+    subject = "CN=a.example,O=Example Corp"
+
+    def ev(uid: str, frame: int) -> Any:
+        conn = flow(uid, resp_h="203.0.113.9")
+        return evidence(conn, tls=[make(TlsRow, uid, cert_subject=subject, cert_sans="a.example",
+                                        cert_self_signed=False, frame=frame)])  # fmt: skip
+
+    early, late = ev("C1", 30), ev("C2", 7)
+    for order in ([early, late], [late, early]):
+        idx = CertIndex(order)
+        by_name, by_addr = (
+            idx.owner("t.pcap", "a.example"),
+            idx.owner_of_address("t.pcap", "203.0.113.9"),
+        )
+        assert by_name is not None and by_addr is not None
+        assert "frame 7" in by_name.source and "frame 7" in by_addr.source
