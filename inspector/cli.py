@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from inspector import __version__
+from inspector.api import Result
 from inspector.errors import InputError, OutputError
 from inspector.live import add_live_parser, run_live
 from inspector.report.cli_support import add_evidence_parser, run_evidence
@@ -52,7 +54,10 @@ same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; -
 
 exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
 some inputs could not be read (listed with their reason in summary.json `files` and
-report.html); 2 bad usage or no readable input; 1 internal error; 4 outputs could not be
+report.html); 2 bad usage or no readable input (checked before any packet is read: OUTDIR
+a file or not writable, --client not an address, a --keylog with no key log line, a .gz
+broken before its first packet; a --client address that is in no flow is refused after
+reading, before anything is written); 1 internal error; 4 outputs could not be
 written (disk full, permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 Outputs are written all or nothing: after exit 4, 130 or 143 OUTDIR is as it was before.
 """
@@ -239,10 +244,15 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
+    from inspector.source.checks import check_captures, check_client, check_keylogs, check_outdir
     from inspector.source.known_values import read_known_values
 
     files = expand_paths(args.paths)  # fail early, with exit 2, on a missing path
     read_known_values(args.known_values)  # likewise for an unreadable --known-values file
+    check_outdir(args.outdir)  # every check below runs before any packet is read
+    args.client = check_client(args.client)
+    check_keylogs(args.keylog)
+    check_captures(files)
     if "parquet" in args.format:
         from inspector.report.parquet import require_pyarrow
 
@@ -254,6 +264,7 @@ def _analyze(args: argparse.Namespace) -> int:
         known_values=tuple(args.known_values),
         show_values=args.show_values,
     )
+    before = _snapshot(args.outdir)
     silent = args.no_progress or args.quiet or args.json
     bar, update = (None, None) if silent else _progress_bar(len(files))
     size = sum(os.path.getsize(f) for f in files)
@@ -270,6 +281,11 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         batch = run_batch(files, config, **kwargs)
     result = batch.result
+    try:
+        _check_client_seen(args.client, result)
+    except InputError:
+        _undo_cache(args.outdir, kwargs["cache_dir"], before)
+        raise
     if args.pseudonymize:
         from inspector.report.pseudonymize import pseudonymize
 
@@ -281,14 +297,61 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 
-    for w in result.warnings:
+    for w in result.warnings:  # on stderr only: the terminal report below does not repeat them
         print(f"inspector: warning: {safe_text(w)}", file=sys.stderr)
     for o in batch.outcomes:
         if o.status == "failed":
             line = f"inspector: {o.status}: {safe_text(o.file)}: {safe_text(o.reason)}"
             print(line, file=sys.stderr)
-    render_terminal(result, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
+    shown = dataclasses.replace(result, warnings=[])
+    render_terminal(shown, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
     return batch.exit_code
+
+
+def _snapshot(outdir: str) -> set[str] | None:
+    """Paths under ``outdir`` now (None: it does not exist), to undo what a refused run cached."""
+    import os
+
+    if not os.path.isdir(outdir):
+        return None
+    return {os.path.join(d, n) for d, dirs, files in os.walk(outdir) for n in dirs + files}
+
+
+def _undo_cache(outdir: str, cache_dir: object, before: set[str] | None) -> None:
+    """Remove what this run added to OUTDIR's cache, so a refused run leaves OUTDIR as it was."""
+    import os
+    import shutil
+
+    if cache_dir is None or not os.path.isdir(outdir):
+        return
+    if before is None:
+        shutil.rmtree(outdir, ignore_errors=True)
+        return
+    now = _snapshot(outdir) or set()
+    for path in sorted(now - before, key=len, reverse=True):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+def _check_client_seen(client: str, result: Result) -> None:
+    """A ``--client`` address in no flow of the capture: exit 2 before any output is written.
+
+    This can only be known after reading the packets; refusing (rather than orienting every flow
+    from an address that is not there) keeps OUTDIR as it was and the report honest.
+    """
+    from inspector.source.checks import client_seen
+
+    flows = result.tables.get("flows")
+    if not client or flows is None or len(flows) == 0:
+        return
+    ends = [*flows["orig_h"].astype(str), *flows["resp_h"].astype(str)]
+    if not client_seen(client, ends):
+        raise InputError(
+            f"--client {client} is not an endpoint of any flow in the capture; "
+            "omit --client to use the busiest local address"
+        )
 
 
 def _schema() -> int:
