@@ -39,7 +39,8 @@ outputs (in OUTDIR):
   summary.json    packet accounting: total = decoded + skipped + malformed
   <table>.json    every table again as JSON records (missing values are null)
   report.html     one self-contained page for people: summary, findings, charts, caveats
-  report.csv      the findings for a spreadsheet, plain column names (UTF-8 with BOM)
+  report.csv      the findings for a spreadsheet, plain column names (Windows-1252, for
+                  a double-click in LibreOffice or Excel; exact UTF-8 in findings.csv)
 Column reference: docs/schema.md.
 Packets behind a finding: inspector evidence OUTDIR F0001 -o F0001.pcap
 
