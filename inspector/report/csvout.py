@@ -17,8 +17,8 @@ Two kinds of CSV are written:
   text of every finding is in ``findings.csv`` / ``findings.json``.
 
 The tables are UTF-8; every CSV has CRLF line ends (RFC 4180): a carriage return or line feed
-inside a capture string is then always quoted, so it cannot forge a row. A text cell whose first visible
-character would start a formula (``= + - @``, their full-width forms, or a tab/CR/LF before
+inside a capture string is then always quoted, so it cannot forge a row. A text cell whose first
+visible character would start a formula (``= + - @``, their full-width forms, or a tab/CR/LF before
 them) gets a leading apostrophe: Excel and LibreOffice show it as text, and the capture's string
 stays whole and readable after it.
 """
