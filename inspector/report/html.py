@@ -33,6 +33,7 @@ from inspector.report.charts import (
     category_colour,
     timeline,
 )
+from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -305,6 +306,19 @@ def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, A
     }
 
 
+def _destinations_context(
+    tables: Mapping[str, pd.DataFrame], flows: pd.DataFrame
+) -> dict[str, Any]:
+    frame = tables.get("destinations")
+    return {
+        "destinations": destinations_view(
+            frame if frame is not None else destinations_frame(flows)
+        ),
+        "dest_columns": [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)],
+        "dest_default_sort": 5,  # Sent: the frame's own order is by bytes
+    }
+
+
 def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
     """Everything the template shows, as plain (display-safe, not yet HTML-escaped) values."""
     tables = result.tables
@@ -336,6 +350,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "outside": outside,
         "outside_headlines": _headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
+        **_destinations_context(tables, flows),
         "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
         "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
         "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
