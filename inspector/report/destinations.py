@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from inspector.report.text import human_bytes, iso_time, plain
+from inspector.report.text import VERDICT_SHORT, human_bytes, iso_time, plain
 from inspector.schema import columns
 from inspector.schema.destinations import DestinationRow
 from inspector.vocab import Verdict
@@ -27,7 +27,7 @@ SORT_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
     ("Organisation", "organisation", "organisation", False),
     ("Party", "party", "party", False),
     ("Category", "category", "category", False),
-    ("Country", "country", "country", False),
+    ("Ctry", "country", "country", False),
     ("Sent", "sent", "sent_n", True),
     ("Received", "received", "received_n", True),
     ("Flows", "flows", "flows", True),
@@ -146,7 +146,9 @@ def destinations_view(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 "received": human_bytes(received),
                 "received_n": received,
                 "flows": int(r.flows),
-                "verdicts": plain(r.verdicts).replace(";", "; "),
+                "verdicts": "; ".join(
+                    VERDICT_SHORT.get(v, v) for v in plain(r.verdicts).split(";") if v
+                ),
                 "apps": plain(r.apps).replace(";", "; "),
                 "first_seen": iso_time(float(r.first_seen)),
                 "first_n": float(r.first_seen),
