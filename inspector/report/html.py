@@ -213,6 +213,29 @@ def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
 
 
+#: Flows drawn in a session's timeline (the largest by bytes; the page says "top N of M").
+TIMELINE_ROWS = 15
+
+
+def finding_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings of the same kind and organisation together (in the order of their first, most
+    serious member), so that thirteen near-identical cards become one expandable line."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in items:
+        g = groups.setdefault(
+            (f["kind"], f["organisation"]),
+            {"title": f["title"], "organisation": f["organisation"], "severity": f["severity"]},
+        )
+        g.setdefault("items", []).append(f)
+    for g in groups.values():
+        names = list(dict.fromkeys(f["destination"] for f in g["items"]))
+        g["count"] = len(g["items"])
+        g["destinations"] = ", ".join(names[:3]) + (
+            f" and {len(names) - 3} more" if len(names) > 3 else ""
+        )
+    return list(groups.values())
+
+
 def _session_view(
     s: Any, flows: pd.DataFrame, by_session: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -220,7 +243,8 @@ def _session_view(
     app = _s(s.app)
     fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
     start, end = float(s.start_ts), float(s.end_ts)
-    svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}")
+    svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}", TIMELINE_ROWS)
+    shown_roles = {_s(r) or "other" for r in fl["role"]} if len(fl) and "role" in fl else set()
     items = _sort(by_session.get(sid, []))
     return {
         "id": sid,
@@ -236,9 +260,12 @@ def _session_view(
         "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
         "headlines": _headlines(app, s, items),
         "findings": items,
+        "groups": finding_groups(items),
         "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
         "timeline": svg,
         "timeline_hidden": hidden,
+        "timeline_total": len(fl),
+        "legend": [(r, c) for r, c in ROLE_COLOURS.items() if r in shown_roles],
     }
 
 
@@ -316,6 +343,7 @@ def _destinations_context(
         ),
         "dest_columns": [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)],
         "dest_default_sort": 5,  # Sent: the frame's own order is by bytes
+        "dest_open_max": 12,  # a longer table starts folded, behind a one-line summary
     }
 
 
@@ -348,6 +376,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "first_seen": iso_time(float(flows["ts"].min())) if len(flows) else "",
         "sessions": sessions,
         "outside": outside,
+        "outside_groups": finding_groups(outside),
         "outside_headlines": _headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
         **_destinations_context(tables, flows),
