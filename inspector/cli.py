@@ -15,6 +15,7 @@ from inspector.api import Result
 from inspector.errors import InputError, OutputError
 from inspector.live import add_live_parser, run_live
 from inspector.report.cli_support import add_evidence_parser, run_evidence
+from inspector.report.compare import add_compare_parser, run_compare
 
 __all__ = ["main"]
 
@@ -153,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     add_live_parser(sub)
     sub.add_parser("schema", help="print the column reference of every output table")
     add_evidence_parser(sub)
+    add_compare_parser(sub)
     return p
 
 
@@ -383,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema()
         if args.command == "evidence":
             return run_evidence(args)
+        if args.command == "compare":
+            return run_compare(args)
         _parser().print_help()
         return 2
     except InputError as exc:
