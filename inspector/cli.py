@@ -26,22 +26,17 @@ the other end and on what evidence, third-party telemetry, and how the content i
 
 ANALYZE_EPILOG = """\
 examples:
-  inspector analyze captures/sample.pcapng -o out
+  inspector analyze captures/zoom-2020.pcap -o out
   inspector analyze ~/captures/ -o out          # every .pcap/.pcapng(.gz) in the folder
   inspector analyze a.pcap b.pcapng.gz -o out
 
 outputs (in OUTDIR):
-  flows.csv       one row per flow; `uid` joins every other table
-  dns.csv tls.csv quic.csv http.csv stun.csv dtls.csv rtp.csv
-                  one table per protocol, rows keyed by `uid`
-  weird.csv       everything that could not be parsed (malformed packets are data)
-  findings.csv    what a journalist or auditor should know, one row per finding
-  sessions.csv    one row per conferencing session
-  summary.json    packet accounting: total = decoded + skipped + malformed
-  <table>.json    every table again as JSON records (missing values are null)
-  report.html     one self-contained page for people: summary, findings, charts, caveats
-  report.csv      the findings for a spreadsheet, plain column names (Windows-1252, for
-                  a double-click in LibreOffice or Excel; exact UTF-8 in findings.csv)
+{outputs}
+  summary.json     packet accounting: total = decoded + skipped + malformed
+  <table>.json     every table again as JSON records (missing values are null)
+  report.html      one self-contained page for people: summary, findings, charts, caveats
+  report.csv       the findings for a spreadsheet, plain column names (Windows-1252, for
+                   a double-click in LibreOffice or Excel; exact UTF-8 in findings.csv)
 Column reference: docs/schema.md.
 Packets behind a finding: inspector evidence OUTDIR F0001 -o F0001.pcap
 
@@ -74,6 +69,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"inspector: error: {message} (see 'inspector --help')\n")
 
 
+def outputs_help(width: int = 68) -> str:
+    """The tables of OUTDIR, one line each: the first clause of its schema doc (the same
+    declarations ``inspector schema`` prints), cut at a word with an ellipsis."""
+    import re
+
+    from inspector.schema import load_all
+
+    first = ("flows", "destinations", "findings", "sessions")
+    specs = load_all()
+    names = [n for n in first if n in specs] + sorted(set(specs) - set(first))
+    lines = []
+    for name in names:
+        clause = re.split(r": | \(|; |, (?=[a-z]+ )", specs[name].doc)[0].rstrip(".")
+        if len(clause) > width:
+            clause = clause[: width - 1].rsplit(" ", 1)[0] + "…"
+        lines.append(f"  {name + '.csv':<16} {clause}")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="inspector",
@@ -86,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "analyze",
         help="analyse capture files offline",
         description="Analyse pcap / pcapng / gzip captures, or folders of them.",
-        epilog=ANALYZE_EPILOG,
+        epilog=ANALYZE_EPILOG.replace("{outputs}", outputs_help()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     a.add_argument("paths", nargs="+", metavar="PATH", help="capture file or folder")
