@@ -26,11 +26,12 @@ import pandas as pd
 from inspector import __version__
 from inspector.api import Result
 from inspector.report.charts import (
+    PARTY_COLOURS,
     ROLE_COLOURS,
     Bar,
     bar_chart,
     bytes_by,
-    category_colour,
+    party_of,
     timeline,
 )
 from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
@@ -294,13 +295,14 @@ def _inputs_view(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _charts(flows: pd.DataFrame) -> tuple[list[Bar], list[Bar]]:
     def colour_of(key: str, subset: pd.DataFrame) -> str:
-        cats = subset["category"].fillna("").astype(str)
-        return category_colour(cats.mode().iloc[0] if len(cats) else "")
+        roles = subset["role"].fillna("").astype(str) if "role" in subset else []
+        parties = subset["party"].fillna("").astype(str) if "party" in subset else []
+        return PARTY_COLOURS[party_of(roles, parties)]
 
     org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
     cat_bars = [
         Bar(b.label.replace("_", " "), b.value, b.colour)
-        for b in bytes_by(flows, "category", "unknown", colour=lambda k, _f: category_colour(k))
+        for b in bytes_by(flows, "category", "unknown", colour=colour_of)
     ]
     return org_bars, cat_bars
 
@@ -385,6 +387,9 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
         "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
         "role_colours": list(ROLE_COLOURS.items()),
+        "party_colours": [
+            (p, c) for p, c in PARTY_COLOURS.items() if c in {b.colour for b in org_bars + cat_bars}
+        ],
         "general_caveats": GENERAL_CAVEATS,
         "caveats": [(text, ids) for text, ids in caveats.items()],
         **_methods_view(result, len(flows), outdir_hint),
