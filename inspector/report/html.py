@@ -335,6 +335,18 @@ def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, A
     }
 
 
+def _charts_context(flows: pd.DataFrame) -> dict[str, Any]:
+    org_bars, cat_bars = _charts(flows)
+    drawn = {b.colour for b in org_bars + cat_bars}
+    return {
+        "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
+        "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
+        "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
+        "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
+        "party_colours": [(p, c) for p, c in PARTY_COLOURS.items() if c in drawn],
+    }
+
+
 def _destinations_context(
     tables: Mapping[str, pd.DataFrame], flows: pd.DataFrame
 ) -> dict[str, Any]:
@@ -364,7 +376,6 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     known = {sess["id"] for sess in sessions}
     outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
 
-    org_bars, cat_bars = _charts(flows)
     summary = result.summary
     caveats: dict[str, list[str]] = {}
     for f in findings:
@@ -382,14 +393,8 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "outside_headlines": _headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
         **_destinations_context(tables, flows),
-        "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
-        "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
-        "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
-        "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
+        **_charts_context(flows),
         "role_colours": list(ROLE_COLOURS.items()),
-        "party_colours": [
-            (p, c) for p, c in PARTY_COLOURS.items() if c in {b.colour for b in org_bars + cat_bars}
-        ],
         "general_caveats": GENERAL_CAVEATS,
         "caveats": [(text, ids) for text, ids in caveats.items()],
         **_methods_view(result, len(flows), outdir_hint),
