@@ -44,9 +44,10 @@ CLIENT = "192.168.1.20"
 RESOLVER = "192.168.1.1"
 
 
-def zoom_2020() -> Trace:
+def zoom_2020(with_sdk: bool = True) -> Trace:
     """A 2020-style Zoom meeting: DNS + TLS signalling to zoom.us, UDP 8801 media in Zoom's
-    framing with AES-128-ECB payloads, and the iOS Facebook SDK calling graph.facebook.com."""
+    framing with AES-128-ECB payloads, and the iOS Facebook SDK calling graph.facebook.com
+    (``with_sdk=False``: the same meeting from the app version without the SDK)."""
     t = Trace()
     rnd = random.Random(2020)
     t.dns(CLIENT, RESOLVER, "zoom.us", [("A", "170.114.52.2")])
@@ -112,25 +113,26 @@ def zoom_2020() -> Trace:
                 ),
                 dt=0.001,
             )
-    t.dns(
-        CLIENT,
-        RESOLVER,
-        "graph.facebook.com",
-        [("CNAME", "star.c10r.facebook.com"), ("A", "157.240.1.1")],
-        sport=53002,
-    )
-    t.tcp_session(
-        CLIENT,
-        50200,
-        "157.240.1.1",
-        443,
-        [
-            (True, client_hello("graph.facebook.com", seed=21)),
-            (False, server_hello_certificate(seed=22)),
-            (True, app_data(700, 23)),
-            (False, app_data(400, 24)),
-        ],
-    )
+    if with_sdk:  # the Facebook SDK (removed from Zoom for iOS in March 2020)
+        t.dns(
+            CLIENT,
+            RESOLVER,
+            "graph.facebook.com",
+            [("CNAME", "star.c10r.facebook.com"), ("A", "157.240.1.1")],
+            sport=53002,
+        )
+        t.tcp_session(
+            CLIENT,
+            50200,
+            "157.240.1.1",
+            443,
+            [
+                (True, client_hello("graph.facebook.com", seed=21)),
+                (False, server_hello_certificate(seed=22)),
+                (True, app_data(700, 23)),
+                (False, app_data(400, 24)),
+            ],
+        )
     t.tcp_session(
         CLIENT,
         50300,
@@ -454,6 +456,8 @@ SCENARIOS: dict[str, Callable[[], Trace]] = {
     "teams-turn": teams_turn,
     "meet-quic": meet_quic,
     "telemetry-heavy": telemetry_heavy,
+    # for `inspector compare`: zoom-2020 is the app version with the SDK, this one without it
+    "zoom-2020-no-sdk": lambda: zoom_2020(with_sdk=False),
 }
 #: The capture the README's quick start analyses.
 SAMPLE = "zoom-2020"

@@ -12,6 +12,7 @@ import pandas as pd
 from inspector.config import Config
 from inspector.pipeline import Collected, Progress, collect
 from inspector.pipeline import run_stages as pipeline_stages
+from inspector.report.destinations import with_destinations
 from inspector.schema import load_all
 from inspector.tables import to_frame
 
@@ -38,6 +39,7 @@ class Result:
 
 def result_from(collected: Collected, extra: dict[str, Any] | None = None) -> Result:
     tables = {name: to_frame(name, collected.rows.get(name, [])) for name in load_all()}
+    tables = with_destinations(tables)  # report/destinations.py: a view of the published flows
     summary = collected.summary()
     summary.update(extra or {})
     return Result(tables, summary, list(collected.warnings))

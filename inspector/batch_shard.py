@@ -93,6 +93,11 @@ def _dissectors(config: Config) -> tuple[list[Any], KeyLog]:
     return dissectors, keylog
 
 
+def live_dissectors(config: Config) -> list[Any]:
+    """The dissectors of a live capture: as for a file, with the user's key logs."""
+    return _dissectors(config)[0]
+
+
 def read_capture(paths: Sequence[str], config: Config, label: str = "") -> ShardPart:
     """Source + decode + flows + dissect for one capture (files in the given order)."""
     dissectors, keylog = _dissectors(config)

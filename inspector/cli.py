@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -10,9 +11,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from inspector import __version__
+from inspector.api import Result
 from inspector.errors import InputError, OutputError
 from inspector.live import add_live_parser, run_live
 from inspector.report.cli_support import add_evidence_parser, run_evidence
+from inspector.report.compare import add_compare_parser, run_compare
 
 __all__ = ["main"]
 
@@ -23,21 +26,17 @@ the other end and on what evidence, third-party telemetry, and how the content i
 
 ANALYZE_EPILOG = """\
 examples:
-  inspector analyze captures/sample.pcapng -o out
+  inspector analyze captures/zoom-2020.pcap -o out
   inspector analyze ~/captures/ -o out          # every .pcap/.pcapng(.gz) in the folder
   inspector analyze a.pcap b.pcapng.gz -o out
 
 outputs (in OUTDIR):
-  flows.csv       one row per flow; `uid` joins every other table
-  dns.csv tls.csv quic.csv http.csv stun.csv dtls.csv rtp.csv
-                  one table per protocol, rows keyed by `uid`
-  weird.csv       everything that could not be parsed (malformed packets are data)
-  findings.csv    what a journalist or auditor should know, one row per finding
-  sessions.csv    one row per conferencing session
-  summary.json    packet accounting: total = decoded + skipped + malformed
-  <table>.json    every table again as JSON records (missing values are null)
-  report.html     one self-contained page for people: summary, findings, charts, caveats
-  report.csv      the findings for a spreadsheet, plain column names (UTF-8 with BOM)
+{outputs}
+  summary.json     packet accounting: total = decoded + skipped + malformed
+  <table>.json     every table again as JSON records (missing values are null)
+  report.html      one self-contained page for people: summary, findings, charts, caveats
+  report.csv       the findings for a spreadsheet, plain column names (Windows-1252, for
+                   a double-click in LibreOffice or Excel; exact UTF-8 in findings.csv)
 Column reference: docs/schema.md.
 Packets behind a finding: inspector evidence OUTDIR F0001 -o F0001.pcap
 
@@ -52,7 +51,10 @@ same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; -
 
 exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
 some inputs could not be read (listed with their reason in summary.json `files` and
-report.html); 2 bad usage or no readable input; 1 internal error; 4 outputs could not be
+report.html); 2 bad usage or no readable input (checked before any packet is read: OUTDIR
+a file or not writable, --client not an address, a --keylog with no key log line, a .gz
+broken before its first packet; a --client address that is in no flow is refused after
+reading, before anything is written); 1 internal error; 4 outputs could not be
 written (disk full, permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 Outputs are written all or nothing: after exit 4, 130 or 143 OUTDIR is as it was before.
 """
@@ -67,6 +69,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"inspector: error: {message} (see 'inspector --help')\n")
 
 
+def outputs_help(width: int = 68) -> str:
+    """The tables of OUTDIR, one line each: the first clause of its schema doc (the same
+    declarations ``inspector schema`` prints), cut at a word with an ellipsis."""
+    import re
+
+    from inspector.schema import load_all
+
+    first = ("flows", "destinations", "findings", "sessions")
+    specs = load_all()
+    names = [n for n in first if n in specs] + sorted(set(specs) - set(first))
+    lines = []
+    for name in names:
+        clause = re.split(r": | \(|; |, (?=[a-z]+ )", specs[name].doc)[0].rstrip(".")
+        if len(clause) > width:
+            clause = clause[: width - 1].rsplit(" ", 1)[0] + "…"
+        lines.append(f"  {name + '.csv':<16} {clause}")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="inspector",
@@ -79,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "analyze",
         help="analyse capture files offline",
         description="Analyse pcap / pcapng / gzip captures, or folders of them.",
-        epilog=ANALYZE_EPILOG,
+        epilog=ANALYZE_EPILOG.replace("{outputs}", outputs_help()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     a.add_argument("paths", nargs="+", metavar="PATH", help="capture file or folder")
@@ -147,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     add_live_parser(sub)
     sub.add_parser("schema", help="print the column reference of every output table")
     add_evidence_parser(sub)
+    add_compare_parser(sub)
     return p
 
 
@@ -239,10 +261,15 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
+    from inspector.source.checks import check_captures, check_client, check_keylogs, check_outdir
     from inspector.source.known_values import read_known_values
 
     files = expand_paths(args.paths)  # fail early, with exit 2, on a missing path
     read_known_values(args.known_values)  # likewise for an unreadable --known-values file
+    check_outdir(args.outdir)  # every check below runs before any packet is read
+    args.client = check_client(args.client)
+    check_keylogs(args.keylog)
+    check_captures(files)
     if "parquet" in args.format:
         from inspector.report.parquet import require_pyarrow
 
@@ -254,6 +281,7 @@ def _analyze(args: argparse.Namespace) -> int:
         known_values=tuple(args.known_values),
         show_values=args.show_values,
     )
+    before = _snapshot(args.outdir)
     silent = args.no_progress or args.quiet or args.json
     bar, update = (None, None) if silent else _progress_bar(len(files))
     size = sum(os.path.getsize(f) for f in files)
@@ -270,6 +298,11 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         batch = run_batch(files, config, **kwargs)
     result = batch.result
+    try:
+        _check_client_seen(args.client, result)
+    except InputError:
+        _undo_cache(args.outdir, kwargs["cache_dir"], before)
+        raise
     if args.pseudonymize:
         from inspector.report.pseudonymize import pseudonymize
 
@@ -281,14 +314,61 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 
-    for w in result.warnings:
+    for w in result.warnings:  # on stderr only: the terminal report below does not repeat them
         print(f"inspector: warning: {safe_text(w)}", file=sys.stderr)
     for o in batch.outcomes:
         if o.status == "failed":
             line = f"inspector: {o.status}: {safe_text(o.file)}: {safe_text(o.reason)}"
             print(line, file=sys.stderr)
-    render_terminal(result, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
+    shown = dataclasses.replace(result, warnings=[])
+    render_terminal(shown, sys.stdout, quiet=args.quiet, as_json=args.json, outdir=args.outdir)
     return batch.exit_code
+
+
+def _snapshot(outdir: str) -> set[str] | None:
+    """Paths under ``outdir`` now (None: it does not exist), to undo what a refused run cached."""
+    import os
+
+    if not os.path.isdir(outdir):
+        return None
+    return {os.path.join(d, n) for d, dirs, files in os.walk(outdir) for n in dirs + files}
+
+
+def _undo_cache(outdir: str, cache_dir: object, before: set[str] | None) -> None:
+    """Remove what this run added to OUTDIR's cache, so a refused run leaves OUTDIR as it was."""
+    import os
+    import shutil
+
+    if cache_dir is None or not os.path.isdir(outdir):
+        return
+    if before is None:
+        shutil.rmtree(outdir, ignore_errors=True)
+        return
+    now = _snapshot(outdir) or set()
+    for path in sorted(now - before, key=len, reverse=True):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+def _check_client_seen(client: str, result: Result) -> None:
+    """A ``--client`` address in no flow of the capture: exit 2 before any output is written.
+
+    This can only be known after reading the packets; refusing (rather than orienting every flow
+    from an address that is not there) keeps OUTDIR as it was and the report honest.
+    """
+    from inspector.source.checks import client_seen
+
+    flows = result.tables.get("flows")
+    if not client or flows is None or len(flows) == 0:
+        return
+    ends = [*flows["orig_h"].astype(str), *flows["resp_h"].astype(str)]
+    if not client_seen(client, ends):
+        raise InputError(
+            f"--client {client} is not an endpoint of any flow in the capture; "
+            "omit --client to use the busiest local address"
+        )
 
 
 def _schema() -> int:
@@ -319,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema()
         if args.command == "evidence":
             return run_evidence(args)
+        if args.command == "compare":
+            return run_compare(args)
         _parser().print_help()
         return 2
     except InputError as exc:

@@ -92,6 +92,27 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="ADDR",
         help="address of the client under study (default: the busiest local address)",
     )
+    p.add_argument(
+        "--lists",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a tracker list to match names against (as for analyze); repeatable",
+    )
+    p.add_argument(
+        "--keylog",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="TLS key log (SSLKEYLOGFILE format) to decrypt your own client's TLS/QUIC "
+        "(as for analyze; read when the capture starts); repeatable",
+    )
+    p.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace the device's own, local and peer addresses, MACs and .local names with "
+        "stable tokens in every output (as for analyze)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     return p
@@ -190,7 +211,6 @@ class _Capture:
 def _prepare(args: argparse.Namespace) -> _Capture:
     """Check the interface and filter, then set up the pipeline (nothing captured yet)."""
     from inspector.config import Config
-    from inspector.dissect.registry import load_dissectors
     from inspector.pipeline import Collected, Ingest
     from inspector.source.live import check_filter, check_interface
 
@@ -198,11 +218,19 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     check_filter(args.bpf, args.interface)
     if _interface_down(args.interface) and not args.quiet:
         print(f"inspector: warning: interface {args.interface!r} is down", file=sys.stderr)
-    config = Config(client=args.client)
+    from inspector.batch_shard import live_dissectors
+    from inspector.source.checks import check_client, check_keylogs
+
+    check_keylogs(getattr(args, "keylog", []))
+    config = Config(
+        client=check_client(args.client),
+        tracker_lists=tuple(getattr(args, "lists", [])),
+        keylogs=tuple(getattr(args, "keylog", [])),
+    )
     collected = Collected()
     collected.rows.setdefault("flows", [])
     label = os.path.basename(args.write) if args.write else args.interface
-    ingest = Ingest(config, collected, label, load_dissectors() if config.dissect else [])
+    ingest = Ingest(config, collected, label, live_dissectors(config))
     return _Capture(args, config, ingest, collected)
 
 
@@ -322,6 +350,10 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
     )
     result = run_stages(run.collected, run.config)
     result.summary["capture"] = _capture_summary(run, stop, stats)
+    if getattr(args, "pseudonymize", False):
+        from inspector.report.pseudonymize import pseudonymize
+
+        result = pseudonymize(result)
     write_outputs(result, Path(args.outdir))
     if run.view is not None:
         line = f"live on {args.interface}: stopped ({stop.reason}) after {run.elapsed:.1f} s"

@@ -8,7 +8,7 @@ an ``aria-label`` for screen readers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -54,6 +54,30 @@ ROLE_COLOURS = {
     "other": "#b3b6b7",
 }
 _DEFAULT = "#aab7b8"
+
+
+#: Colours of the bar charts: by what the traffic is to the app under study (its party), not by
+#: category name, so a vendor's own crash reporting is not drawn in tracker red.
+PARTY_COLOURS = {
+    "third-party tracker or telemetry": ROLE_COLOURS["third-party telemetry"],
+    "vendor's own telemetry": ROLE_COLOURS["first-party telemetry"],
+    "vendor service (signalling, media, relay)": ROLE_COLOURS["media"],
+    "other (web, DNS, unknown)": _DEFAULT,
+}
+_SERVICE_ROLES = frozenset({"media", "relay", "signalling"})
+
+
+def party_of(roles: Iterable[str], parties: Iterable[str] = ()) -> str:
+    """The legend entry of a group of flows: third party if any flow is third-party telemetry
+    (or the flows' ``party`` column says third), then vendor telemetry, then vendor service."""
+    roles, parties = set(roles), {p.lower() for p in parties}
+    if "third-party telemetry" in roles or parties & {"third", "third-party", "third_party"}:
+        return "third-party tracker or telemetry"
+    if "first-party telemetry" in roles:
+        return "vendor's own telemetry"
+    if roles & _SERVICE_ROLES:
+        return "vendor service (signalling, media, relay)"
+    return "other (web, DNS, unknown)"
 
 
 def category_colour(category: str) -> str:

@@ -5,18 +5,27 @@ Two kinds of CSV are written:
 * ``<table>.csv``: every table with its schema column names (``docs/schema.md``), for people who
   filter and join in a spreadsheet or a script. Text is kept exactly as decoded.
 * ``report.csv``: the findings for people, one row per finding, with plain English column names
-  (:data:`REPORT_COLUMNS` documents each), times in UTC, control characters made visible, and a
-  UTF-8 byte-order mark so that Excel detects the encoding when the file is double-clicked.
+  (:data:`REPORT_COLUMNS` documents each, all ASCII), times in UTC, control characters made
+  visible, long texts wrapped into lines at word boundaries (a cell with line breaks is shown
+  wrapped, not as one clipped line).
 
-Both are UTF-8 with CRLF line ends (RFC 4180): a carriage return or line feed inside a capture
-string is then always quoted, so it cannot forge a row. A text cell whose first visible
-character would start a formula (``= + - @``, their full-width forms, or a tab/CR/LF before
+  It is opened by double-click, and both LibreOffice's default CSV import and Excel's then read
+  the file in the Western 8-bit code page (Windows-1252), ignoring a UTF-8 byte-order mark
+  (LibreOffice shows it as ``ï»¿`` glued to the first header). So ``report.csv`` is written in
+  Windows-1252 without a byte-order mark: headers and Latin-script text show exactly, and a
+  character the code page lacks is written as a visible escape (``\u540d``). The exact UTF-8
+  text of every finding is in ``findings.csv`` / ``findings.json``.
+
+The tables are UTF-8; every CSV has CRLF line ends (RFC 4180): a carriage return or line feed
+inside a capture string is then always quoted, so it cannot forge a row. A text cell whose first
+visible character would start a formula (``= + - @``, their full-width forms, or a tab/CR/LF before
 them) gets a leading apostrophe: Excel and LibreOffice show it as text, and the capture's string
 stays whole and readable after it.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +36,9 @@ from inspector.report.text import FINDING_TITLES, VERDICT_SHORT, iso_time, plain
 __all__ = [
     "FORMULA_PREFIXES",
     "REPORT_COLUMNS",
+    "REPORT_ENCODING",
+    "WRAPPED_COLUMNS",
+    "WRAP_WIDTH",
     "neutralise",
     "report_columns_markdown",
     "report_frame",
@@ -140,16 +152,35 @@ REPORT_COLUMNS: tuple[tuple[str, str, Callable[[pd.Series], object]], ...] = (
 )
 
 
+#: Encoding of ``report.csv`` (what a double-click import assumes; see the module docstring).
+REPORT_ENCODING = "cp1252"
+#: Long-text columns of ``report.csv`` broken into lines of at most :data:`WRAP_WIDTH` characters.
+WRAPPED_COLUMNS = frozenset({"Explanation", "Evidence", "Caveat", "Attribution source"})
+WRAP_WIDTH = 90
+
+
+def _wrap(text: str) -> str:
+    """Lines of at most WRAP_WIDTH characters, broken at spaces only (a word is never cut)."""
+    if len(text) <= WRAP_WIDTH:
+        return text
+    return "\n".join(
+        textwrap.wrap(text, WRAP_WIDTH, break_long_words=False, break_on_hyphens=False)
+    )
+
+
+def _cell(name: str, value: object) -> object:
+    if isinstance(value, int) or value is None:
+        return value
+    text = plain(value)
+    return _wrap(text) if name in WRAPPED_COLUMNS else text
+
+
 def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
     """The findings as the people-facing table of ``report.csv`` (not yet neutralised)."""
     names = [name for name, _doc, _fn in REPORT_COLUMNS]
     rows = []
     for _, r in findings.iterrows():
-        row = []
-        for _name, _doc, fn in REPORT_COLUMNS:
-            value = fn(r)
-            row.append(value if isinstance(value, int) or value is None else plain(value))
-        rows.append(row)
+        rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     for name in ("Connections", "Bytes sent", "Bytes received"):
         frame[name] = pd.array(list(frame[name]), dtype="Int64")
@@ -157,9 +188,13 @@ def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report_csv(findings: pd.DataFrame, path: str | Path) -> None:
-    """Write ``report.csv``: UTF-8 with BOM, CRLF, plain column names, formula-safe cells."""
+    """Write ``report.csv``: Windows-1252, CRLF, plain column names, formula-safe cells."""
     _neutralised(report_frame(findings)).to_csv(
-        path, index=False, encoding="utf-8-sig", errors="backslashreplace", lineterminator="\r\n"
+        path,
+        index=False,
+        encoding=REPORT_ENCODING,
+        errors="backslashreplace",
+        lineterminator="\r\n",
     )
 
 

@@ -26,13 +26,15 @@ import pandas as pd
 from inspector import __version__
 from inspector.api import Result
 from inspector.report.charts import (
+    PARTY_COLOURS,
     ROLE_COLOURS,
     Bar,
     bar_chart,
     bytes_by,
-    category_colour,
+    party_of,
     timeline,
 )
+from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -212,6 +214,29 @@ def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
 
 
+#: Flows drawn in a session's timeline (the largest by bytes; the page says "top N of M").
+TIMELINE_ROWS = 15
+
+
+def finding_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings of the same kind and organisation together (in the order of their first, most
+    serious member), so that thirteen near-identical cards become one expandable line."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in items:
+        g = groups.setdefault(
+            (f["kind"], f["organisation"]),
+            {"title": f["title"], "organisation": f["organisation"], "severity": f["severity"]},
+        )
+        g.setdefault("items", []).append(f)
+    for g in groups.values():
+        names = list(dict.fromkeys(f["destination"] for f in g["items"]))
+        g["count"] = len(g["items"])
+        g["destinations"] = ", ".join(names[:3]) + (
+            f" and {len(names) - 3} more" if len(names) > 3 else ""
+        )
+    return list(groups.values())
+
+
 def _session_view(
     s: Any, flows: pd.DataFrame, by_session: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -219,7 +244,8 @@ def _session_view(
     app = _s(s.app)
     fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
     start, end = float(s.start_ts), float(s.end_ts)
-    svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}")
+    svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}", TIMELINE_ROWS)
+    shown_roles = {_s(r) or "other" for r in fl["role"]} if len(fl) and "role" in fl else set()
     items = _sort(by_session.get(sid, []))
     return {
         "id": sid,
@@ -235,9 +261,12 @@ def _session_view(
         "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
         "headlines": _headlines(app, s, items),
         "findings": items,
+        "groups": finding_groups(items),
         "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
         "timeline": svg,
         "timeline_hidden": hidden,
+        "timeline_total": len(fl),
+        "legend": [(r, c) for r, c in ROLE_COLOURS.items() if r in shown_roles],
     }
 
 
@@ -266,13 +295,14 @@ def _inputs_view(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _charts(flows: pd.DataFrame) -> tuple[list[Bar], list[Bar]]:
     def colour_of(key: str, subset: pd.DataFrame) -> str:
-        cats = subset["category"].fillna("").astype(str)
-        return category_colour(cats.mode().iloc[0] if len(cats) else "")
+        roles = subset["role"].fillna("").astype(str) if "role" in subset else []
+        parties = subset["party"].fillna("").astype(str) if "party" in subset else []
+        return PARTY_COLOURS[party_of(roles, parties)]
 
     org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
     cat_bars = [
         Bar(b.label.replace("_", " "), b.value, b.colour)
-        for b in bytes_by(flows, "category", "unknown", colour=lambda k, _f: category_colour(k))
+        for b in bytes_by(flows, "category", "unknown", colour=colour_of)
     ]
     return org_bars, cat_bars
 
@@ -305,6 +335,32 @@ def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, A
     }
 
 
+def _charts_context(flows: pd.DataFrame) -> dict[str, Any]:
+    org_bars, cat_bars = _charts(flows)
+    drawn = {b.colour for b in org_bars + cat_bars}
+    return {
+        "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
+        "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
+        "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
+        "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
+        "party_colours": [(p, c) for p, c in PARTY_COLOURS.items() if c in drawn],
+    }
+
+
+def _destinations_context(
+    tables: Mapping[str, pd.DataFrame], flows: pd.DataFrame
+) -> dict[str, Any]:
+    frame = tables.get("destinations")
+    return {
+        "destinations": destinations_view(
+            frame if frame is not None else destinations_frame(flows)
+        ),
+        "dest_columns": [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)],
+        "dest_default_sort": 5,  # Sent: the frame's own order is by bytes
+        "dest_open_max": 12,  # a longer table starts folded, behind a one-line summary
+    }
+
+
 def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
     """Everything the template shows, as plain (display-safe, not yet HTML-escaped) values."""
     tables = result.tables
@@ -320,7 +376,6 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     known = {sess["id"] for sess in sessions}
     outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
 
-    org_bars, cat_bars = _charts(flows)
     summary = result.summary
     caveats: dict[str, list[str]] = {}
     for f in findings:
@@ -334,12 +389,11 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "first_seen": iso_time(float(flows["ts"].min())) if len(flows) else "",
         "sessions": sessions,
         "outside": outside,
+        "outside_groups": finding_groups(outside),
         "outside_headlines": _headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
-        "org_chart": bar_chart(org_bars, "Bytes exchanged per organisation"),
-        "cat_chart": bar_chart(cat_bars, "Bytes exchanged per category"),
-        "org_rows": [(_s(b.label), human_bytes(b.value)) for b in org_bars],
-        "cat_rows": [(_s(b.label), human_bytes(b.value)) for b in cat_bars],
+        **_destinations_context(tables, flows),
+        **_charts_context(flows),
         "role_colours": list(ROLE_COLOURS.items()),
         "general_caveats": GENERAL_CAVEATS,
         "caveats": [(text, ids) for text, ids in caveats.items()],

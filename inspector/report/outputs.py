@@ -35,6 +35,7 @@ from typing import Any
 from inspector.api import Result
 from inspector.errors import OutputError
 from inspector.report.csvout import write_csv, write_report_csv
+from inspector.report.destinations import with_destinations
 from inspector.report.html import write_html, write_run_html
 from inspector.report.jsonout import dumps, write_json
 
@@ -100,6 +101,8 @@ def _write_all(
     result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
 ) -> list[Path]:
     written: list[Path] = []
+    # destinations.csv is a view of the published flows: rebuilt so it follows any rewrite of them
+    result = Result(with_destinations(result.tables), result.summary, result.warnings)
     if "parquet" in formats:
         from inspector.report.parquet import write_parquet
 

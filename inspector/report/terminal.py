@@ -80,9 +80,15 @@ def session_line(session: Any) -> str:
     weakest = plain(session.weakest_verdict)
     tail = f", weakest: {VERDICT_SHORT.get(weakest, weakest)}" if weakest else ""
     return (
-        f"{head}: {dur:.1f} s, {plain(session.flows)} flows, "
+        f"{head}: {dur:.1f} s, {_count(session.flows, 'flow')}, "
         f"{human_bytes(int(session.bytes_total or 0))}{tail}"
     )
+
+
+def _count(n: object, noun: str) -> str:
+    """``1 flow``, ``3 flows`` (a missing count reads ``0 flows``)."""
+    text = plain(n) or "0"
+    return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
 
 
 def _destination(r: Any) -> Text:
@@ -105,7 +111,7 @@ def findings_table(findings: pd.DataFrame, title: str) -> Table:
     table.add_column("id", no_wrap=True, min_width=5)
     table.add_column("sev", no_wrap=True, min_width=6)
     table.add_column("finding", max_width=21)
-    table.add_column("destination (operator)", overflow="fold", min_width=20, ratio=1)
+    table.add_column("destination (operator)", overflow="ellipsis", min_width=20, ratio=1)
     table.add_column("protection", max_width=18)
     order = findings.assign(
         _rank=findings["severity"].map(lambda v: SEVERITY_ORDER.get(plain(v), 9))
@@ -130,7 +136,7 @@ def findings_table(findings: pd.DataFrame, title: str) -> Table:
 def print_report(result: Result, console: Console, outdir: str | None = None) -> None:
     """Print the accounting, then one findings table per session, then where outputs went."""
     for line in summary_lines(result):
-        console.print(Text(line), soft_wrap=True)
+        console.print(Text(line))  # wrapped at spaces to the terminal width
     findings = result.tables.get("findings", pd.DataFrame())
     sessions = result.tables.get("sessions", pd.DataFrame())
     shown: set[str] = set()
@@ -139,7 +145,7 @@ def print_report(result: Result, console: Console, outdir: str | None = None) ->
         shown.add(sid)
         rows = findings[findings["session_id"].fillna("") == sid] if len(findings) else findings
         console.print()
-        console.print(Text("Session " + session_line(s), style="bold"), soft_wrap=True)
+        console.print(Text("Session " + session_line(s), style="bold"))
         if len(rows):
             console.print(findings_table(rows, f"{len(rows)} finding(s)"))
         else:
@@ -178,8 +184,8 @@ def live_panel(findings: pd.DataFrame, header: str) -> Any:
     table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
     columns = ("severity", "finding", "destination", "organisation", "verdict", "flows")
     for name in columns:
-        table.add_column(name, overflow="fold")
-    table.add_column("bytes out", justify="right", overflow="fold")
+        table.add_column(name, overflow="ellipsis")
+    table.add_column("bytes out", justify="right", overflow="ellipsis")
     records = findings.to_dict("records") if len(findings) else []
     records.sort(key=lambda r: (SEVERITY_ORDER.get(str(r.get("severity")), 9), str(r["finding"])))
     for r in records[:LIVE_MAX_ROWS]:

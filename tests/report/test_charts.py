@@ -85,3 +85,28 @@ def test_timeline_rows_and_hidden(sample_result: Result) -> None:
 def test_timeline_empty() -> None:
     svg, hidden = timeline(pd.DataFrame(), 0.0, 1.0, "none")
     assert hidden == 0 and "No flows" in str(svg)
+
+
+def test_colours_by_party_not_category() -> None:
+    from inspector.report.charts import PARTY_COLOURS, party_of
+
+    assert party_of(["first-party telemetry"]) == "vendor's own telemetry"
+    assert party_of(["signalling", "third-party telemetry"]) == "third-party tracker or telemetry"
+    assert party_of(["media"]) == "vendor service (signalling, media, relay)"
+    assert party_of(["web/API"], ["third"]) == "third-party tracker or telemetry"
+    assert party_of(["dns"]) == "other (web, DNS, unknown)"
+    assert len(set(PARTY_COLOURS.values())) == len(PARTY_COLOURS)
+
+
+def test_vendor_crash_reporting_is_not_tracker_red(sample_result) -> None:  # type: ignore[no-untyped-def]
+    from inspector.report.charts import PARTY_COLOURS
+    from inspector.report.html import report_context
+
+    flows = sample_result.tables["flows"].copy()
+    flows["category"] = "crash_reporting"
+    flows["role"] = "first-party telemetry"
+    tables = {**sample_result.tables, "flows": flows}
+    ctx = report_context(type(sample_result)(tables, sample_result.summary, []))
+    red = PARTY_COLOURS["third-party tracker or telemetry"]
+    assert red not in ctx["cat_chart"] and red not in ctx["org_chart"]
+    assert [p for p, _c in ctx["party_colours"]] == ["vendor's own telemetry"]

@@ -13,6 +13,8 @@ from inspector.api import Result
 from inspector.report.csvout import (
     FORMULA_PREFIXES,
     REPORT_COLUMNS,
+    REPORT_ENCODING,
+    WRAP_WIDTH,
     neutralise,
     report_columns_markdown,
     report_frame,
@@ -90,8 +92,8 @@ def test_crlf_line_ends_and_utf8(hostile_out: Path) -> None:
 
 def test_report_csv_for_people(hostile_out: Path, hostile_result: Result) -> None:
     raw = (hostile_out / "report.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf"), "BOM so that Excel detects UTF-8"
-    rows = read_cells(hostile_out / "report.csv", encoding="utf-8-sig")
+    assert not raw.startswith(b"\xef\xbb\xbf"), "no BOM: a double-click import shows it as text"
+    rows = read_cells(hostile_out / "report.csv", encoding=REPORT_ENCODING)
     assert rows[0] == [name for name, _doc, _fn in REPORT_COLUMNS]
     assert len(rows) == len(hostile_result.tables["findings"]) + 1
     cells = [cell for row in rows for cell in row]
@@ -99,7 +101,7 @@ def test_report_csv_for_people(hostile_out: Path, hostile_result: Result) -> Non
     assert not any(ch in c for c in cells for ch in "\x1b\x07\x08\r\u202e")
     assert "\\x1b[31mred" in cells  # control characters shown, not dropped
     assert "evil\\u202etxt.exe" in cells
-    assert SCRIPT in cells and "Ünïcødé-名前" in cells
+    assert SCRIPT in cells and "Ünïcødé-\\u540d\\u524d" in cells  # Latin-1 kept, CJK escaped
     assert any(c.startswith("'=HYPERLINK(") for c in cells)
     assert "Unencrypted web request" in cells
     header = dict(zip(rows[0], rows[1], strict=True))
@@ -131,3 +133,16 @@ def test_write_csv_empty_and_na(tmp_path: Path) -> None:
     )
     write_csv(frame, tmp_path / "t.csv")
     assert read_cells(tmp_path / "t.csv") == [["a", "n"], ["'=x", "1"], ["", ""]]
+
+
+def test_report_csv_wraps_long_texts_at_spaces(sample_result: Result) -> None:
+    frame = report_frame(sample_result.tables["findings"])
+    findings = sample_result.tables["findings"]
+    long = [i for i, e in enumerate(findings["explanation"]) if len(str(e)) > WRAP_WIDTH]
+    assert long, "the sample has long explanations"
+    for i in long:
+        cell = frame["Explanation"].iloc[i]
+        lines = cell.split("\n")
+        assert len(lines) > 1 and all(len(x) <= WRAP_WIDTH or " " not in x for x in lines)
+        assert " ".join(lines) == " ".join(str(findings["explanation"].iloc[i]).split())
+    assert all("\n" not in str(c) for c in frame["Destination"])  # short columns untouched

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.report.csvout import REPORT_COLUMNS, WRAP_WIDTH
 from tests.report.hostile import FORMULA, SCRIPT
 
 SOFFICE = next((p for p in (shutil.which(n) for n in ("soffice", "libreoffice")) if p), None)
@@ -59,6 +60,19 @@ def csvs(hostile_out: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Pa
 
 
 @pytest.fixture(scope="module")
+def sample_out_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """report.csv of the bundled sample (long explanations)."""
+    from inspector.cli import main
+
+    out = tmp_path_factory.mktemp("lo-sample")
+    sample = Path(__file__).resolve().parents[2] / "captures" / "zoom-2020.pcap"
+    assert main(["analyze", str(sample), "-o", str(out / "o"), "-q"]) == 0
+    target = tmp_path_factory.mktemp("lo-sample-in") / "report.csv"
+    shutil.copy(out / "o" / "report.csv", target)
+    return target
+
+
+@pytest.fixture(scope="module")
 def evaluated(csvs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Cells]:
     return convert(csvs, tmp_path_factory.mktemp("lo-eval"), EVALUATE)
 
@@ -85,12 +99,37 @@ def test_names_shown_whole(name: str, evaluated: dict[str, Cells]) -> None:
     assert "Ünïcødé-名前" in texts  # UTF-8 read as UTF-8
 
 
-def test_report_csv(evaluated: dict[str, Cells]) -> None:
-    """report.csv has a BOM: it is not glued to the header; names are shown, not run."""
-    texts = [t for _f, t in evaluated["report.csv"]]
-    assert texts[0] == "Finding ID" and "Explanation" in texts
-    assert SCRIPT in texts and "\\x1b[31mred" in texts and "Ünïcødé-名前" in texts
+@pytest.fixture(scope="module")
+def double_clicked(csvs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Cells:
+    """report.csv as a double-click opens it: LibreOffice's DEFAULT CSV import, no options."""
+    report = [p for p in csvs if p.name == "report.csv"]
+    return convert(report, tmp_path_factory.mktemp("lo-click"), None)["report.csv"]
+
+
+def test_report_csv_default_import(double_clicked: Cells) -> None:
+    """The exact header names (no byte-order mark glued to the first), no formula cell, the
+    capture's strings shown as text (Latin-1 letters exact, others as visible escapes)."""
+    texts = [t for _f, t in double_clicked]
+    names = [name for name, _doc, _fn in REPORT_COLUMNS]
+    assert texts[: len(names)] == names
+    assert not [c for c in double_clicked if c[0]], "a cell became a formula"
+    assert SCRIPT in texts and "\\x1b[31mred" in texts
+    assert "Ünïcødé-\\u540d\\u524d" in texts  # no mojibake: Ã or ï»¿ would show here
+    assert not any("Ã" in t or "ï»¿" in t for t in texts)
     assert any(t.startswith("'=HYPERLINK(") for t in texts)
+
+
+def test_report_csv_long_texts_are_multiline(
+    sample_out_csv: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A long explanation arrives as a cell of several lines (shown wrapped), words whole."""
+    got = convert([sample_out_csv], tmp_path_factory.mktemp("lo-wrap"), None)["report.csv"]
+    texts = [t for _f, t in got]
+    width = len(REPORT_COLUMNS)
+    explanations = texts[width:][[n for n, _d, _f in REPORT_COLUMNS].index("Explanation") :: width]
+    multi = [t for t in explanations if "\n" in t]
+    assert multi, explanations
+    assert all(len(line) <= WRAP_WIDTH for t in multi for line in t.split("\n") if " " in line)
 
 
 def test_default_import_evaluates_nothing(

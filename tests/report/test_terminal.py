@@ -114,3 +114,33 @@ def test_findings_outside_sessions(no_session_result: Result) -> None:
     assert "Outside any session" in out
     for fid in no_session_result.findings["finding_id"]:
         assert fid in out
+
+
+def _render(result: Result, width: int) -> str:
+    buf = io.StringIO()
+    print_report(result, terminal.make_console(buf, width=width))
+    return buf.getvalue()
+
+
+def test_narrow_terminal_never_breaks_a_name_mid_word(sample_result: Result) -> None:
+    """Host names are shown whole or cut once with an ellipsis, never folded onto two lines."""
+    for width in (50, 60, 80):
+        text = _render(sample_result, width)
+        assert all(len(line) <= width for line in text.splitlines()), width
+        words = {w for line in text.splitlines() for w in line.split()}
+        for dest in sample_result.tables["findings"]["destination"]:
+            whole = dest in words
+            cut = any(w.endswith("…") and dest.startswith(w[:-1]) and len(w) > 4 for w in words)
+            assert whole or cut, (width, dest)
+            # a fold would leave the name's tail at the start of a later line
+            tail = dest[len(dest) // 2 :]
+            assert not any(w == tail for w in words), (width, dest)
+
+
+def test_session_line_counts_one_flow() -> None:
+    from types import SimpleNamespace
+
+    s = SimpleNamespace(
+        session_id="S1", app="Zoom", duration_s=1.0, flows=1, bytes_total=10, weakest_verdict=""
+    )
+    assert ", 1 flow," in terminal.session_line(s)
