@@ -8,7 +8,6 @@ published ones (oriented client -> server), so ``orig_bytes`` is what the client
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -40,11 +39,6 @@ _COLUMNS = [name for name, _dtype, _doc in columns(DestinationRow)]
 _DTYPES = {name: dtype for name, dtype, _doc in columns(DestinationRow)}
 
 
-def _joined(values: Iterable[object], key: Any = None) -> str:
-    items = {plain(v) for v in values} - {""}
-    return ";".join(sorted(items, key=key))
-
-
 def _verdict_rank(code: str) -> tuple[int, str]:
     try:
         return (Verdict(code).rank, code)
@@ -58,54 +52,90 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
-def _keyed(flows: pd.DataFrame) -> pd.DataFrame:
-    f = flows.copy()
-    name = _col(f, "server_name").map(plain)
-    address = _col(f, "resp_h").map(plain)
-    f["_destination"] = [n or a for n, a in zip(name, address, strict=True)]
-    f["_address"] = address
-    f["_file"] = _col(f, "file").map(plain)
-    f["_port"] = [
-        f"{plain(p)}/{plain(n)}" if plain(n) else plain(p)
-        for p, n in zip(_col(f, "proto"), _col(f, "resp_p"), strict=True)
-    ]
-    ts = pd.to_numeric(_col(f, "ts"), errors="coerce")
-    f["_end"] = ts + pd.to_numeric(_col(f, "duration_s"), errors="coerce").fillna(0.0)
-    f["_ts"] = ts
-    return f
+_TEXT = ("organisation", "party", "category", "country", "app", "encryption_verdict")
 
 
-def _row(key: tuple[str, str, str], g: pd.DataFrame) -> dict[str, Any]:
+def _values(flows: pd.DataFrame, name: str) -> list[Any]:
+    return list(_col(flows, name))
+
+
+def _number(value: Any) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if x != x else x  # NaN / NA -> 0
+
+
+class _Acc:
+    """What one destination row gathers from its flows (one pass, no per-group pandas)."""
+
+    __slots__ = ("flows", "last", "ports", "received", "sent", "start", "text")
+
+    def __init__(self) -> None:
+        self.ports: set[str] = set()
+        self.text: dict[str, set[str]] = {c: set() for c in _TEXT}
+        self.sent = self.received = 0.0
+        self.flows = 0
+        self.start = float("inf")
+        self.last = float("-inf")
+
+
+def _gather(flows: pd.DataFrame) -> dict[tuple[str, str, str], _Acc]:
+    cols = {c: _values(flows, c) for c in (*_TEXT, "server_name", "resp_h", "file", "proto")}
+    nums = {
+        c: _values(flows, c) for c in ("resp_p", "orig_bytes", "resp_bytes", "ts", "duration_s")
+    }
+    out: dict[tuple[str, str, str], _Acc] = {}
+    for i in range(len(flows)):
+        address = plain(cols["resp_h"][i])
+        key = (plain(cols["file"][i]), plain(cols["server_name"][i]) or address, address)
+        acc = out.get(key)
+        if acc is None:
+            acc = out[key] = _Acc()
+        proto, port = plain(cols["proto"][i]), plain(nums["resp_p"][i])
+        acc.ports.add(f"{proto}/{port}" if port else proto)
+        for c in _TEXT:
+            acc.text[c].add(plain(cols[c][i]))
+        acc.sent += _number(nums["orig_bytes"][i])
+        acc.received += _number(nums["resp_bytes"][i])
+        acc.flows += 1
+        ts = _number(nums["ts"][i])
+        acc.start = min(acc.start, ts)
+        acc.last = max(acc.last, ts + _number(nums["duration_s"][i]))
+    return out
+
+
+def _joined_set(items: set[str], key: Any = None) -> str:
+    return ";".join(sorted(items - {""}, key=key))
+
+
+def _row(key: tuple[str, str, str], a: _Acc) -> dict[str, Any]:
     file, destination, address = key
     return {
         "destination": destination,
         "address": address,
-        "ports": _joined(g["_port"]),
-        "organisation": _joined(_col(g, "organisation")),
-        "party": _joined(_col(g, "party")),
-        "category": _joined(_col(g, "category")),
-        "country": _joined(_col(g, "country")),
-        "bytes_sent": int(pd.to_numeric(_col(g, "orig_bytes"), errors="coerce").fillna(0).sum()),
-        "bytes_received": int(
-            pd.to_numeric(_col(g, "resp_bytes"), errors="coerce").fillna(0).sum()
-        ),
-        "flows": len(g),
-        "verdicts": _joined(_col(g, "encryption_verdict"), key=_verdict_rank),
-        "apps": _joined(_col(g, "app")),
-        "first_seen": float(g["_ts"].min()),
-        "last_seen": float(g["_end"].max()),
+        "ports": _joined_set(a.ports),
+        "organisation": _joined_set(a.text["organisation"]),
+        "party": _joined_set(a.text["party"]),
+        "category": _joined_set(a.text["category"]),
+        "country": _joined_set(a.text["country"]),
+        "bytes_sent": int(a.sent),
+        "bytes_received": int(a.received),
+        "flows": a.flows,
+        "verdicts": _joined_set(a.text["encryption_verdict"], key=_verdict_rank),
+        "apps": _joined_set(a.text["app"]),
+        "first_seen": a.start,
+        "last_seen": a.last,
         "file": file,
     }
 
 
 def destinations_frame(flows: pd.DataFrame) -> pd.DataFrame:
     """One row per (file, destination, address), most bytes first; typed as the schema says."""
-    if flows is None or len(flows) == 0:
-        rows: list[dict[str, Any]] = []
-    else:
-        f = _keyed(flows)
-        groups = f.groupby(["_file", "_destination", "_address"], sort=False, dropna=False)
-        rows = [_row(key, g) for key, g in groups]
+    rows: list[dict[str, Any]] = []
+    if flows is not None and len(flows):
+        rows = [_row(key, acc) for key, acc in _gather(flows).items()]
         rows.sort(key=lambda r: (-(r["bytes_sent"] + r["bytes_received"]), r["destination"]))
     frame = pd.DataFrame(rows, columns=_COLUMNS)
     return frame.astype(_DTYPES) if len(frame) else frame.astype(_DTYPES, errors="ignore")

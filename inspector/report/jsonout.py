@@ -54,7 +54,9 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
 
 
 def write_json(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` to ``path`` as a JSON array of records."""
-    text = _encode(records(frame), 1) + "\n"
+    """Write ``frame`` to ``path`` as a JSON array of records, one record per line (compact
+    records let ``json`` use its C encoder; an indented dump is several times slower)."""
+    rows = [_encode(r, None) for r in records(frame)]
+    text = ("[\n" + ",\n".join(rows) + "\n]" if rows else "[]") + "\n"
     # A lone surrogate (never expected) becomes the JSON escape \udcXX, still valid JSON.
     Path(path).write_bytes(text.encode("utf-8", "backslashreplace"))

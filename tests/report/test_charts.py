@@ -105,6 +105,8 @@ def test_vendor_crash_reporting_is_not_tracker_red(sample_result) -> None:  # ty
     flows = sample_result.tables["flows"].copy()
     flows["category"] = "crash_reporting"
     flows["role"] = "first-party telemetry"
+    if "party" in flows.columns:  # the vendor's own crash reporting: first party for its app
+        flows["party"] = "first"
     tables = {**sample_result.tables, "flows": flows}
     ctx = report_context(type(sample_result)(tables, sample_result.summary, []))
     red = PARTY_COLOURS["third-party tracker or telemetry"]
