@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from inspector.apps import APPS as APP_REGISTRY
+from inspector.assess.encryption import VERDICT_RULES
+from inspector.vocab import Modifier, Role, Verdict
 from tests.conftest import real_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,59 +41,13 @@ COLUMNS = [
     "reason",
     "note",
 ]
-VERDICTS = {
-    "PLAINTEXT",
-    "TRANSPORT_TLS",
-    "HOP_BY_HOP_SRTP",
-    "PROPRIETARY_ENCRYPTED",
-    "LIKELY_E2E",
-    "E2E_INDICATED",
-    "UNKNOWN",
-}
-ROLES = {
-    "signalling",
-    "media",
-    "relay",
-    "first-party telemetry",
-    "third-party telemetry",
-    "web/API",
-    "dns",
-    "other",
-}
-APPS = {
-    "",
-    "Zoom",
-    "Microsoft Teams/Skype",
-    "Webex",
-    "Google Meet",
-    "Jitsi",
-    "Slack",
-    "Discord",
-    "WhatsApp",
-    "Signal",
-    "FaceTime",
-    "Telegram",
-    "Messenger",
-    "Viber",
-}
-MODIFIERS = {
-    "CONTROL_ONLY",
-    "CLEARTEXT_SIGNALLING",
-    "METADATA_LEAK",
-    "MIXED_CONTENT",
-    "CLEARTEXT_DNS",
-}
-REASONS = {
-    "NO_HANDSHAKE_SEEN",
-    "UNKNOWN_PROTOCOL",
-    "P2P_DTLS_APP_UNKNOWN",
-    "TCP_TLS_FALLBACK",
-    "RELAYED_PAYLOAD_UNPARSED",
-    "NO_PAYLOAD",
-    "NO_DTLS_KEYS_VIA_SIGNALLING",
-    "TLS_NOT_COMPLETED",
-    "RELAY_PEER_UNIDENTIFIED",
-}
+#: The label vocabulary is the tool's own (inspector/vocab.py, the app registry, the verdict
+#: rule table): a label the tool could never output cannot be in the truth set.
+VERDICTS = {str(v) for v in Verdict}
+ROLES = {str(r) for r in Role}
+APPS = {""} | {p.name for p in APP_REGISTRY}
+MODIFIERS = {str(m) for m in Modifier}
+REASONS = {r.reason for r in VERDICT_RULES if r.outcome is Verdict.UNKNOWN}
 
 
 def _scorer() -> ModuleType:
