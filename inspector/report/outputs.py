@@ -101,8 +101,10 @@ def _write_all(
     result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
 ) -> list[Path]:
     written: list[Path] = []
-    # destinations.csv is a view of the published flows: rebuilt so it follows any rewrite of them
-    result = Result(with_destinations(result.tables), result.summary, result.warnings)
+    # destinations.csv is a view of the published flows, built by api.result_from (and rewritten
+    # with them by pseudonymize); only a Result made without it gets it here
+    if "destinations" not in result.tables:
+        result = Result(with_destinations(result.tables), result.summary, result.warnings)
     if "parquet" in formats:
         from inspector.report.parquet import write_parquet
 
