@@ -32,7 +32,7 @@ from typing import Any
 from inspector.config import Config
 from inspector.dissect.keylog import KeyLog
 from inspector.dissect.registry import load_dissectors
-from inspector.dissect.tlsdecrypt import make_dissector
+from inspector.dissect.tlsdecrypt import make_dissector, make_key_check
 from inspector.errors import InputError
 from inspector.flows.fastloop import feed_spans
 from inspector.pipeline import Collected, Ingest, read_keylogs
@@ -103,7 +103,8 @@ def read_capture(paths: Sequence[str], config: Config, label: str = "") -> Shard
     dissectors, keylog = _dissectors(config)
     out = Collected()
     out.rows.setdefault("flows", [])
-    ingest = _OrderedIngest(config, out, label or os.path.basename(paths[0]), dissectors)
+    keyed = make_key_check(keylog) if dissectors else None
+    ingest = _OrderedIngest(config, out, label or os.path.basename(paths[0]), dissectors, keyed)
     ingest.order = {}
     ingest.closing = False
     for path in paths:

@@ -19,7 +19,7 @@ from inspector.decode import Decoder, Malformed
 from inspector.dissect.base import Dissector
 from inspector.dissect.keylog import KeyLog
 from inspector.dissect.registry import dissect_flow, load_dissectors
-from inspector.dissect.tlsdecrypt import make_dissector
+from inspector.dissect.tlsdecrypt import make_dissector, make_key_check
 from inspector.errors import InputError
 from inspector.flows.fastloop import feed_spans
 from inspector.flows.key import PROTO_NAMES, addr_text
@@ -134,14 +134,19 @@ class Ingest:
     """
 
     def __init__(
-        self, config: Config, out: Collected, file: str, dissectors: Sequence[tuple[str, Dissector]]
+        self,
+        config: Config,
+        out: Collected,
+        file: str,
+        dissectors: Sequence[tuple[str, Dissector]],
+        keyed: Callable[[FlowView], bool] | None = None,
     ) -> None:
         self.config = config
         self.out = out
         self.file = file
         self.dissectors = dissectors
         self.decoder = Decoder()
-        self.table = FlowTable(config.limits, config.shard)
+        self.table = FlowTable(config.limits, config.shard, keyed)
         self.frame = 0
         self.decoded = 0
         self._weird = out.rows.setdefault("weird", [])
@@ -237,7 +242,8 @@ def read_packets(
     if keylog is not None:
         keylog.follow(cap.secrets)
     size = os.path.getsize(path)
-    ingest = Ingest(config, out, os.path.basename(path), dissectors)
+    keyed = make_key_check(keylog) if keylog is not None and dissectors else None
+    ingest = Ingest(config, out, os.path.basename(path), dissectors, keyed)
     tick = (lambda: progress(path, cap.position(), size)) if progress is not None else None
     # the fast loop handles packets of known flows itself and hands every other packet to
     # ingest.feed, so both give the same tables (tests/flows/test_fastloop.py)

@@ -266,7 +266,7 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
                             )
                             kept.append((frame, ts, side.from_orig, payload))
                             if len(kept) >= max_datagrams:
-                                flow.o.keep = flow.r.keep = False
+                                table.datagrams_full(flow)
                         continue
             elif (proto == 1 or proto == 58) and h.end - h.l4 >= 4:
                 # ICMP "ports": type and counterpart type (or code), as the decoder gives them

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from inspector.dissect.base import FlowView, ParseError, Stream, weird
 from inspector.dissect.http_inner import inner_rows
 from inspector.dissect.keylog import KeyLog
+from inspector.dissect.quic import client_crypto_stream
+from inspector.dissect.quic_packet import handshake_message
 from inspector.dissect.quicdecrypt import dissect_quic
 from inspector.dissect.tls import walk_records
 from inspector.dissect.tls12_decrypt import decrypt_stream, key_block
@@ -30,7 +32,7 @@ from inspector.dissect.tls_ext import (
 from inspector.schema.base import Row
 from inspector.schema.weird import WeirdRow
 
-__all__ = ["decrypted_streams", "make_dissector"]
+__all__ = ["decrypted_streams", "has_keys", "make_dissector", "make_key_check"]
 
 TLS13 = 0x0304
 #: draft versions with the final record layer and "tls13 " labels (drafts 20-28, 0x7f14-0x7f1c)
@@ -134,6 +136,45 @@ def _decrypt(view: FlowView, keylog: KeyLog) -> list[Row]:
             )
         )
     return rows
+
+
+def _client_random(view: FlowView) -> bytes | None:
+    """The ClientHello random of a TLS (TCP) or QUIC (UDP) flow, from its first bytes."""
+    if view.proto == "udp":
+        res = client_crypto_stream(view.datagrams)
+        if res is None or res.gquic:
+            return None
+        msg = handshake_message(res.client_stream)
+        if msg is None or msg[0] != HandshakeType.CLIENT_HELLO:
+            return None
+        return parse_client_hello(msg[1]).random
+    if view.proto != "tcp":
+        return None
+    for stream in (view.orig, view.resp):
+        if stream.data[:1] == b"\x16":
+            bodies = _hellos(stream, HandshakeType.CLIENT_HELLO)
+            if bodies:
+                return parse_client_hello(bodies[0]).random
+    return None
+
+
+def has_keys(view: FlowView, keylog: KeyLog) -> bool:
+    """True when the key log holds a secret for this flow's ClientHello (pure; never raises)."""
+    if not len(keylog):
+        return False
+    try:
+        random = _client_random(view)
+    except ParseError:
+        return False
+    if random is None:
+        return False
+    return keylog.master_secret(random) is not None or bool(keylog.tls13_secrets(random))
+
+
+def make_key_check(keylog: KeyLog) -> Callable[[FlowView], bool]:
+    """:func:`has_keys` closed over ``keylog``: the flow table asks it whether a flow that
+    reached its retention budget may keep more (see ``FlowLimits.keyed_*``)."""
+    return lambda view: has_keys(view, keylog)
 
 
 def make_dissector(keylog: KeyLog) -> Callable[[FlowView], list[Row]]:

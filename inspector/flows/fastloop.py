@@ -199,8 +199,7 @@ def feed_spans_py(
                             kept = side.flow.datagrams
                             kept.append((frame, ts, side.from_orig, buf[l4 + 8 : end]))
                             if len(kept) >= max_datagrams:
-                                flow = side.flow
-                                flow.o.keep = flow.r.keep = False
+                                table.datagrams_full(side.flow)
                         continue
                 if side is None and key in udp_foreign:
                     continue

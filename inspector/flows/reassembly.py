@@ -8,6 +8,8 @@ as a weird row). Sequence numbers wrap modulo 2**32.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inspector.flows.view import Stream
 
 __all__ = ["StreamBuffer"]
@@ -25,6 +27,7 @@ class StreamBuffer:
         "conflicts",
         "data",
         "dropped_pending",
+        "grow",
         "isn",
         "max_pending",
         "pending",
@@ -43,6 +46,9 @@ class StreamBuffer:
         self.capped = False
         self.conflicts = 0
         self.dropped_pending = 0
+        #: asked ``grow(self, end)`` before bytes up to stream offset ``end`` would pass ``cap``;
+        #: it may raise ``cap`` (a keyed flow, see ``FlowLimits.keyed_tcp_bytes``) or clear itself
+        self.grow: Callable[[StreamBuffer, int], None] | None = None
 
     def syn(self, seq: int) -> None:
         """A SYN fixes the initial sequence number: data starts at ``seq + 1``.
@@ -80,6 +86,8 @@ class StreamBuffer:
         off = (seq - self.isn) & _WRAP
         if off >= _HALF:  # before the first byte we know: old retransmission or pre-capture data
             return True
+        if off >= self.cap and self.grow is not None:
+            self.grow(self, off + len(payload))
         if self.capped or off >= self.cap:
             return False
         data = self.data
@@ -118,6 +126,9 @@ class StreamBuffer:
             self.conflicts += 1
         new = payload if off == nxt else payload[nxt - off :]
         room = self.cap - nxt
+        if len(new) >= room and self.grow is not None:
+            self.grow(self, nxt + len(new) + 1)
+            room = self.cap - nxt
         if len(new) >= room:
             new = new[:room]
             self.capped = True

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from inspector import _native
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoded
@@ -48,6 +50,12 @@ class FlowLimits:
     tcp_bytes: int = 1 << 17  #: reassembled bytes kept per TCP direction
     udp_datagrams: int = 600  #: datagrams kept per UDP flow
     sweep_every_s: float = 10.0
+    #: a flow that reaches the budgets above and whose TLS/QUIC secrets are in the key log keeps
+    #: up to these (so every decryptable stream is read) ...
+    keyed_tcp_bytes: int = 64 << 20  #: reassembled bytes per TCP direction of a keyed flow
+    keyed_udp_datagrams: int = 200_000  #: datagrams per keyed UDP flow
+    #: ... while all keyed flows open at once hold at most this many bytes beyond the budgets
+    keyed_total_bytes: int = 512 << 20
 
 
 class Side:
@@ -105,8 +113,10 @@ class Flow:
         "first_frame",
         "first_ts",
         "hist",
+        "held",
         "history",
         "key",
+        "keyed",
         "o",
         "orig",
         "orig_p",
@@ -141,6 +151,8 @@ class Flow:
         self.closed = 0  # bit 1: orig FIN/RST, bit 2: resp FIN/RST
         self.tunnel = tunnel
         self.end_reason = ""
+        self.keyed: bool | None = None  #: secrets logged for it (decided at the budget)
+        self.held = 0  #: bytes kept beyond the budgets because the flow is keyed
         self.uid = make_uid(ts, proto, orig, orig_p, resp, resp_p)
         #: retained UDP payloads as ``(frame, ts, from_orig, payload)``; Datagram objects are
         #: built by :meth:`view` (cheaper when nobody asks)
@@ -260,9 +272,15 @@ class FlowTable:
     """
 
     def __init__(
-        self, limits: FlowLimits | None = None, shard: tuple[int, int] | None = None
+        self,
+        limits: FlowLimits | None = None,
+        shard: tuple[int, int] | None = None,
+        keyed: Callable[[FlowView], bool] | None = None,
     ) -> None:
         self.limits = limits or FlowLimits()
+        #: whether the key log holds a flow's secrets (asked once, when it reaches a budget)
+        self.keyed = keyed
+        self.keyed_held = 0  #: bytes all open keyed flows keep beyond the budgets
         self.shard = shard
         #: protocol -> direction keys of other shards' flows (a bounded cache)
         self.foreign: dict[int, set[bytes]] = {TCP: set(), UDP: set()}
@@ -314,6 +332,8 @@ class FlowTable:
             else:
                 flow = Flow((proto, key), proto, src, sport, dst, dport, ts, frame, tun, limits)
             self.flows[flow.key] = flow
+            if self.keyed is not None and proto == TCP:
+                flow.o.stream.grow = flow.r.stream.grow = partial(self._grow, flow)  # type: ignore[union-attr]
             sides[flow.o.key] = flow.o
             if flow.r.key != flow.o.key:
                 sides[flow.r.key] = flow.r
@@ -390,10 +410,48 @@ class FlowTable:
         """Retain a UDP payload while the flow is below its datagram budget."""
         flow = side.flow
         kept = flow.datagrams
-        if len(kept) < self.limits.udp_datagrams:
-            kept.append((frame, ts, side.from_orig, data[p0:p1]))
+        kept.append((frame, ts, side.from_orig, data[p0:p1]))
         if len(kept) >= self.limits.udp_datagrams:
-            flow.o.keep = flow.r.keep = False
+            self.datagrams_full(flow)
+
+    def _is_keyed(self, flow: Flow) -> bool:
+        if flow.keyed is None:
+            flow.keyed = self.keyed is not None and self.keyed(flow.view())
+        return flow.keyed
+
+    def datagrams_full(self, flow: Flow) -> None:
+        """A UDP flow holds its datagram budget (called for every datagram from then on while
+        it keeps them): a keyed flow keeps more, up to ``keyed_udp_datagrams`` and while all
+        keyed flows hold less than ``keyed_total_bytes``; any other flow stops keeping."""
+        lim = self.limits
+        kept = flow.datagrams
+        if len(kept) > lim.udp_datagrams:  # kept beyond the budget: a keyed flow's
+            n = len(kept[-1][3])
+            flow.held += n
+            self.keyed_held += n
+        if (
+            self._is_keyed(flow)
+            and len(kept) < lim.keyed_udp_datagrams
+            and self.keyed_held < lim.keyed_total_bytes
+        ):
+            return
+        flow.o.keep = flow.r.keep = False
+
+    def _grow(self, flow: Flow, stream: StreamBuffer, end: int) -> None:
+        """A TCP direction would pass its byte cap at stream offset ``end``: a keyed flow's cap
+        doubles (at least to ``end``) up to ``keyed_tcp_bytes`` within ``keyed_total_bytes``."""
+        lim = self.limits
+        if not self._is_keyed(flow):
+            stream.grow = None
+            return
+        room = lim.keyed_total_bytes - self.keyed_held
+        cap = min(max(end, 2 * stream.cap), lim.keyed_tcp_bytes, stream.cap + room)
+        if cap <= stream.cap:
+            stream.grow = None
+            return
+        flow.held += cap - stream.cap
+        self.keyed_held += cap - stream.cap
+        stream.cap = cap
 
     def sweep(self, now: float) -> None:
         """End flows idle past their timeout or active past the active timeout."""
@@ -434,6 +492,7 @@ class FlowTable:
 
     def _end(self, flow: Flow, reason: str) -> None:
         flow.end_reason = reason
+        self.keyed_held -= flow.held  # released once dissected, right after it ends
         del self.flows[flow.key]
         sides = self.sides[flow.proto]
         sides.pop(flow.o.key, None)

@@ -224,3 +224,25 @@ def test_http3_streams_equal_tshark() -> None:
         assert row.request_body_len == sum(len(p) for t, p, _ in req if t == DATA)
         if row.response_body_len is not None:
             assert row.response_body_len == sum(len(p) for t, p, _ in resp if t == DATA)
+
+
+def test_keyed_quic_flow_is_read_whole_with_the_default_budgets() -> None:
+    """The secrets in the pcapng make the flow keyed: it keeps datagrams past the default
+    budget (FlowLimits.keyed_*), so every request stream tshark decrypts is read, byte-equal."""
+    cap, _ = _paths("quic_follow_multistream.pcapng", None)
+    keylog = KeyLog([])
+    out = Collected()
+    read_packets(str(cap), Config(), out, [("tls_decrypt", make_dissector(keylog))], None, keylog)
+    rows = [r for r in out.rows.get("http", []) if isinstance(r, HttpRow)]
+    ids = _tshark(
+        cap, None, "-Y", "quic.stream.stream_id", "-T", "fields", "-e", "quic.stream.stream_id"
+    )
+    theirs = {int(i) for line in ids.split() for i in line.split(",") if int(i) % 4 == 0}
+    assert len(theirs) == 22
+    assert {r.stream_id for r in rows} == theirs
+    for row in rows:
+        client, server = _follow(cap, None, "quic", 0, row.stream_id)  # type: ignore[arg-type]
+        req = pull_h3_frames(client)[0]
+        resp = pull_h3_frames(server)[0]
+        assert row.request_body_len == sum(len(p) for t, p, _ in req if t == DATA)
+        assert row.response_body_len == sum(len(p) for t, p, _ in resp if t == DATA)

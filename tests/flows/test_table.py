@@ -270,3 +270,53 @@ def test_tunnel_port_sides_are_not_fast() -> None:
     assert not f.o.fast and not f.r.fast
     v = t.add(udp(C, S, 50000, 4789), 1.0, 2)
     assert not v.o.fast and v.r.fast
+
+
+def _keyed_when(payload: bytes):  # type: ignore[no-untyped-def]
+    """A key check that says yes for flows whose first bytes are ``payload``."""
+    asked: list[str] = []
+
+    def check(view) -> bool:  # type: ignore[no-untyped-def]
+        asked.append(view.uid)
+        first = view.datagrams[0].payload if view.datagrams else view.orig.data
+        return first.startswith(payload)
+
+    return check, asked
+
+
+def test_keyed_udp_flow_keeps_past_the_budget_up_to_its_bound() -> None:
+    check, asked = _keyed_when(b"K")
+    lim = FlowLimits(udp_datagrams=3, keyed_udp_datagrams=7)
+    t = FlowTable(lim, keyed=check)
+    keyed = [udp(C, S, 5000, 443, b"K%d" % i) for i in range(10)]
+    plain = [udp(C, S, 5001, 443, b"P%d" % i) for i in range(10)]
+    f_keyed = run(t, keyed)[0]
+    f_plain = run(t, plain, t0=101.0)[0]
+    assert len(f_keyed.datagrams) == 7 and len(f_plain.datagrams) == 3
+    assert asked == [f_keyed.uid, f_plain.uid]  # asked once per flow, at the budget
+    assert t.keyed_held == sum(len(d[3]) for d in f_keyed.datagrams[3:])
+
+
+def test_keyed_tcp_flow_keeps_past_the_budget_up_to_its_bound() -> None:
+    check, asked = _keyed_when(b"K")
+    t = FlowTable(FlowLimits(tcp_bytes=10, keyed_tcp_bytes=45), keyed=check)
+    # the first segment fits the budget: the check sees the flow's first bytes
+    pkts = [*handshake(), *(c2s("A", 1001 + 9 * i, b"K" * 9) for i in range(6))]
+    f = run(t, pkts)[0]
+    assert len(f.o.stream.data) == 45 and f.o.stream.capped  # type: ignore[union-attr]
+    t2 = FlowTable(FlowLimits(tcp_bytes=10, keyed_tcp_bytes=45), keyed=check)
+    pkts = [*handshake(), *(c2s("A", 1001 + 9 * i, b"P" * 9) for i in range(6))]
+    f2 = run(t2, pkts)[0]
+    assert len(f2.o.stream.data) == 10 and len(asked) == 2  # type: ignore[union-attr]
+
+
+def test_keyed_flows_together_stay_under_the_memory_bound() -> None:
+    check, _ = _keyed_when(b"K")
+    lim = FlowLimits(tcp_bytes=10, keyed_tcp_bytes=1000, keyed_total_bytes=25)
+    t = FlowTable(lim, keyed=check)
+    pkts = [*handshake(), *(c2s("A", 1001 + 9 * i, b"K" * 9) for i in range(8))]
+    f = run(t, pkts)[0]
+    assert len(f.o.stream.data) == 35  # type: ignore[union-attr]  # the budget plus 25 held
+    assert t.keyed_held == 25
+    t.close_all()
+    assert t.keyed_held == 0  # released with the flow
