@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 
 from inspector.config import Config
-from inspector.pipeline import Collected, Progress, collect
+from inspector.pipeline import Collected, Progress, collect, imported_tables
 from inspector.pipeline import run_stages as pipeline_stages
 from inspector.report.destinations import with_destinations
 from inspector.schema import load_all
 from inspector.tables import to_frame
 
-__all__ = ["Result", "analyze", "result_from"]
+__all__ = ["Result", "analyze", "result_from", "with_imports"]
 
 
 @dataclass
@@ -51,6 +51,29 @@ def run_stages(collected: Collected, config: Config) -> Result:
     return result_from(collected, {"attribution": meta})
 
 
+def with_imports(result: Result, config: Config) -> Result:
+    """``result`` with the requests of the HAR and mitmproxy files of ``config`` added to its
+    ``http`` and ``data_shared`` tables (:func:`inspector.pipeline.imported_tables`)."""
+    if not config.har and not config.mitm:
+        return result
+    extra = imported_tables(config)
+    tables = dict(result.tables)
+    for name, rows in extra.items():
+        frame = to_frame(name, rows)
+        old = tables.get(name)
+        tables[name] = (
+            frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
+        )
+    summary = dict(result.summary)
+    summary["tables"] = {**summary.get("tables", {})}
+    for name, rows in extra.items():
+        summary["tables"][name] = summary["tables"].get(name, 0) + len(rows)
+    summary["imports"] = [{"path": p, "format": "har"} for p in config.har] + [
+        {"path": p, "format": "mitmproxy"} for p in config.mitm
+    ]
+    return Result(tables, summary, list(result.warnings))
+
+
 def analyze(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     config: Config | None = None,
@@ -64,4 +87,5 @@ def analyze(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     config = config or Config()
-    return run_stages(collect([os.fspath(p) for p in paths], config, progress), config)
+    result = run_stages(collect([os.fspath(p) for p in paths], config, progress), config)
+    return with_imports(result, config)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector import __version__
-from inspector.api import Result, analyze, run_stages
+from inspector.api import Result, analyze, run_stages, with_imports
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
@@ -365,7 +365,9 @@ def run_batch(
 
     ``progress(files_done, files_total, bytes_done, packets_done)`` is called as captures finish.
     """
-    config = config or Config()
+    whole = config or Config()
+    # HAR / mitmproxy requests belong to no capture: added once to the union, never cached
+    config = dataclasses.replace(whole, har=(), mitm=())
     good, failed, files = _readable(paths)
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)
@@ -375,7 +377,8 @@ def run_batch(
     _tasks, stream, workers = _schedule(todo, config, jobs, scheduler, split_bytes, prog)
     _drain(todo, stream, config, cache, prog)
     outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
-    return BatchResult(union(outcomes), outcomes, 1 if scheduler else workers)
+    result = with_imports(union(outcomes), whole)
+    return BatchResult(result, outcomes, 1 if scheduler else workers)
 
 
 def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> bool:

@@ -49,13 +49,20 @@ same OUTDIR reuses the results of unchanged captures (OUTDIR/.inspector-cache; -
   inspector analyze /shared/caps -o out --scheduler tcp://10.0.0.5:8786   # a Dask cluster
   inspector analyze ~/captures/ -o out --format csv,parquet
 
+decrypted traffic (docs/decryption.md): --keylog FILE decrypts TLS 1.2/1.3 and QUIC of your
+own client; --har FILE and --mitm FILE add the requests of a browser's HAR export or a
+mitmproxy flow file to the http and data_shared tables (column `source` says which file):
+  inspector analyze call.pcapng --keylog keys.log --known-values me.txt -o out
+  inspector analyze call.pcapng --har web.har --mitm phone.flows -o out
+
 exit codes: 0 done (a file cut short is analysed up to the cut, with a warning); 3 done, but
 some inputs could not be read (listed with their reason in summary.json `files` and
 report.html); 2 bad usage or no readable input (checked before any packet is read: OUTDIR
-a file or not writable, --client not an address, a --keylog with no key log line, a .gz
-broken before its first packet; a --client address that is in no flow is refused after
-reading, before anything is written); 1 internal error; 4 outputs could not be
-written (disk full, permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+a file or not writable, --client not an address, a --keylog with no key log line, a --har
+or --mitm file that does not read as one, a .gz broken before its first packet; a --client
+address that is in no flow is refused after reading, before anything is written); 1 internal
+error; 4 outputs could not be written (disk full, permission); 130 interrupted (Ctrl-C); 143
+terminated (SIGTERM).
 Outputs are written all or nothing: after exit 4, 130 or 143 OUTDIR is as it was before.
 """
 
@@ -136,6 +143,23 @@ def _parser() -> argparse.ArgumentParser:
         help="TLS key log (SSLKEYLOGFILE format) to decrypt TLS 1.2, TLS 1.3 and QUIC "
         "connections of your own client and read the HTTP/1.1, HTTP/2 and HTTP/3 inside; "
         "secrets embedded in a pcapng are used too; repeatable (see docs/decryption.md)",
+    )
+    a.add_argument(
+        "--har",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a HAR file (browser developer tools: Network, 'Save all as HAR') whose requests "
+        "join the http and data_shared tables (source har:FILE); repeatable",
+    )
+    a.add_argument(
+        "--mitm",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a mitmproxy flow file (mitmdump -w FILE) whose requests join the http and "
+        "data_shared tables (source mitmproxy:FILE); needs "
+        "pip install 'conference-inspector[mitmproxy]'; repeatable",
     )
     a.add_argument(
         "--known-values",
@@ -261,7 +285,13 @@ def _analyze(args: argparse.Namespace) -> int:
     from inspector.config import Config
     from inspector.report.outputs import write_outputs
     from inspector.source import expand_paths
-    from inspector.source.checks import check_captures, check_client, check_keylogs, check_outdir
+    from inspector.source.checks import (
+        check_captures,
+        check_client,
+        check_imports,
+        check_keylogs,
+        check_outdir,
+    )
     from inspector.source.known_values import read_known_values
 
     files = expand_paths(args.paths)  # fail early, with exit 2, on a missing path
@@ -269,6 +299,7 @@ def _analyze(args: argparse.Namespace) -> int:
     check_outdir(args.outdir)  # every check below runs before any packet is read
     args.client = check_client(args.client)
     check_keylogs(args.keylog)
+    check_imports(args.har, args.mitm)
     check_captures(files)
     if "parquet" in args.format:
         from inspector.report.parquet import require_pyarrow
@@ -279,6 +310,8 @@ def _analyze(args: argparse.Namespace) -> int:
         tracker_lists=tuple(args.lists),
         keylogs=tuple(args.keylog),
         known_values=tuple(args.known_values),
+        har=tuple(args.har),
+        mitm=tuple(args.mitm),
         show_values=args.show_values,
     )
     before = _snapshot(args.outdir)

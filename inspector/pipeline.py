@@ -32,7 +32,15 @@ from inspector.schema.signalling import SignallingRow
 from inspector.schema.weird import WeirdRow
 from inspector.source import expand_paths, open_capture
 
-__all__ = ["Collected", "Ingest", "collect", "flow_views", "read_packets", "run_stages"]
+__all__ = [
+    "Collected",
+    "Ingest",
+    "collect",
+    "flow_views",
+    "imported_tables",
+    "read_packets",
+    "run_stages",
+]
 
 Progress = Callable[[str, int, int], None]
 
@@ -354,3 +362,31 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
     rows["sessions"] = list(build_sessions(records, assessed.sessions))
     collected.rows = rows
     return att.meta
+
+
+def imported_tables(config: Config) -> dict[str, list[Row]]:
+    """``http`` and ``data_shared`` rows of the HAR (``config.har``) and mitmproxy
+    (``config.mitm``) files: read by the source stage, their requests through the same privacy
+    detectors as decrypted ones, destinations named from the bundled database (an imported
+    request has no flow to attribute). Rows carry their file in ``source``."""
+    from inspector.attribute.database import bundled_database, normalise_name
+    from inspector.privacy import REQUESTS, RequestSeen, data_shared, fill_destinations
+    from inspector.privacy.rows import destination_of_name
+    from inspector.source.har import read_har
+    from inspector.source.known_values import privacy_settings
+    from inspector.source.mitm import read_mitm
+
+    rows = [r for p in config.har for r in read_har(p)]
+    rows += [r for p in config.mitm for r in read_mitm(p)]
+    requests = [r for r in rows if r.TABLE == REQUESTS and isinstance(r, RequestSeen)]
+    db = bundled_database()
+    dests = {}
+    for seen in requests:
+        if seen.uid not in dests:
+            host = seen.request.host
+            name = normalise_name(host.rsplit(":", 1)[0] if host.count(":") == 1 else host)
+            match = db.lookup_domain(name) if name else None
+            dests[seen.uid] = destination_of_name(name or host, match)
+    settings = privacy_settings(config.known_values, config.show_values)
+    shared = fill_destinations(data_shared(requests, [], settings), dests)
+    return {"http": [r for r in rows if isinstance(r, HttpRow)], "data_shared": list(shared)}

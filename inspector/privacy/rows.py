@@ -17,6 +17,7 @@ __all__ = [
     "PrivacySettings",
     "data_shared",
     "data_shared_rows",
+    "destination_of_name",
     "destinations_from_flows",
     "fill_destinations",
     "mask",
@@ -110,6 +111,20 @@ def data_shared(
         for r in data_shared_rows(seen, settings)
     ]
     return fill_destinations(rows, flows)
+
+
+def destination_of_name(name: str, match: object | None) -> Destination:
+    """The destination of a request imported without a flow (HAR, mitmproxy): its host, and the
+    organisation and party of the bundled database's row ``match`` for it (a ``DomainMatch``)
+    decided as for a flow's database row (a vendor's own name is first party, a tracker, SDK,
+    CDN/cloud or OS service third party); a hosting provider's customer namespace names no
+    organisation."""
+    from inspector.attribute.database import DomainMatch
+
+    if not isinstance(match, DomainMatch) or match.hosting:
+        return Destination(name, "", "")
+    party = "first" if match.vendor else "third" if match.category in THIRD_PARTY_CATEGORIES else ""
+    return Destination(name, match.organisation, party)
 
 
 def destinations_from_flows(flows: Iterable[object]) -> dict[str, Destination]:

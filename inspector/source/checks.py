@@ -21,6 +21,7 @@ __all__ = [
     "GZIP_PROBE_BYTES",
     "check_captures",
     "check_client",
+    "check_imports",
     "check_keylogs",
     "check_outdir",
     "client_seen",
@@ -85,6 +86,18 @@ def check_keylogs(paths: Iterable[str]) -> None:
                 f"{p}: no line in NSS key log format (LABEL <64 hex client random> <hex secret>), "
                 "not a TLS key log"
             )
+
+
+def check_imports(har: Iterable[str], mitm: Iterable[str]) -> None:
+    """Every ``--har`` and ``--mitm`` file reads as one (a HAR document, a mitmproxy flow file
+    with the optional extra installed)."""
+    from inspector.source.har import read_har
+    from inspector.source.mitm import read_mitm
+
+    for path in har:
+        read_har(path)
+    for path in mitm:
+        read_mitm(path)
 
 
 def check_captures(files: Iterable[str]) -> None:

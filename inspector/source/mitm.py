@@ -20,6 +20,10 @@ from inspector.source.har import imported_uid
 
 __all__ = ["flow_rows", "read_mitm"]
 
+#: what mitmproxy's flow loader raises on a damaged file besides ``FlowReadException``
+#: (seen on mutated copies of captures/telemetry.mitm: missing state keys, bad types, bad text)
+_CORRUPT = (KeyError, ValueError, TypeError, IndexError, AttributeError, UnicodeError)
+
 
 def _headers(h: Any) -> tuple[tuple[str, str], ...]:
     return tuple(
@@ -98,4 +102,8 @@ def read_mitm(path: str) -> list[Row]:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except FlowReadException as exc:
         raise InputError(f"{path}: not a mitmproxy flow file ({exc})") from exc
+    except _CORRUPT as exc:  # mitmproxy's loader on a damaged file (measured by mutation)
+        raise InputError(
+            f"{path}: damaged mitmproxy flow file ({type(exc).__name__}: {exc})"
+        ) from exc
     return rows
