@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from inspector.dissect.keylog import DecryptedMark
 from inspector.schema.base import Row
 from inspector.schema.content import ContentRow
 from inspector.schema.dns import DnsAnswerRow, DnsRow
@@ -48,6 +49,8 @@ class FlowEvidence:
     #: at most one row: the classes of every datagram the flow table kept
     content: tuple[ContentRow, ...] = ()
     signalling: tuple[SignallingRow, ...] = ()
+    #: a logged secret (--keylog or the pcapng's own) opened this flow's TLS or QUIC content
+    decrypted: bool = False
 
     @property
     def uid(self) -> str:
@@ -57,6 +60,14 @@ class FlowEvidence:
     def services(self) -> frozenset[str]:
         """Protocols the dissectors recognised (the conn row's ``service``)."""
         return frozenset(s for s in self.conn.service.split(";") if s)
+
+    @property
+    def encrypted_content(self) -> bool:
+        """A TLS or QUIC handshake completed (the server's hello was read): what the connection
+        carried after it is encrypted under keys agreed in it."""
+        return any(t.server_hello_seen for t in self.tls) or any(
+            q.server_hello_seen for q in self.quic
+        )
 
     @property
     def cleartext_http(self) -> tuple[HttpRow, ...]:
@@ -129,8 +140,12 @@ def _rows(tables: Mapping[str, Sequence[Row]], name: str, cls: type[R]) -> dict[
     return _by_uid(rows)  # type: ignore[arg-type]
 
 
-def build_evidence(tables: Mapping[str, Sequence[Row]]) -> list[FlowEvidence]:
-    """One record per flow of ``tables['flows']``, in the order the flows were written."""
+def build_evidence(
+    tables: Mapping[str, Sequence[Row]], decrypted: Iterable[Row] = ()
+) -> list[FlowEvidence]:
+    """One record per flow of ``tables['flows']``, in the order the flows were written;
+    ``decrypted`` are the decrypting dissector's marks (``DecryptedMark``)."""
+    opened = {r.uid for r in decrypted if isinstance(r, DecryptedMark)}
     tls = _rows(tables, "tls", TlsRow)
     quic = _rows(tables, "quic", QuicRow)
     dtls = _rows(tables, "dtls", DtlsRow)
@@ -161,6 +176,7 @@ def build_evidence(tables: Mapping[str, Sequence[Row]]) -> list[FlowEvidence]:
                 tuple(sigs.get(u, ())),
                 tuple(content.get(u, ())),
                 tuple(signalling.get(u, ())),
+                u in opened,
             )
         )
     return out

@@ -328,6 +328,7 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
     from inspector.attribute.database import bundled_database
     from inspector.attribute.importers import load_list, match
     from inspector.attribute.stage import attribute
+    from inspector.dissect.keylog import DECRYPTED
     from inspector.evidence import build_evidence
     from inspector.findings import (
         FlowRecord,
@@ -344,7 +345,8 @@ def run_stages(collected: Collected, config: Config) -> dict[str, Any]:
 
     lists = [load_list(spec) for spec in config.tracker_lists]
     requests = collected.rows.pop(REQUESTS, [])  # decrypted/cleartext requests (not an output)
-    evidence = build_evidence(collected.rows)
+    marks = collected.rows.pop(DECRYPTED, [])  # flows a logged secret opened (not an output)
+    evidence = build_evidence(collected.rows, marks)
     att = attribute(evidence, bundled_database(), config.client, lists, match)
     assessed = assess(evidence, att.by_uid)
     records = [FlowRecord(ev, att.by_uid[ev.uid], assessed.by_uid[ev.uid]) for ev in evidence]

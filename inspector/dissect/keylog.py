@@ -10,8 +10,22 @@ The format is described in draft-ietf-tls-keylogfile (section 3 lists the labels
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
 
-__all__ = ["TLS13_LABELS", "KeyLog", "parse_keylog", "parse_keylog_all"]
+from inspector.schema.base import Row
+
+__all__ = [
+    "DECRYPTED",
+    "TLS13_LABELS",
+    "DecryptedMark",
+    "KeyLog",
+    "parse_keylog",
+    "parse_keylog_all",
+]
+
+#: internal table of the flows whose content a logged secret opened (not an output)
+DECRYPTED = "_decrypted"
 
 #: TLS 1.3 labels read (draft-ietf-tls-keylogfile section 3).
 TLS13_LABELS = frozenset(
@@ -107,3 +121,15 @@ class KeyLog:
     def __len__(self) -> int:
         self._refresh()
         return len(self._secrets) + len(self._tls13)
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptedMark(Row):
+    """A flow whose TLS records or QUIC packets a logged secret opened (some plaintext read).
+
+    The evidence stage turns these into ``FlowEvidence.decrypted``; not an output table."""
+
+    TABLE: ClassVar[str] = DECRYPTED
+    uid: str
+    ts: float
+    protocol: str  #: ``tls`` or ``quic``

@@ -11,7 +11,7 @@ from __future__ import annotations
 from inspector.dissect.base import FlowView, ParseError
 from inspector.dissect.http3 import H3Exchange, parse_h3
 from inspector.dissect.http_inner import Exchange, exchange_rows
-from inspector.dissect.keylog import KeyLog
+from inspector.dissect.keylog import DecryptedMark, KeyLog
 from inspector.dissect.quic import client_crypto_stream
 from inspector.dissect.quic_1rtt import decrypt_connection
 from inspector.dissect.quic_packet import handshake_message, split_datagram
@@ -77,7 +77,7 @@ def dissect_quic(view: FlowView, keylog: KeyLog) -> list[Row]:
     if dec is None:
         return []
     h3 = parse_h3(dec.client, dec.server)
-    rows: list[Row] = []
+    rows: list[Row] = [DecryptedMark(view.uid, view.ts, "quic")] if dec.client or dec.server else []
     for ex in h3.exchanges:
         rows.extend(exchange_rows(view, _exchange(ex), res.client_is_orig))
     problems = [(f"{e.name} on stream {sid}", e.detail) for sid, e in h3.errors[:5]]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from inspector.dissect.base import FlowView, ParseError, Stream, weird
 from inspector.dissect.http_inner import inner_rows
-from inspector.dissect.keylog import KeyLog
+from inspector.dissect.keylog import DecryptedMark, KeyLog
 from inspector.dissect.quic import client_crypto_stream
 from inspector.dissect.quic_packet import handshake_message
 from inspector.dissect.quicdecrypt import dissect_quic
@@ -124,6 +124,8 @@ def _decrypt(view: FlowView, keylog: KeyLog) -> list[Row]:
         return []
     client, server, client_is_orig, alpn, failed = got
     rows = inner_rows(view, client, server, client_is_orig, alpn)
+    if client.data or server.data:
+        rows.append(DecryptedMark(view.uid, view.ts, "tls"))
     if failed:
         rows.append(
             WeirdRow(

@@ -34,6 +34,7 @@ from inspector.report.charts import (
     party_of,
     timeline,
 )
+from inspector.report.data_matrix import data_matrix
 from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
 from inspector.report.text import (
     CONFIDENCE_TEXT,
@@ -47,6 +48,7 @@ from inspector.report.text import (
     plain,
     verdict_phrase,
 )
+from inspector.report.unread import GUIDE, HOW_TO_READ, headline, unread
 
 __all__ = ["GENERAL_CAVEATS", "render_html", "report_context", "write_html"]
 
@@ -361,6 +363,19 @@ def _destinations_context(
     }
 
 
+def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    matrix = data_matrix(tables.get("data_shared"))
+    closed = unread(tables.get("flows"))
+    return {
+        "pd_categories": matrix["categories"],
+        "pd_rows": matrix["rows"],
+        "unread": closed,
+        "unread_headline": headline(closed),
+        "unread_how": HOW_TO_READ,
+        "unread_guide": GUIDE,
+    }
+
+
 def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
     """Everything the template shows, as plain (display-safe, not yet HTML-escaped) values."""
     tables = result.tables
@@ -393,6 +408,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "outside_headlines": _headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
         **_destinations_context(tables, flows),
+        **_personal_context(tables),
         **_charts_context(flows),
         "role_colours": list(ROLE_COLOURS.items()),
         "general_caveats": GENERAL_CAVEATS,

@@ -74,6 +74,7 @@ def flow_row(r: FlowRecord) -> FlowRow:
         encryption_reason=v.reason,
         encryption_evidence=evidence,
         encryption_caveat=caveat,
+        content_decrypted=r.ev.decrypted if r.ev.decrypted or r.ev.encrypted_content else None,
     )
 
 

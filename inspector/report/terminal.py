@@ -26,6 +26,7 @@ from inspector.report.text import (
     plain,
     safe_text,
 )
+from inspector.report.unread import unread, unread_lines
 
 __all__ = [
     "SHORT_TITLES",
@@ -137,6 +138,8 @@ def print_report(result: Result, console: Console, outdir: str | None = None) ->
     """Print the accounting, then one findings table per session, then where outputs went."""
     for line in summary_lines(result):
         console.print(Text(line))  # wrapped at spaces to the terminal width
+    for line in unread_lines(unread(result.tables.get("flows"))):
+        console.print(Text(safe_text(line)))
     findings = result.tables.get("findings", pd.DataFrame())
     sessions = result.tables.get("sessions", pd.DataFrame())
     shown: set[str] = set()

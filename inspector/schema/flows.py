@@ -205,3 +205,12 @@ class FlowRow(Row):
     encryption_caveat: str = col(
         "What the verdict does not prove, and what would settle it.", "string", ""
     )
+    content_decrypted: bool | None = col(
+        "Whether the flow's TLS or QUIC content was read: True when a logged secret (--keylog, "
+        "or the pcapng's own Decryption Secrets Block) opened it; False when a TLS or QUIC "
+        "handshake completed (the server's hello was read) and no logged secret opened what "
+        "followed, so what the connection carried could not be read; empty when no completed "
+        "TLS or QUIC handshake was seen (see docs/decryption.md).",
+        "boolean",
+        None,
+    )

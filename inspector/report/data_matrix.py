@@ -1,0 +1,115 @@
+"""The report's destinations x data-categories matrix, from the ``data_shared`` table.
+
+Rows are destinations (with organisation and party), columns the categories of personal data any
+of them received; a cell counts the items found and links to their evidence (field, detector,
+masked value, frames, where the request was read). Display-safe plain values; the template
+escapes them. Empty when ``data_shared`` has no rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from inspector.report.text import plain
+
+__all__ = ["CATEGORY_LABELS", "PARTY_LABELS", "data_matrix"]
+
+#: column headings; a category not listed is shown with its underscores as spaces
+CATEGORY_LABELS = {
+    "advertising_id": "advertiser id",
+    "vendor_id": "vendor id (IDFV)",
+    "android_id": "Android id",
+    "imei": "IMEI",
+    "mac_address": "MAC address",
+    "device_model": "device model",
+    "os_version": "OS version",
+    "time_zone": "time zone",
+    "locale": "locale",
+    "carrier": "carrier",
+    "screen_size": "screen size",
+    "cpu_cores": "CPU cores",
+    "disk_size": "disk size",
+    "memory_size": "memory size",
+    "location": "location",
+    "email": "e-mail",
+    "phone_number": "phone number",
+    "known_value": "your own values",
+}
+
+PARTY_LABELS = {"third": "third party", "first": "the app's own party"}
+
+#: a destination's evidence list shows at most this many items per category
+MAX_ITEMS = 20
+
+
+def _label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, category.replace("_", " "))
+
+
+def _where(row: Any) -> str:
+    source = plain(row.source) or "capture"
+    frames = [n for n in plain(row.frames).split(";") if n]
+    if source == "capture":
+        return f"frames {', '.join(frames)}" if frames else "capture"
+    return f"imported from {source}"
+
+
+def _item(row: Any) -> dict[str, str]:
+    return {
+        "field": plain(row.field),
+        "detector": plain(row.detector),
+        "value": plain(row.value),
+        "where": _where(row),
+        "version": plain(row.http_version),
+    }
+
+
+def _filter(frames: Iterable[str]) -> str:
+    nums = sorted({int(n) for n in frames if n.isdigit()})
+    return f"frame.number in {{{' '.join(map(str, nums))}}}" if nums else ""
+
+
+def data_matrix(shared: pd.DataFrame | None) -> dict[str, Any]:
+    """``{"categories": [(key, label)], "rows": [...]}`` for the template; rows sorted third
+    party first, then by the number of categories received."""
+    if shared is None or shared.empty:
+        return {"categories": [], "rows": []}
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for r in shared.itertuples(index=False):
+        key = (plain(r.destination) or "(unnamed)", plain(r.organisation), plain(r.party))
+        groups.setdefault(key, []).append(r)
+    present = {plain(r.category) for rows in groups.values() for r in rows}
+    order = list(CATEGORY_LABELS)
+    categories = sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
+    rows = []
+    for (dest, org, party), items in groups.items():
+        by_cat: dict[str, list[Any]] = {}
+        for r in items:
+            by_cat.setdefault(plain(r.category), []).append(r)
+        frames = [n for r in items for n in plain(r.frames).split(";")]
+        rows.append(
+            {
+                "destination": dest,
+                "organisation": org or "organisation unknown",
+                "party": PARTY_LABELS.get(party, "party not determined"),
+                "third": party == "third",
+                "sources": sorted({plain(r.source) or "capture" for r in items}),
+                "summary": ", ".join(_label(c) for c in categories if c in by_cat),
+                "filter": _filter(frames),
+                "by_cat": by_cat,
+            }
+        )
+    rows.sort(key=lambda x: (not x["third"], -len(x["by_cat"]), x["destination"]))
+    for i, row in enumerate(rows, start=1):
+        by_cat = row.pop("by_cat")
+        row["anchor"] = a = f"pd{i}"
+        row["cells"] = [(len(by_cat.get(c, [])), f"{a}-c{j}") for j, c in enumerate(categories)]
+        row["details"] = [
+            (f"{a}-c{j}", _label(c), [_item(r) for r in by_cat[c][:MAX_ITEMS]], len(by_cat[c]))
+            for j, c in enumerate(categories)
+            if c in by_cat
+        ]
+    return {"categories": [(c, _label(c)) for c in categories], "rows": rows}
