@@ -72,44 +72,50 @@ def _filter(frames: Iterable[str]) -> str:
     return f"frame.number in {{{' '.join(map(str, nums))}}}" if nums else ""
 
 
+def _groups(shared: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, list[Any]]]:
+    """``{(destination, organisation, party): {category: [rows]}}``."""
+    groups: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
+    for r in shared.itertuples(index=False):
+        key = (plain(r.destination) or "(unnamed)", plain(r.organisation), plain(r.party))
+        groups.setdefault(key, {}).setdefault(plain(r.category), []).append(r)
+    return groups
+
+
+def _ordered(present: set[str]) -> list[str]:
+    order = list(CATEGORY_LABELS)
+    return sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
+
+
+def _row_view(
+    key: tuple[str, str, str], by_cat: dict[str, list[Any]], categories: list[str], anchor: str
+) -> dict[str, Any]:
+    dest, org, party = key
+    items = [r for rows in by_cat.values() for r in rows]
+    return {
+        "destination": dest,
+        "organisation": org or "organisation unknown",
+        "party": PARTY_LABELS.get(party, "party not determined"),
+        "third": party == "third",
+        "anchor": anchor,
+        "sources": sorted({plain(r.source) or "capture" for r in items}),
+        "summary": ", ".join(_label(c) for c in categories if c in by_cat),
+        "filter": _filter(n for r in items for n in plain(r.frames).split(";")),
+        "cells": [(len(by_cat.get(c, [])), f"{anchor}-c{j}") for j, c in enumerate(categories)],
+        "details": [
+            (f"{anchor}-c{j}", _label(c), [_item(r) for r in by_cat[c][:MAX_ITEMS]], len(by_cat[c]))
+            for j, c in enumerate(categories)
+            if c in by_cat
+        ],
+    }
+
+
 def data_matrix(shared: pd.DataFrame | None) -> dict[str, Any]:
     """``{"categories": [(key, label)], "rows": [...]}`` for the template; rows sorted third
     party first, then by the number of categories received."""
     if shared is None or shared.empty:
         return {"categories": [], "rows": []}
-    groups: dict[tuple[str, str, str], list[Any]] = {}
-    for r in shared.itertuples(index=False):
-        key = (plain(r.destination) or "(unnamed)", plain(r.organisation), plain(r.party))
-        groups.setdefault(key, []).append(r)
-    present = {plain(r.category) for rows in groups.values() for r in rows}
-    order = list(CATEGORY_LABELS)
-    categories = sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
-    rows = []
-    for (dest, org, party), items in groups.items():
-        by_cat: dict[str, list[Any]] = {}
-        for r in items:
-            by_cat.setdefault(plain(r.category), []).append(r)
-        frames = [n for r in items for n in plain(r.frames).split(";")]
-        rows.append(
-            {
-                "destination": dest,
-                "organisation": org or "organisation unknown",
-                "party": PARTY_LABELS.get(party, "party not determined"),
-                "third": party == "third",
-                "sources": sorted({plain(r.source) or "capture" for r in items}),
-                "summary": ", ".join(_label(c) for c in categories if c in by_cat),
-                "filter": _filter(frames),
-                "by_cat": by_cat,
-            }
-        )
-    rows.sort(key=lambda x: (not x["third"], -len(x["by_cat"]), x["destination"]))
-    for i, row in enumerate(rows, start=1):
-        by_cat = row.pop("by_cat")
-        row["anchor"] = a = f"pd{i}"
-        row["cells"] = [(len(by_cat.get(c, [])), f"{a}-c{j}") for j, c in enumerate(categories)]
-        row["details"] = [
-            (f"{a}-c{j}", _label(c), [_item(r) for r in by_cat[c][:MAX_ITEMS]], len(by_cat[c]))
-            for j, c in enumerate(categories)
-            if c in by_cat
-        ]
+    groups = _groups(shared)
+    categories = _ordered({c for by_cat in groups.values() for c in by_cat})
+    keys = sorted(groups, key=lambda k: (k[2] != "third", -len(groups[k]), k[0]))
+    rows = [_row_view(k, groups[k], categories, f"pd{i}") for i, k in enumerate(keys, start=1)]
     return {"categories": [(c, _label(c)) for c in categories], "rows": rows}
