@@ -147,7 +147,7 @@ class Ingest:
         out: Collected,
         file: str,
         dissectors: Sequence[tuple[str, Dissector]],
-        keyed: Callable[[FlowView], bool] | None = None,
+        keyed: Callable[[Callable[[], FlowView]], bool] | None = None,
     ) -> None:
         self.config = config
         self.out = out

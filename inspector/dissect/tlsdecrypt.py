@@ -173,10 +173,11 @@ def has_keys(view: FlowView, keylog: KeyLog) -> bool:
     return keylog.master_secret(random) is not None or bool(keylog.tls13_secrets(random))
 
 
-def make_key_check(keylog: KeyLog) -> Callable[[FlowView], bool]:
-    """:func:`has_keys` closed over ``keylog``: the flow table asks it whether a flow that
-    reached its retention budget may keep more (see ``FlowLimits.keyed_*``)."""
-    return lambda view: has_keys(view, keylog)
+def make_key_check(keylog: KeyLog) -> Callable[[Callable[[], FlowView]], bool]:
+    """:func:`has_keys` closed over ``keylog``, for the flow table: it asks, with a function
+    that builds the flow's view, whether a flow that reached its retention budget may keep more
+    (see ``FlowLimits.keyed_*``). No view is built while the key log is empty."""
+    return lambda view: bool(len(keylog)) and has_keys(view(), keylog)
 
 
 def make_dissector(keylog: KeyLog) -> Callable[[FlowView], list[Row]]:

@@ -275,7 +275,7 @@ class FlowTable:
         self,
         limits: FlowLimits | None = None,
         shard: tuple[int, int] | None = None,
-        keyed: Callable[[FlowView], bool] | None = None,
+        keyed: Callable[[Callable[[], FlowView]], bool] | None = None,
     ) -> None:
         self.limits = limits or FlowLimits()
         #: whether the key log holds a flow's secrets (asked once, when it reaches a budget)
@@ -416,7 +416,7 @@ class FlowTable:
 
     def _is_keyed(self, flow: Flow) -> bool:
         if flow.keyed is None:
-            flow.keyed = self.keyed is not None and self.keyed(flow.view())
+            flow.keyed = self.keyed is not None and self.keyed(flow.view)
         return flow.keyed
 
     def datagrams_full(self, flow: Flow) -> None:

@@ -276,7 +276,8 @@ def _keyed_when(payload: bytes):  # type: ignore[no-untyped-def]
     """A key check that says yes for flows whose first bytes are ``payload``."""
     asked: list[str] = []
 
-    def check(view) -> bool:  # type: ignore[no-untyped-def]
+    def check(make_view) -> bool:  # type: ignore[no-untyped-def]
+        view = make_view()
         asked.append(view.uid)
         first = view.datagrams[0].payload if view.datagrams else view.orig.data
         return first.startswith(payload)
