@@ -364,8 +364,13 @@ def _destinations_context(
 
 
 def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    matrix = data_matrix(tables.get("data_shared"))
-    closed = unread(tables.get("flows"))
+    shared, flows = tables.get("data_shared"), tables.get("flows")
+    if shared is not None and len(shared) and flows is not None:
+        # a run's per-capture page: this capture's flows, and the imported (HAR/mitmproxy) rows
+        keep = shared["uid"].isin(flows["uid"]) | (shared["source"].fillna("") != "capture")
+        shared = shared[keep]
+    matrix = data_matrix(shared)
+    closed = unread(flows)
     return {
         "pd_categories": matrix["categories"],
         "pd_rows": matrix["rows"],

@@ -74,7 +74,7 @@ def _result(shared: pd.DataFrame) -> Result:
 
 def test_html_escapes_and_anchors_resolve() -> None:
     evil = "<script>alert(1)</script>.example"
-    page = render_html(_result(_shared(_row(evil, "email", value="<b>x</b>"))))
+    page = render_html(_result(_shared(_row(evil, "email", value="<b>x</b>", source="har:e.har"))))
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
     section = page[page.index('id="personal-data"') : page.index('id="destinations"')]
@@ -86,6 +86,12 @@ def test_html_escapes_and_anchors_resolve() -> None:
 def test_section_only_with_rows() -> None:
     page = render_html(_result(_shared()))
     assert 'id="personal-data"' not in page and "#personal-data" not in page
+
+
+def test_page_shows_only_its_own_flows_rows() -> None:
+    """On one capture's page of a run, rows of another capture's flows are left out."""
+    page = render_html(_result(_shared(_row("other-capture.example", "email", uid="Cnotaflow"))))
+    assert 'id="personal-data"' not in page
 
 
 @pytest.fixture(scope="module")
