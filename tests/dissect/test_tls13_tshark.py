@@ -22,13 +22,13 @@ from inspector.config import Config
 from inspector.dissect.http3 import DATA, pull_h3_frames
 from inspector.dissect.keylog import KeyLog
 from inspector.dissect.tlsdecrypt import decrypted_streams, make_dissector
-from inspector.flows.table import FlowLimits
 from inspector.pipeline import Collected, flow_views, read_packets
 from inspector.schema.http import HttpRow
 from tests.conftest import real_dir
 
-#: the default per-direction budgets cut long responses; tshark keeps everything
-UNCAPPED = Config(limits=FlowLimits(tcp_bytes=1 << 24, udp_datagrams=100_000))
+#: the default limits: flows whose secrets are logged are kept whole (FlowLimits.keyed_*), as
+#: tshark keeps everything
+DEFAULT = Config()
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 
@@ -64,7 +64,7 @@ def _tshark(cap: Path, keys: Path | None, *args: str) -> str:
 def _ours(cap: Path, keys: Path | None) -> list[HttpRow]:
     keylog = KeyLog([keys.read_text()] if keys else [])
     out = Collected()
-    read_packets(str(cap), UNCAPPED, out, [("tls_decrypt", make_dissector(keylog))], None, keylog)
+    read_packets(str(cap), DEFAULT, out, [("tls_decrypt", make_dissector(keylog))], None, keylog)
     return [r for r in out.rows.get("http", []) if isinstance(r, HttpRow)]
 
 
@@ -203,7 +203,7 @@ def test_tls13_plaintext_equals_tshark(capture: str, keys: str) -> None:
     assert key_path is not None
     keylog = KeyLog([key_path.read_text()])
     ours = set()
-    for view in flow_views(str(cap), UNCAPPED):
+    for view in flow_views(str(cap), DEFAULT):
         got = decrypted_streams(view, keylog)
         if got is not None:
             ours.add(tuple(sorted((got[0].data, got[1].data))))
