@@ -219,6 +219,9 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     if _interface_down(args.interface) and not args.quiet:
         print(f"inspector: warning: interface {args.interface!r} is down", file=sys.stderr)
     from inspector.batch_shard import live_dissectors
+    from inspector.dissect.keylog import KeyLog
+    from inspector.dissect.tlsdecrypt import make_key_check
+    from inspector.pipeline import read_keylogs
     from inspector.source.checks import check_client, check_keylogs
 
     check_keylogs(getattr(args, "keylog", []))
@@ -230,7 +233,10 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     collected = Collected()
     collected.rows.setdefault("flows", [])
     label = os.path.basename(args.write) if args.write else args.interface
-    ingest = Ingest(config, collected, label, live_dissectors(config))
+    dissectors = live_dissectors(config)
+    # flows whose secrets are in the key log are kept past the budgets, as for files
+    keyed = make_key_check(KeyLog(read_keylogs(config.keylogs))) if dissectors else None
+    ingest = Ingest(config, collected, label, dissectors, keyed)
     return _Capture(args, config, ingest, collected)
 
 
