@@ -19,7 +19,7 @@ from inspector.dissect.tls13 import (
     next_traffic_secret,
     traffic_keys,
 )
-from inspector.dissect.tlsdecrypt import make_dissector
+from inspector.dissect.tlsdecrypt import has_keys, make_dissector, make_key_check
 from inspector.flows.view import FlowView
 from inspector.privacy.request import RequestSeen
 from inspector.schema.http import HttpRow
@@ -275,3 +275,15 @@ def test_hostile_bytes_after_a_logged_handshake_never_raise(c: bytes, s: bytes) 
     )
     for row in make_dissector(keylog)(hostile):
         assert row.TABLE in ("http", "weird", "_requests")
+
+
+def test_has_keys_finds_the_flows_client_random_in_the_log() -> None:
+    view, keylog = _flow(())
+    assert has_keys(view, keylog)
+    assert not has_keys(view, KeyLog([]))
+    other = KeyLog(["CLIENT_TRAFFIC_SECRET_0 " + "11" * 32 + " " + "22" * 32])
+    assert not has_keys(view, other)
+    assert make_key_check(keylog)(lambda: view)
+    built: list[int] = []
+    assert not make_key_check(KeyLog([]))(lambda: built.append(1))  # type: ignore[arg-type,func-returns-value]
+    assert built == []  # no view is built while the log is empty
