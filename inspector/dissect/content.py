@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from inspector.dissect import codecs, sigtext, zoom
-from inspector.dissect.base import FlowView
+from inspector.dissect import codecs, hellos, sigtext, tls_records, zoom
+from inspector.dissect.base import FlowView, Stream
 from inspector.dissect.demux import is_ms_turn, is_zrtp, rtcp_plausible, rtp_plausible
 from inspector.dissect.dns_wire import parse_message
 from inspector.dissect.rtp import increasing, infer_srtcp, parse_rtcp, parse_rtp, timestamp_step
@@ -54,6 +54,8 @@ _PRINTABLE = b"\t\r\n" + bytes(range(0x20, 0x7F))
 _RUNS: dict[int, re.Pattern[bytes]] = {}
 #: inner media-encapsulation types (zoom.py ZoomType) a 2022 SFU header may carry at offset 8
 _ZOOM_INNER = frozenset({0x01, 0x0D, 0x0F, 0x10, 0x15, 0x1E, 0x20, 0x21, 0x22, 0x23})
+#: inner type 0x0a: a Zoom SFU keepalive (05 0a 06 then zero bytes, 2019 and 2022 layouts)
+_ZOOM_KEEPALIVE = 0x0A
 _VERSION_WORDS = (b"android", b"ios", b"version", b"ver", b"build", b"sdk", b"release", b"os ")
 _MEDIA = frozenset({"rtp", "srtp", "rtp_undecided", "rtcp", "srtcp", "dtls", "zoom_media"})
 
@@ -148,6 +150,11 @@ def units(view: FlowView) -> Iterator[tuple[Unit, str]]:
         return
     if view.proto != "tcp":
         return
+    turn = list(_turn_units(view))
+    yield from turn or _tls_record_units(view)
+
+
+def _turn_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
     for stream, from_orig in ((view.orig, True), (view.resp, False)):
         for off, data, framing in split_tcp(stream.data):
             frame, ts = stream.frame_at(off), stream.ts_at(off)
@@ -159,6 +166,34 @@ def units(view: FlowView) -> Iterator[tuple[Unit, str]]:
             yield Unit(frame, ts, from_orig, data, False), outer or "stun"
             if inner is not None:
                 yield Unit(frame, ts, from_orig, inner, True), ""
+
+
+def _tls_record_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
+    """TLS records of a session whose handshake is not in the capture (module
+    :mod:`inspector.dissect.tls_records`), one unit per record, and a direction's bytes that
+    are not records as one unit to classify. Nothing when a direction opens with a handshake
+    record (the ``tls`` table covers that flow) or when neither direction is records."""
+    sides = ((view.orig, True), (view.resp, False))
+    if any(s.data[:1] == b"\x16" for s, _o in sides):
+        return
+    runs: list[tuple[Stream, bool, tls_records.RecordRun | None]] = []
+    for stream, from_orig in sides:
+        try:
+            run: tls_records.RecordRun | None = tls_records.parse_records(stream.data)
+        except ParseError:
+            run = None
+        runs.append((stream, from_orig, run))
+    if all(run is None for _s, _o, run in runs):
+        return
+    for stream, from_orig, run in runs:
+        records = zip(run.offsets, run.types, strict=True) if run is not None else ()
+        for off, ctype in records:
+            cls = "tls_record" if ctype == tls_records.APPLICATION_DATA else "tls_other"
+            yield Unit(stream.frame_at(off), stream.ts_at(off), from_orig, b"", False), cls
+        rest = run.end if run is not None and not run.cut else len(stream.data) if run else 0
+        if rest < len(stream.data):
+            yield Unit(stream.frame_at(rest), stream.ts_at(rest), from_orig,
+                       stream.data[rest : rest + 512], False), ""  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +272,31 @@ def _zoom_weak(p: bytes) -> bool:
     if len(p) <= 8 or p[0] != zoom.SFU_MEDIA:
         return False
     return (p[7] in (0x00, 0x04) and p[8] in _ZOOM_INNER) or p[1] == zoom.ZoomType.UNKNOWN_15
+
+
+def _zoom_session(p: bytes) -> bool:
+    """Zoom SFU session datagrams, counted only on a flow already shown to be Zoom's (too weak
+    alone: ``04 00 00 00`` also opens every WireGuard data packet): SFU types 3/4 (the echo
+    pairs of :mod:`inspector.dissect.zoom`'s notes), the server's ``02 00 0x`` answer to a
+    hello, type 5 keepalives with inner type 0x0a (``05 0a 06`` + zero bytes) and type 5 in the
+    2019 layout (inner type right after the 0x05 byte) with no media found inside."""
+    if len(p) > 8 and p[0] in (3, 4) and p[1:4] == b"\x00\x00\x00":
+        return True
+    if len(p) > 30 and p[0] == 2 and p[1] == 0 and p[2] in (1, 2, 3):
+        return True
+    inner = (p[1] in _ZOOM_INNER or _ZOOM_KEEPALIVE in (p[1], p[8])) if len(p) > 8 else False
+    return p[:1] == bytes([zoom.SFU_MEDIA]) and inner
+
+
+def _documented(p: bytes, ports: tuple[int, int]) -> str:
+    """``hello``, ``ntp`` or ``netbios`` for a datagram of module :mod:`.hellos`, else ``""``."""
+    for parse, cls in ((hellos.parse_service, ""), (hellos.parse_hello, "hello")):
+        try:
+            name = parse(p, ports)
+        except ParseError:
+            continue
+        return cls or name
+    return ""
 
 
 def _probe(p: bytes) -> str:
@@ -461,15 +521,23 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
         evidence = _probe(p)
         if len(p) >= 240 and p[236:240] == _DHCP_COOKIE:
             out[i] = "dhcp"
+        elif _documented(p, ports):
+            out[i] = _documented(p, ports)
         elif evidence:
             out[i] = "probe"
             probe_evidence = probe_evidence or f"{evidence}, frame {all_units[i].frame}"
         elif _zoom_weak(p):
             out[i] = "zoom?"
             weak.append(i)
+    left = [i for i, c in enumerate(out) if not c]
+    for j in hellos.mumble_pings([(all_units[i].from_orig, all_units[i].payload) for i in left]):
+        out[left[j]] = "hello"
     zoom_ok = state.get("zoom") or "zoom_media" in out or len(weak) >= MIN_STREAM
     for i in weak:
         out[i] = "zoom_control" if zoom_ok else ""
+    for i in left if zoom_ok else ():
+        if not out[i] and _zoom_session(all_units[i].payload):
+            out[i] = "zoom_control"
     repeats = Counter(
         all_units[i].payload
         for i, c in enumerate(out)
