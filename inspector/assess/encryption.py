@@ -177,6 +177,30 @@ def _tls(c: FlowCtx) -> Facts | None:
     return _tls_facts(c) if c.ev.tls or c.ev.quic else None
 
 
+def _records(c: FlowCtx) -> dict[str, object] | None:
+    """TLS (content class ``tls_record``) or DTLS records whose handshake is not captured."""
+    e = c.att.ends
+    tls = cf.tls_records(c.ev)
+    if tls is not None:
+        proto, n, both = "TLS", tls["records"], bool(tls["both_ways"])
+    elif cf.dtls_midstream(c.ev):
+        proto, n = "DTLS", sum(d.encrypted_records for d in c.ev.dtls)
+        both = e.client_pkts > 0 and e.server_pkts > 0
+    else:
+        return None
+    return {"proto": proto, "records": n, "both_ways": both, "name": c.att.name.name or
+            e.server_h, "terminator": c.organisation or "an unidentified operator"}  # fmt: skip
+
+
+def _records_both_ways(c: FlowCtx) -> Facts | None:
+    facts = _records(c)
+    return facts if facts is not None and facts["both_ways"] else None
+
+
+def _records_one_way(c: FlowCtx) -> Facts | None:
+    return _records(c)
+
+
 def _media_rows(c: FlowCtx) -> bool:
     return bool(c.ev.rtp or c.ev.dtls)
 
@@ -454,6 +478,12 @@ VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
          "A TLS or QUIC ClientHello with no ServerHello seen, the server answering with data."),
     Rule("tls", _tls, V.TRANSPORT_TLS, "TLS_HANDSHAKE", H,
          "A TLS or QUIC handshake; `WEAK_TLS` when the version or suite is weak."),
+    Rule("tls_records", _records_both_ways, V.TRANSPORT_TLS, "RECORDS_NO_HANDSHAKE", M,
+         "TLS or DTLS records both ways (record headers of RFC 8446 section 5.1 / RFC 9147 "
+         "section 4) with no handshake in the capture and no RTP: a session begun before it."),
+    Rule("tls_records_one_way", _records_one_way, V.UNKNOWN, "RECORDS_ONE_WAY", L,
+         "TLS or DTLS records with no handshake, only one side sending payload: the tail of a "
+         "session whose protection is not visible."),
     Rule("codec_plaintext", _codec_plaintext, V.PLAINTEXT, "CODEC_STRUCTURE", M,
          "RTP (not Zoom-framed) whose payloads pass a codec structure test in >= 90 % of >= 10 "
          "packets, with no plausible SRTP tag (high confidence from 200)."),

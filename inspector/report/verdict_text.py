@@ -139,6 +139,25 @@ def _tls(f: Facts) -> tuple[str, str]:
     )
 
 
+def _records(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['records']} {f['proto']} records both ways with {f['name']}, whose handshake is not "
+        "in the capture (the session began before it).",
+        f"Encrypted to the server, which {f['terminator']} operates: it can read the content. "
+        "The handshake was not captured, so the version, cipher suite and server name are "
+        "unknown.",
+    )
+
+
+def _records_one_way(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['records']} {f['proto']} records from one side only with {f['name']}, and no "
+        "handshake in the capture: the tail of a session begun before it.",
+        "With no handshake and no exchange both ways, how (or whether) the session protects "
+        "its content is not visible here.",
+    )
+
+
 def _codec(f: Facts) -> tuple[str, str]:
     extra = f" {f['codec_evidence']}." if f.get("codec_evidence") else ""
     fraction = float(f["fraction"])  # type: ignore[arg-type]
@@ -351,10 +370,11 @@ def _control(f: Facts) -> tuple[str, str]:
 
 
 def _cleartext_content(f: Facts) -> tuple[str, str]:
-    what = "DHCP messages" if f.get("dhcp") and not f.get("text") else "readable LAN datagrams"
+    kinds = (("dhcp", "DHCP"), ("ntp", "NTP"), ("netbios", "NetBIOS datagram"), ("text", "text"))
+    parts = ", ".join(f"{f[k]} {name}" for k, name in kinds if f.get(k))
     return (
-        f"{f['datagrams']} {what} ({f['dhcp']} DHCP, {f['text']} text) in clear.",
-        "Anyone on the local network reads them (device names, addresses, services).",
+        f"{f['datagrams']} readable datagrams ({parts}) in clear.",
+        "Anyone on the path reads them (device names, addresses, services, clock requests).",
     )
 
 
@@ -402,6 +422,8 @@ TEXTS: dict[str, Text] = {
     "TLS_NOT_COMPLETED": _tls_not_completed_or_dtls,
     "TLS_HANDSHAKE_INCOMPLETE": _tls_incomplete,
     "TLS_HANDSHAKE": _tls,
+    "RECORDS_NO_HANDSHAKE": _records,
+    "RECORDS_ONE_WAY": _records_one_way,
     "CODEC_STRUCTURE": _codec,
     "RTCP_READABLE": _rtcp_readable,
     "NULL_SRTP_PROFILE": _null_srtp,
