@@ -37,7 +37,7 @@ DOT_PORT = 853
 #: Zoom's documented media ports (Zoom's firewall guide: TCP 443, 8801-8802 for media fallback).
 ZOOM_TCP_MEDIA_PORTS = frozenset({443, 8801, 8802})
 #: Cleartext call signalling protocols of the ``signalling`` table (not HTTP CONNECT).
-CALL_SIGNALLING = frozenset({"sip", "h323", "mgcp", "megaco", "iax2", "xmpp", "rtsp"})
+CALL_SIGNALLING = frozenset({"sip", "h323", "mgcp", "megaco", "iax2", "xmpp", "rtsp", "bfcp"})
 #: Vendor media framing signature -> the vendor document that describes its media encryption.
 VENDOR_MEDIA_DOCS = {
     "Discord": "Discord developer documentation, Voice Connections (transport encryption modes "
@@ -465,7 +465,7 @@ VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
          "SDP with an `a=crypto` line (RFC 4568 SDES) in cleartext signalling: the SRTP master "
          "key itself is readable (modifier `CLEARTEXT_SIGNALLING`)."),
     Rule("cleartext_signalling", _cleartext_signalling, V.PLAINTEXT, "CLEARTEXT_SIGNALLING", H,
-         "SIP, H.323, MGCP, Megaco, IAX2, RTSP or XMPP read in clear, not upgraded to TLS "
+         "SIP, H.323, MGCP, Megaco, IAX2, RTSP, XMPP or BFCP read in clear, not upgraded to TLS "
          "(modifier `CLEARTEXT_SIGNALLING`)."),
     Rule("connect_tunnel", _connect_tunnel, V.TRANSPORT_TLS, "CONNECT_TUNNEL_TLS", M,
          "An HTTP CONNECT tunnel whose 2xx answer is followed by TLS inside (modifier "

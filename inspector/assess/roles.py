@@ -304,7 +304,7 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
          "DoT or DoQ (port and ALPN), or DoH to a known public resolver."),
     Rule("dns", _dns, Role.DNS, "DNS", H, "A DNS dissector row, or a name-service port."),
     Rule("call_signalling", _call_signalling, Role.SIGNALLING, "CALL_SIGNALLING", H,
-         "SIP, H.323, MGCP, Megaco, IAX2, XMPP or RTSP messages (the `signalling` table)."),
+         "SIP, H.323, MGCP, Megaco, IAX2, XMPP, RTSP or BFCP messages (the `signalling` table)."),
     Rule("first_party_tracker", _first_party_tracker, Role.FIRST_PARTY_TELEMETRY, "OWN_TRACKER",
          M, "A telemetry category, first party for the flow's own app (PARTY_RULES: the app "
          "uses the endpoint as its own); never decided by the session's app."),

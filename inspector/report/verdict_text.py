@@ -68,7 +68,8 @@ def _version(f: Facts) -> str:
 
 def _signalling(f: Facts) -> tuple[str, str]:
     name = {"sip": "SIP", "h323": "H.323", "mgcp": "MGCP", "megaco": "Megaco/H.248",
-            "iax2": "IAX2", "xmpp": "XMPP", "rtsp": "RTSP"}.get(str(f["protocol"]), "")  # fmt: skip
+            "iax2": "IAX2", "xmpp": "XMPP", "rtsp": "RTSP",
+            "bfcp": "BFCP floor control"}.get(str(f["protocol"]), "")  # fmt: skip
     key = (
         " An SDP a=crypto line carried the SRTP master key in clear: that media can be "
         "decrypted by anyone who saw this flow."
