@@ -24,6 +24,7 @@ __all__ = [
     "relayed_payload",
     "relayed_stun_only",
     "tls_records",
+    "websocket_frames",
 ]
 
 #: Signatures that recognise a vendor's control datagrams (no conversation inside).
@@ -45,9 +46,9 @@ def _n(value: int | None) -> int:
 def _content_classes(c: ContentRow) -> int:
     """Datagrams of classes that carry (or may carry) application content: never control."""
     media = c.dtls, c.zrtp, c.rtp, c.srtp, c.rtp_undecided, c.rtcp, c.srtcp, c.rtcp_undecided
-    clear = (c.quic, c.tls_record, c.tls_other, c.signalling, c.dns, c.dhcp, c.ntp, c.netbios,
-             c.zoom_media, c.text)  # fmt: skip
-    return sum(_n(v) for v in (*media, *clear))
+    midstream = c.quic, c.tls_record, c.tls_other, c.websocket, c.websocket_text
+    clear = c.signalling, c.dns, c.dhcp, c.ntp, c.netbios, c.zoom_media, c.text
+    return sum(_n(v) for v in (*media, *midstream, *clear))
 
 
 def _relay_framing(c: ContentRow) -> int:
@@ -114,6 +115,16 @@ def tls_records(ev: FlowEvidence) -> dict[str, int] | None:
     conn = ev.conn
     both = int(conn.orig_payload_bytes) > 0 and int(conn.resp_payload_bytes) > 0
     return {"records": records, "both_ways": int(both and _n(c.tls_record) > 0)}
+
+
+def websocket_frames(ev: FlowEvidence) -> dict[str, int] | None:
+    """Counts when the flow is WebSocket frames only (content classes ``websocket``,
+    ``websocket_text``): ``frames`` and readable ``text`` frames."""
+    c = content_row(ev)
+    frames = _n(c.websocket) + _n(c.websocket_text) if c is not None else 0
+    if c is None or not frames or frames != int(c.classified):
+        return None
+    return {"frames": frames, "text": _n(c.websocket_text)}
 
 
 def dtls_midstream(ev: FlowEvidence) -> bool:

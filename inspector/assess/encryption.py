@@ -117,6 +117,16 @@ def _cleartext_http(c: FlowCtx) -> Facts | None:
     return _f(method=h.method, host=h.host or c.att.ends.server_h, frame=h.frame)
 
 
+def _websocket_text(c: FlowCtx) -> Facts | None:
+    ws = cf.websocket_frames(c.ev)
+    return _f(server=c.att.ends.server_h, **ws) if ws is not None and ws["text"] else None
+
+
+def _websocket_binary(c: FlowCtx) -> Facts | None:
+    ws = cf.websocket_frames(c.ev)
+    return _f(server=c.att.ends.server_h, **ws) if ws is not None else None
+
+
 def _tls_facts(c: FlowCtx) -> dict[str, object]:
     if c.ev.tls:
         t = c.ev.tls[0]
@@ -472,6 +482,12 @@ VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
          "`METADATA_LEAK`: the CONNECT line names the host)."),
     Rule("cleartext_http", _cleartext_http, V.PLAINTEXT, "CLEARTEXT_HTTP", H,
          "An HTTP request read off the wire (not from inside TLS)."),
+    Rule("websocket_text", _websocket_text, V.PLAINTEXT, "CLEARTEXT_WEBSOCKET", H,
+         "WebSocket frames (RFC 6455) straight on TCP, masked one way and not the other, with "
+         "uncompressed UTF-8 text frames: readable (masking hides nothing)."),
+    Rule("websocket_binary", _websocket_binary, V.UNKNOWN, "WEBSOCKET_BINARY", L,
+         "WebSocket frames straight on TCP with no readable text frame: what the binary "
+         "frames carry is not parsed."),
     Rule("tls_not_completed", _tls_not_completed, V.UNKNOWN, "TLS_NOT_COMPLETED", M,
          "A TLS or QUIC ClientHello, no ServerHello, and the server sent no payload byte."),
     Rule("tls_incomplete", _tls_incomplete, V.TRANSPORT_TLS, "TLS_HANDSHAKE_INCOMPLETE", M,

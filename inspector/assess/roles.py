@@ -288,7 +288,9 @@ def _vendor_service(c: FlowCtx) -> Facts | None:
 
 
 def _web(c: FlowCtx) -> Facts | None:
-    web = c.ev.services & _WEB or cf.tls_records(c.ev) is not None
+    quic = bool(c.ev.content and c.ev.content[0].quic)
+    midstream = cf.tls_records(c.ev) is not None or cf.websocket_frames(c.ev) is not None
+    web = c.ev.services & _WEB or midstream or quic
     return _f(reason="web or API traffic") if web else None
 
 
@@ -340,7 +342,8 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
          "TLS/QUIC/HTTP to a first-party service, or TLS/QUIC/HTTP, a TCP channel or the "
          "vendor's control framing with an app identified from this flow's packets."),
     Rule("web", _web, Role.WEB_API, "WEB", M,
-         "TLS, QUIC or HTTP to anyone else, or TLS records whose handshake is not captured."),
+         "TLS, QUIC or HTTP to anyone else, or TLS records / QUIC packets / WebSocket frames "
+         "whose handshake is not captured."),
     Rule("other", _other, Role.OTHER, "OTHER", M, "Anything else."),
 )  # fmt: skip
 

@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from inspector.dissect import codecs, hellos, sigtext, tls_records, zoom
-from inspector.dissect.base import FlowView, Stream
+from inspector.dissect import codecs, content_tcp, gquic, hellos, sigtext, zoom
+from inspector.dissect.base import FlowView
 from inspector.dissect.demux import is_ms_turn, is_zrtp, rtcp_plausible, rtp_plausible
 from inspector.dissect.dns_wire import parse_message
 from inspector.dissect.rtp import increasing, infer_srtcp, parse_rtcp, parse_rtp, timestamp_step
@@ -49,6 +49,8 @@ KEEPALIVE_REPEATS = 3
 _MAX_LEAK_SCANS = 300
 _MAX_EXAMPLES = 3
 DNS_PORTS = frozenset({53, 137, 5353, 5355})
+#: gQUIC packets of a session begun before the capture are looked for on this UDP port only.
+GQUIC_PORT = 443
 _DHCP_COOKIE = b"\x63\x82\x53\x63"
 _PRINTABLE = b"\t\r\n" + bytes(range(0x20, 0x7F))
 _RUNS: dict[int, re.Pattern[bytes]] = {}
@@ -151,7 +153,12 @@ def units(view: FlowView) -> Iterator[tuple[Unit, str]]:
     if view.proto != "tcp":
         return
     turn = list(_turn_units(view))
-    yield from turn or _tls_record_units(view)
+    if turn:
+        yield from turn
+        return
+    found = list(content_tcp.tls_record_units(view)) or list(content_tcp.websocket_units(view))
+    for frame, ts, from_orig, payload, cls in found:
+        yield Unit(frame, ts, from_orig, payload, False), cls
 
 
 def _turn_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
@@ -166,34 +173,6 @@ def _turn_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
             yield Unit(frame, ts, from_orig, data, False), outer or "stun"
             if inner is not None:
                 yield Unit(frame, ts, from_orig, inner, True), ""
-
-
-def _tls_record_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
-    """TLS records of a session whose handshake is not in the capture (module
-    :mod:`inspector.dissect.tls_records`), one unit per record, and a direction's bytes that
-    are not records as one unit to classify. Nothing when a direction opens with a handshake
-    record (the ``tls`` table covers that flow) or when neither direction is records."""
-    sides = ((view.orig, True), (view.resp, False))
-    if any(s.data[:1] == b"\x16" for s, _o in sides):
-        return
-    runs: list[tuple[Stream, bool, tls_records.RecordRun | None]] = []
-    for stream, from_orig in sides:
-        try:
-            run: tls_records.RecordRun | None = tls_records.parse_records(stream.data)
-        except ParseError:
-            run = None
-        runs.append((stream, from_orig, run))
-    if all(run is None for _s, _o, run in runs):
-        return
-    for stream, from_orig, run in runs:
-        records = zip(run.offsets, run.types, strict=True) if run is not None else ()
-        for off, ctype in records:
-            cls = "tls_record" if ctype == tls_records.APPLICATION_DATA else "tls_other"
-            yield Unit(stream.frame_at(off), stream.ts_at(off), from_orig, b"", False), cls
-        rest = run.end if run is not None and not run.cut else len(stream.data) if run else 0
-        if rest < len(stream.data):
-            yield Unit(stream.frame_at(rest), stream.ts_at(rest), from_orig,
-                       stream.data[rest : rest + 512], False), ""  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,8 +509,12 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
             out[i] = "zoom?"
             weak.append(i)
     left = [i for i, c in enumerate(out) if not c]
-    for j in hellos.mumble_pings([(all_units[i].from_orig, all_units[i].payload) for i in left]):
+    grams = [(all_units[i].from_orig, all_units[i].payload) for i in left]
+    for j in hellos.mumble_pings(grams):
         out[left[j]] = "hello"
+    if GQUIC_PORT in ports:
+        for j in gquic.midstream_packets(grams):
+            out[left[j]] = "quic"
     zoom_ok = state.get("zoom") or "zoom_media" in out or len(weak) >= MIN_STREAM
     for i in weak:
         out[i] = "zoom_control" if zoom_ok else ""

@@ -99,6 +99,24 @@ def _connect(f: Facts) -> tuple[str, str]:
     )
 
 
+def _websocket_text(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['frames']} WebSocket frames with {f['server']} straight on TCP, {f['text']} of "
+        "them uncompressed UTF-8 text, readable in clear (the client's masking is an XOR with "
+        "a key sent in the same frame).",
+        "Anyone on the path reads the messages.",
+    )
+
+
+def _websocket_binary(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['frames']} WebSocket frames with {f['server']} straight on TCP, none of them "
+        "readable text.",
+        "Not protected by TLS; whether the binary frames carry an encrypted protocol of their "
+        "own is not visible here.",
+    )
+
+
 def _tls_not_completed(f: Facts) -> tuple[str, str]:
     return (
         f"{f['proto']} ClientHello to {f['name']} (frame {f['frame']}); the server sent no "
@@ -420,6 +438,8 @@ TEXTS: dict[str, Text] = {
     "CLEARTEXT_SIGNALLING": _signalling,
     "CONNECT_TUNNEL_TLS": _connect,
     "CLEARTEXT_HTTP": _http,
+    "CLEARTEXT_WEBSOCKET": _websocket_text,
+    "WEBSOCKET_BINARY": _websocket_binary,
     "TLS_NOT_COMPLETED": _tls_not_completed_or_dtls,
     "TLS_HANDSHAKE_INCOMPLETE": _tls_incomplete,
     "TLS_HANDSHAKE": _tls,

@@ -25,6 +25,8 @@ CONTENT_CLASSES = (
     "quic",
     "tls_record",
     "tls_other",
+    "websocket",
+    "websocket_text",
     "signalling",
     "dns",
     "dhcp",
@@ -50,7 +52,8 @@ def _count(doc: str) -> int:
     "One row per UDP flow with retained datagrams, per TCP flow carrying TURN framing "
     "(RFC 8656 ChannelData / Send / Data over TCP), and per TCP flow whose bytes are TLS "
     "records with no handshake in the capture (classes `tls_record`, `tls_other`: one unit "
-    "per record): what each retained datagram is, by class, over ALL datagrams the flow "
+    "per record), or WebSocket frames without the Upgrade (`websocket`, `websocket_text`): "
+    "what each retained datagram is, by class, over ALL datagrams the flow "
     "table keeps (the first 600 of a UDP flow; compare "
     "`classified` with `flow_packets`). Every datagram gets exactly one outer class; a "
     "relayed datagram (TURN ChannelData, Send/Data indication, MS-TURN) is counted once under "
@@ -125,7 +128,11 @@ class ContentRow(Row):
     rtcp_undecided: int = _count(
         "RTCP-headed packets that are neither exact RTCP nor SRTCP with an index (needs >= 2)."
     )
-    quic: int = _count("QUIC long-header packets (v1/v2/draft/GREASE) and short headers after one.")
+    quic: int = _count(
+        "QUIC long-header packets (v1/v2/draft/GREASE) and short headers after one; on UDP 443 "
+        "also gQUIC packets of a session begun before the capture (one side repeating an "
+        "8-byte connection ID behind public flags 0x08, no version)."
+    )
     tls_record: int = _count(
         "TCP: TLS application data records (RFC 8446 section 5.1 headers, type 23) of a "
         "session whose handshake is not in the capture, counted per record."
@@ -133,6 +140,13 @@ class ContentRow(Row):
     tls_other: int = _count(
         "TCP: the other TLS records (alert, change_cipher_spec, handshake, heartbeat) of such a "
         "session, counted per record."
+    )
+    websocket: int = _count(
+        "TCP: WebSocket frames (RFC 6455 section 5.2) of a connection upgraded before the "
+        "capture (masked one way, unmasked the other), other than readable text frames."
+    )
+    websocket_text: int = _count(
+        "TCP: such WebSocket text frames, uncompressed (RSV1 clear) and valid UTF-8: readable."
     )
     signalling: int = _count(
         "Cleartext call signalling messages recognised by `inspector.dissect.sigtext` (SIP, "

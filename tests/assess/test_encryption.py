@@ -328,6 +328,16 @@ CASES: dict[str, tuple[Callable[[], Any], Verdict, str]] = {
         Verdict.PLAINTEXT,
         "(3 DHCP)",
     ),
+    "websocket_text": (
+        lambda: ctx(evidence(flow(resp_p=12345), content=[_content(websocket_text=5)])),
+        Verdict.PLAINTEXT,
+        "5 of them uncompressed UTF-8 text",
+    ),
+    "websocket_binary": (
+        lambda: ctx(evidence(flow(resp_p=12345), content=[_content(websocket=4)])),
+        Verdict.UNKNOWN,
+        "none of them readable text",
+    ),
     "tls_records": (
         lambda: ctx(evidence(flow(), content=[_content(tls_record=8, tls_other=1)])),
         Verdict.TRANSPORT_TLS,
