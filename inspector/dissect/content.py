@@ -500,8 +500,8 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
         evidence = _probe(p)
         if len(p) >= 240 and p[236:240] == _DHCP_COOKIE:
             out[i] = "dhcp"
-        elif _documented(p, ports):
-            out[i] = _documented(p, ports)
+        elif documented := _documented(p, ports):
+            out[i] = documented
         elif evidence:
             out[i] = "probe"
             probe_evidence = probe_evidence or f"{evidence}, frame {all_units[i].frame}"
@@ -512,7 +512,7 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
     grams = [(all_units[i].from_orig, all_units[i].payload) for i in left]
     for j in hellos.mumble_pings(grams):
         out[left[j]] = "hello"
-    if GQUIC_PORT in ports:
+    if view.proto == "udp" and GQUIC_PORT in ports:
         for j in gquic.midstream_packets(grams):
             out[left[j]] = "quic"
     zoom_ok = state.get("zoom") or "zoom_media" in out or len(weak) >= MIN_STREAM
