@@ -3,7 +3,7 @@
 The first tests check the truth file itself (columns, vocabulary, one row per flow, a tshark
 justification on every row). The last two run the tool on every capture of the truth set and
 asserts the acceptance of issue 11: none of its error classes (false end-to-end, false plaintext,
-"encrypted" on cleartext), and (still xfail, strict) 99 % verdict and role agreement.
+"encrypted" on cleartext), and 99 % verdict and role agreement.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-import pytest
 
 from inspector.apps import APPS as APP_REGISTRY
 from inspector.assess.encryption import VERDICT_RULES
@@ -150,13 +148,6 @@ def test_tool_makes_none_of_the_issue_11_errors_on_the_truth_set() -> None:
     assert summary["false_encrypted_on_cleartext"] == 0, st.render(score)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="99 % agreement needs evidence no verdict rule can see yet: WhatsApp's Noise/FunXMPP "
-    "prologues (25 rows), TLS records of sessions begun before the capture (14), BFCP, TPKT, "
-    "Megaco on port 2944, RTP over TCP, WebSocket dissectors (6), and the telemetry roles of "
-    "issue 12",
-)
 def test_tool_meets_the_issue_11_agreement_on_the_truth_set() -> None:
     st, score = _score()
     summary = score.summary()

@@ -18,10 +18,13 @@ __all__ = [
     "VENDOR_MEDIA_SIGNATURES",
     "cleartext_content",
     "control_only",
+    "dtls_midstream",
     "leak_kinds",
     "readable_rtcp_beside_encrypted",
     "relayed_payload",
     "relayed_stun_only",
+    "tls_records",
+    "websocket_frames",
 ]
 
 #: Signatures that recognise a vendor's control datagrams (no conversation inside).
@@ -43,8 +46,9 @@ def _n(value: int | None) -> int:
 def _content_classes(c: ContentRow) -> int:
     """Datagrams of classes that carry (or may carry) application content: never control."""
     media = c.dtls, c.zrtp, c.rtp, c.srtp, c.rtp_undecided, c.rtcp, c.srtcp, c.rtcp_undecided
-    clear = c.quic, c.signalling, c.dns, c.dhcp, c.zoom_media, c.text
-    return sum(_n(v) for v in (*media, *clear))
+    midstream = c.quic, c.tls_record, c.tls_other, c.websocket, c.websocket_text
+    clear = c.signalling, c.dns, c.dhcp, c.ntp, c.netbios, c.zoom_media, c.text
+    return sum(_n(v) for v in (*media, *midstream, *clear))
 
 
 def _relay_framing(c: ContentRow) -> int:
@@ -71,7 +75,7 @@ def control_only(ev: FlowEvidence) -> dict[str, int] | None:
         "stun": _n(c.stun),
         "probes": _n(c.probe),
         "keepalives": _n(c.keepalive),
-        "hellos": _n(c.zoom_control) + explained,
+        "hellos": _n(c.zoom_control) + _n(c.hello) + explained,
         "unexplained": unexplained,
     }
 
@@ -87,15 +91,49 @@ def lan_broadcast(host: str) -> bool:
 
 
 def cleartext_content(ev: FlowEvidence, ends: Endpoints) -> dict[str, int] | None:
-    """Counts when every datagram is DHCP, or readable text broadcast to the LAN (discovery
-    beacons). Printable text to one host is not enough: scrambled bytes can be printable."""
+    """Counts when every datagram is DHCP, NTP, NetBIOS datagram service, or readable text
+    broadcast to the LAN (discovery beacons). Printable text to one host is not enough:
+    scrambled bytes can be printable."""
     c = content_row(ev)
     if c is None or not int(c.classified):
         return None
-    dhcp, text = _n(c.dhcp), _n(c.text)
-    if dhcp + text != int(c.classified) or (text and not lan_broadcast(ends.server_h)):
+    dhcp, text, service = _n(c.dhcp), _n(c.text), _n(c.ntp) + _n(c.netbios)
+    if dhcp + text + service != int(c.classified) or (text and not lan_broadcast(ends.server_h)):
         return None
-    return {"datagrams": int(c.classified), "dhcp": dhcp, "text": text}
+    return {"datagrams": int(c.classified), "dhcp": dhcp, "text": text, "ntp": _n(c.ntp),
+            "netbios": _n(c.netbios)}  # fmt: skip
+
+
+def tls_records(ev: FlowEvidence) -> dict[str, int] | None:
+    """Counts when the flow's bytes are TLS records whose handshake is not in the capture
+    (content classes ``tls_record``, ``tls_other``) and nothing else; ``both_ways`` when each
+    side sent payload and application data records are among them."""
+    c = content_row(ev)
+    records = _n(c.tls_record) + _n(c.tls_other) if c is not None else 0
+    if c is None or not records or records != int(c.classified):
+        return None
+    conn = ev.conn
+    both = int(conn.orig_payload_bytes) > 0 and int(conn.resp_payload_bytes) > 0
+    return {"records": records, "both_ways": int(both and _n(c.tls_record) > 0)}
+
+
+def websocket_frames(ev: FlowEvidence) -> dict[str, int] | None:
+    """Counts when the flow is WebSocket frames only (content classes ``websocket``,
+    ``websocket_text``): ``frames`` and readable ``text`` frames."""
+    c = content_row(ev)
+    frames = _n(c.websocket) + _n(c.websocket_text) if c is not None else 0
+    if c is None or not frames or frames != int(c.classified):
+        return None
+    return {"frames": frames, "text": _n(c.websocket_text)}
+
+
+def dtls_midstream(ev: FlowEvidence) -> bool:
+    """DTLS records with no handshake message at all and no RTP: a session begun before the
+    capture (a DTLS-SRTP call would show SRTP, not DTLS application data)."""
+    rows = ev.dtls
+    hello = any(d.client_hello_complete or d.version_offered or d.version or d.use_srtp
+                or d.hello_verify_request for d in rows)  # fmt: skip
+    return bool(rows) and not hello and not ev.rtp and sum(d.encrypted_records for d in rows) > 0
 
 
 def relayed_payload(ev: FlowEvidence) -> bool:

@@ -37,7 +37,7 @@ DOT_PORT = 853
 #: Zoom's documented media ports (Zoom's firewall guide: TCP 443, 8801-8802 for media fallback).
 ZOOM_TCP_MEDIA_PORTS = frozenset({443, 8801, 8802})
 #: Cleartext call signalling protocols of the ``signalling`` table (not HTTP CONNECT).
-CALL_SIGNALLING = frozenset({"sip", "h323", "mgcp", "megaco", "iax2", "xmpp", "rtsp"})
+CALL_SIGNALLING = frozenset({"sip", "h323", "mgcp", "megaco", "iax2", "xmpp", "rtsp", "bfcp"})
 #: Vendor media framing signature -> the vendor document that describes its media encryption.
 VENDOR_MEDIA_DOCS = {
     "Discord": "Discord developer documentation, Voice Connections (transport encryption modes "
@@ -117,6 +117,16 @@ def _cleartext_http(c: FlowCtx) -> Facts | None:
     return _f(method=h.method, host=h.host or c.att.ends.server_h, frame=h.frame)
 
 
+def _websocket_text(c: FlowCtx) -> Facts | None:
+    ws = cf.websocket_frames(c.ev)
+    return _f(server=c.att.ends.server_h, **ws) if ws is not None and ws["text"] else None
+
+
+def _websocket_binary(c: FlowCtx) -> Facts | None:
+    ws = cf.websocket_frames(c.ev)
+    return _f(server=c.att.ends.server_h, **ws) if ws is not None else None
+
+
 def _tls_facts(c: FlowCtx) -> dict[str, object]:
     if c.ev.tls:
         t = c.ev.tls[0]
@@ -175,6 +185,30 @@ def _tls_incomplete(c: FlowCtx) -> Facts | None:
 
 def _tls(c: FlowCtx) -> Facts | None:
     return _tls_facts(c) if c.ev.tls or c.ev.quic else None
+
+
+def _records(c: FlowCtx) -> dict[str, object] | None:
+    """TLS (content class ``tls_record``) or DTLS records whose handshake is not captured."""
+    e = c.att.ends
+    tls = cf.tls_records(c.ev)
+    if tls is not None:
+        proto, n, both = "TLS", tls["records"], bool(tls["both_ways"])
+    elif cf.dtls_midstream(c.ev):
+        proto, n = "DTLS", sum(d.encrypted_records for d in c.ev.dtls)
+        both = e.client_pkts > 0 and e.server_pkts > 0
+    else:
+        return None
+    return {"proto": proto, "records": n, "both_ways": both, "name": c.att.name.name or
+            e.server_h, "terminator": c.organisation or "an unidentified operator"}  # fmt: skip
+
+
+def _records_both_ways(c: FlowCtx) -> Facts | None:
+    facts = _records(c)
+    return facts if facts is not None and facts["both_ways"] else None
+
+
+def _records_one_way(c: FlowCtx) -> Facts | None:
+    return _records(c)
 
 
 def _media_rows(c: FlowCtx) -> bool:
@@ -441,19 +475,31 @@ VERDICT_RULES: tuple[Rule[FlowCtx, Verdict], ...] = (
          "SDP with an `a=crypto` line (RFC 4568 SDES) in cleartext signalling: the SRTP master "
          "key itself is readable (modifier `CLEARTEXT_SIGNALLING`)."),
     Rule("cleartext_signalling", _cleartext_signalling, V.PLAINTEXT, "CLEARTEXT_SIGNALLING", H,
-         "SIP, H.323, MGCP, Megaco, IAX2, RTSP or XMPP read in clear, not upgraded to TLS "
+         "SIP, H.323, MGCP, Megaco, IAX2, RTSP, XMPP or BFCP read in clear, not upgraded to TLS "
          "(modifier `CLEARTEXT_SIGNALLING`)."),
     Rule("connect_tunnel", _connect_tunnel, V.TRANSPORT_TLS, "CONNECT_TUNNEL_TLS", M,
          "An HTTP CONNECT tunnel whose 2xx answer is followed by TLS inside (modifier "
          "`METADATA_LEAK`: the CONNECT line names the host)."),
     Rule("cleartext_http", _cleartext_http, V.PLAINTEXT, "CLEARTEXT_HTTP", H,
          "An HTTP request read off the wire (not from inside TLS)."),
+    Rule("websocket_text", _websocket_text, V.PLAINTEXT, "CLEARTEXT_WEBSOCKET", H,
+         "WebSocket frames (RFC 6455) straight on TCP, masked one way and not the other, with "
+         "uncompressed UTF-8 text frames: readable (masking hides nothing)."),
+    Rule("websocket_binary", _websocket_binary, V.UNKNOWN, "WEBSOCKET_BINARY", L,
+         "WebSocket frames straight on TCP with no readable text frame: what the binary "
+         "frames carry is not parsed."),
     Rule("tls_not_completed", _tls_not_completed, V.UNKNOWN, "TLS_NOT_COMPLETED", M,
          "A TLS or QUIC ClientHello, no ServerHello, and the server sent no payload byte."),
     Rule("tls_incomplete", _tls_incomplete, V.TRANSPORT_TLS, "TLS_HANDSHAKE_INCOMPLETE", M,
          "A TLS or QUIC ClientHello with no ServerHello seen, the server answering with data."),
     Rule("tls", _tls, V.TRANSPORT_TLS, "TLS_HANDSHAKE", H,
          "A TLS or QUIC handshake; `WEAK_TLS` when the version or suite is weak."),
+    Rule("tls_records", _records_both_ways, V.TRANSPORT_TLS, "RECORDS_NO_HANDSHAKE", M,
+         "TLS or DTLS records both ways (record headers of RFC 8446 section 5.1 / RFC 9147 "
+         "section 4) with no handshake in the capture and no RTP: a session begun before it."),
+    Rule("tls_records_one_way", _records_one_way, V.UNKNOWN, "RECORDS_ONE_WAY", L,
+         "TLS or DTLS records with no handshake, only one side sending payload: the tail of a "
+         "session whose protection is not visible."),
     Rule("codec_plaintext", _codec_plaintext, V.PLAINTEXT, "CODEC_STRUCTURE", M,
          "RTP (not Zoom-framed) whose payloads pass a codec structure test in >= 90 % of >= 10 "
          "packets, with no plausible SRTP tag (high confidence from 200)."),

@@ -5,6 +5,7 @@ An ordered rule table (:data:`ROLE_RULES`): the first row whose predicate holds 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from inspector.assess import content_facts as cf
@@ -25,6 +26,7 @@ __all__ = [
     "TELEMETRY_CATEGORIES",
     "RoleDecision",
     "client_apps",
+    "content_delivery_label",
     "decide_role",
     "flow_app",
     "flow_party",
@@ -39,6 +41,8 @@ DNS_PORTS = frozenset({53, 5353, 5355, 853, 137})
 _RELAY_METHODS = frozenset({"allocate", "channelbind", "createpermission", "send", "data"})
 _CARRIED = frozenset({"send", "data"})
 _WEB = frozenset({"tls", "quic", "http"})
+#: host-name labels that name a content-delivery host (files, images, media downloads)
+_DELIVERY = re.compile(r"cdn\d*|static\d*|assets?|downloads?|dl\d*|(?:dl|cdn)-[a-z0-9-]+")
 
 
 class RoleDecision:
@@ -196,6 +200,12 @@ def _dtls_no_srtp(c: FlowCtx) -> Facts | None:
     return None
 
 
+def _dtls_midstream(c: FlowCtx) -> Facts | None:
+    if cf.dtls_midstream(c.ev):
+        return _f(reason="DTLS records with no handshake in the capture and no RTP: not media")
+    return None
+
+
 def _relayed(c: FlowCtx) -> bool:
     return any(s.method.lower() in _RELAY_METHODS for s in c.ev.stun) or any(
         r.framing in ("turn_channel", "stun_data") for r in c.ev.rtp
@@ -250,6 +260,20 @@ def _cleartext_udp(c: FlowCtx) -> Facts | None:
     return None
 
 
+def content_delivery_label(name: str) -> str:
+    """The label of a host name that names content delivery (``cdn``, ``cdn2``, ``static``,
+    ``assets``, ``download``, ``dl`` or a ``dl-``/``cdn-`` prefix), else ``""``."""
+    for label in name.lower().rstrip(".").split(".")[:-2]:
+        if _DELIVERY.fullmatch(label):
+            return label
+    return ""
+
+
+def _content_delivery(c: FlowCtx) -> Facts | None:
+    label = content_delivery_label(c.att.name.name) if c.ev.services & _WEB else ""
+    return _f(reason=f"content delivery ({label}.)") if label else None
+
+
 def _first_party_web(c: FlowCtx) -> Facts | None:
     return _f(reason="first-party web") if c.category == "first-party web" else None
 
@@ -264,7 +288,10 @@ def _vendor_service(c: FlowCtx) -> Facts | None:
 
 
 def _web(c: FlowCtx) -> Facts | None:
-    return _f(reason="web or API traffic") if c.ev.services & _WEB else None
+    quic = bool(c.ev.content and c.ev.content[0].quic)
+    midstream = cf.tls_records(c.ev) is not None or cf.websocket_frames(c.ev) is not None
+    web = c.ev.services & _WEB or midstream or quic
+    return _f(reason="web or API traffic") if web else None
 
 
 def _other(c: FlowCtx) -> Facts | None:
@@ -279,7 +306,7 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
          "DoT or DoQ (port and ALPN), or DoH to a known public resolver."),
     Rule("dns", _dns, Role.DNS, "DNS", H, "A DNS dissector row, or a name-service port."),
     Rule("call_signalling", _call_signalling, Role.SIGNALLING, "CALL_SIGNALLING", H,
-         "SIP, H.323, MGCP, Megaco, IAX2, XMPP or RTSP messages (the `signalling` table)."),
+         "SIP, H.323, MGCP, Megaco, IAX2, XMPP, RTSP or BFCP messages (the `signalling` table)."),
     Rule("first_party_tracker", _first_party_tracker, Role.FIRST_PARTY_TELEMETRY, "OWN_TRACKER",
          M, "A telemetry category, first party for the flow's own app (PARTY_RULES: the app "
          "uses the endpoint as its own); never decided by the session's app."),
@@ -290,6 +317,9 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
          M, "A vendor's own telemetry endpoint."),
     Rule("dtls_no_srtp", _dtls_no_srtp, Role.OTHER, "DTLS_NO_SRTP", H,
          "DTLS whose use_srtp is absent or declined, no RTP: a DTLS application, not media."),
+    Rule("dtls_midstream", _dtls_midstream, Role.OTHER, "DTLS_NO_HANDSHAKE", M,
+         "DTLS records with no handshake message in the capture and no RTP: a DTLS "
+         "application begun before the capture, not media."),
     Rule("relayed_media", _relayed_media, Role.RELAY, "TURN_MEDIA", H,
          "RTP or DTLS together with TURN allocation/relay messages or TURN framing."),
     Rule("media", _media, Role.MEDIA, "MEDIA", H, "RTP/RTCP streams or a DTLS handshake."),
@@ -303,12 +333,17 @@ ROLE_RULES: tuple[Rule[FlowCtx, Role], ...] = (
     Rule("no_payload", _no_payload, Role.OTHER, "NO_PAYLOAD", M, "No payload byte either way."),
     Rule("cleartext_udp", _cleartext_udp, Role.OTHER, "LAN_DISCOVERY", M,
          "UDP datagrams that are all DHCP or readable text (SSDP, LAN discovery)."),
+    Rule("content_delivery", _content_delivery, Role.WEB_API, "CONTENT_DELIVERY", M,
+         "TLS/QUIC/HTTP to a host whose name has a content-delivery label (cdn, static, "
+         "assets, download, dl, dl-*): files and media downloads, not call signalling."),
     Rule("first_party_web", _first_party_web, Role.WEB_API, "VENDOR_WEB", M,
          "The vendor's web site."),
     Rule("vendor_service", _vendor_service, Role.SIGNALLING, "VENDOR_SERVICE", M,
          "TLS/QUIC/HTTP to a first-party service, or TLS/QUIC/HTTP, a TCP channel or the "
          "vendor's control framing with an app identified from this flow's packets."),
-    Rule("web", _web, Role.WEB_API, "WEB", M, "TLS, QUIC or HTTP to anyone else."),
+    Rule("web", _web, Role.WEB_API, "WEB", M,
+         "TLS, QUIC or HTTP to anyone else, or TLS records / QUIC packets / WebSocket frames "
+         "whose handshake is not captured."),
     Rule("other", _other, Role.OTHER, "OTHER", M, "Anything else."),
 )  # fmt: skip
 

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from inspector.dissect import codecs, sigtext, zoom
+from inspector.dissect import codecs, content_tcp, gquic, hellos, sigtext, zoom
 from inspector.dissect.base import FlowView
 from inspector.dissect.demux import is_ms_turn, is_zrtp, rtcp_plausible, rtp_plausible
 from inspector.dissect.dns_wire import parse_message
@@ -49,11 +49,15 @@ KEEPALIVE_REPEATS = 3
 _MAX_LEAK_SCANS = 300
 _MAX_EXAMPLES = 3
 DNS_PORTS = frozenset({53, 137, 5353, 5355})
+#: gQUIC packets of a session begun before the capture are looked for on this UDP port only.
+GQUIC_PORT = 443
 _DHCP_COOKIE = b"\x63\x82\x53\x63"
 _PRINTABLE = b"\t\r\n" + bytes(range(0x20, 0x7F))
 _RUNS: dict[int, re.Pattern[bytes]] = {}
 #: inner media-encapsulation types (zoom.py ZoomType) a 2022 SFU header may carry at offset 8
 _ZOOM_INNER = frozenset({0x01, 0x0D, 0x0F, 0x10, 0x15, 0x1E, 0x20, 0x21, 0x22, 0x23})
+#: inner type 0x0a: a Zoom SFU keepalive (05 0a 06 then zero bytes, 2019 and 2022 layouts)
+_ZOOM_KEEPALIVE = 0x0A
 _VERSION_WORDS = (b"android", b"ios", b"version", b"ver", b"build", b"sdk", b"release", b"os ")
 _MEDIA = frozenset({"rtp", "srtp", "rtp_undecided", "rtcp", "srtcp", "dtls", "zoom_media"})
 
@@ -148,6 +152,16 @@ def units(view: FlowView) -> Iterator[tuple[Unit, str]]:
         return
     if view.proto != "tcp":
         return
+    turn = list(_turn_units(view))
+    if turn:
+        yield from turn
+        return
+    found = list(content_tcp.tls_record_units(view)) or list(content_tcp.websocket_units(view))
+    for frame, ts, from_orig, payload, cls in found:
+        yield Unit(frame, ts, from_orig, payload, False), cls
+
+
+def _turn_units(view: FlowView) -> Iterator[tuple[Unit, str]]:
     for stream, from_orig in ((view.orig, True), (view.resp, False)):
         for off, data, framing in split_tcp(stream.data):
             frame, ts = stream.frame_at(off), stream.ts_at(off)
@@ -237,6 +251,31 @@ def _zoom_weak(p: bytes) -> bool:
     if len(p) <= 8 or p[0] != zoom.SFU_MEDIA:
         return False
     return (p[7] in (0x00, 0x04) and p[8] in _ZOOM_INNER) or p[1] == zoom.ZoomType.UNKNOWN_15
+
+
+def _zoom_session(p: bytes) -> bool:
+    """Zoom SFU session datagrams, counted only on a flow already shown to be Zoom's (too weak
+    alone: ``04 00 00 00`` also opens every WireGuard data packet): SFU types 3/4 (the echo
+    pairs of :mod:`inspector.dissect.zoom`'s notes), the server's ``02 00 0x`` answer to a
+    hello, type 5 keepalives with inner type 0x0a (``05 0a 06`` + zero bytes) and type 5 in the
+    2019 layout (inner type right after the 0x05 byte) with no media found inside."""
+    if len(p) > 8 and p[0] in (3, 4) and p[1:4] == b"\x00\x00\x00":
+        return True
+    if len(p) > 30 and p[0] == 2 and p[1] == 0 and p[2] in (1, 2, 3):
+        return True
+    inner = (p[1] in _ZOOM_INNER or _ZOOM_KEEPALIVE in (p[1], p[8])) if len(p) > 8 else False
+    return p[:1] == bytes([zoom.SFU_MEDIA]) and inner
+
+
+def _documented(p: bytes, ports: tuple[int, int]) -> str:
+    """``hello``, ``ntp`` or ``netbios`` for a datagram of module :mod:`.hellos`, else ``""``."""
+    for parse, cls in ((hellos.parse_service, ""), (hellos.parse_hello, "hello")):
+        try:
+            name = parse(p, ports)
+        except ParseError:
+            continue
+        return cls or name
+    return ""
 
 
 def _probe(p: bytes) -> str:
@@ -461,15 +500,27 @@ def _classify(view: FlowView) -> tuple[list[Unit], list[str], tuple[int, int], s
         evidence = _probe(p)
         if len(p) >= 240 and p[236:240] == _DHCP_COOKIE:
             out[i] = "dhcp"
+        elif documented := _documented(p, ports):
+            out[i] = documented
         elif evidence:
             out[i] = "probe"
             probe_evidence = probe_evidence or f"{evidence}, frame {all_units[i].frame}"
         elif _zoom_weak(p):
             out[i] = "zoom?"
             weak.append(i)
+    left = [i for i, c in enumerate(out) if not c]
+    grams = [(all_units[i].from_orig, all_units[i].payload) for i in left]
+    for j in hellos.mumble_pings(grams):
+        out[left[j]] = "hello"
+    if view.proto == "udp" and GQUIC_PORT in ports:
+        for j in gquic.midstream_packets(grams):
+            out[left[j]] = "quic"
     zoom_ok = state.get("zoom") or "zoom_media" in out or len(weak) >= MIN_STREAM
     for i in weak:
         out[i] = "zoom_control" if zoom_ok else ""
+    for i in left if zoom_ok else ():
+        if not out[i] and _zoom_session(all_units[i].payload):
+            out[i] = "zoom_control"
     repeats = Counter(
         all_units[i].payload
         for i, c in enumerate(out)

@@ -41,6 +41,7 @@ __all__ = [
     "is_channel_data",
     "is_ms_turn",
     "is_zrtp",
+    "rfc4571_media",
     "rtcp_plausible",
     "rtp_plausible",
     "tcp_relayed",
@@ -218,3 +219,28 @@ def tcp_relayed(view: FlowView) -> Iterator[tuple[Datagram, str]]:
             else:
                 continue
             yield Datagram(stream.frame_at(off), stream.ts_at(off), from_orig, inner), framing
+
+
+#: RTP/RTCP over TCP needs this many length-prefixed packets in a row from a direction's start.
+RFC4571_MIN = 3
+
+
+def rfc4571_media(view: FlowView) -> Iterator[tuple[Datagram, str]]:
+    """``(datagram, "rfc4571")`` for each RTP/RTCP packet of a TCP direction framed as RFC 4571
+    (section 2: a 2-byte length, then the packet), back to back from the stream's first byte,
+    when at least :data:`RFC4571_MIN` such packets (version 2, 12 bytes or more) open it."""
+    if view.proto != "tcp":
+        return
+    for stream, from_orig in ((view.orig, True), (view.resp, False)):
+        data, pos = stream.data, 0
+        found: list[tuple[int, bytes]] = []
+        while pos + 14 <= len(data) and len(found) < 10_000:
+            n = (data[pos] << 8) | data[pos + 1]
+            if n < 12 or pos + 2 + n > len(data) or not 0x80 <= data[pos + 2] <= 0xBF:
+                break
+            found.append((pos + 2, data[pos + 2 : pos + 2 + n]))
+            pos += 2 + n
+        if len(found) < RFC4571_MIN:
+            continue
+        for off, packet in found:
+            yield Datagram(stream.frame_at(off), stream.ts_at(off), from_orig, packet), "rfc4571"

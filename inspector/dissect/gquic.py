@@ -15,6 +15,7 @@ Layouts follow Chromium's gQUIC wire-format notes as implemented in nDPI ``quic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.dissect.buffer import Buffer
@@ -27,6 +28,7 @@ __all__ = [
     "chlo_length",
     "gquic_minor",
     "is_public_header",
+    "midstream_packets",
     "parse_chlo",
     "parse_gquic_frames",
     "parse_public_header",
@@ -79,6 +81,38 @@ def parse_public_header(data: bytes) -> GquicHeader:
     if gquic_minor(version) < 34:
         buf.skip(1)  # private flags
     return GquicHeader(version, cid, pn_len, buf.position)
+
+
+def _cid(data: bytes) -> bytes:
+    """The 8-byte connection ID of a public header without version or reset, or b""."""
+    flags = data[0] if data else 0x80
+    if flags & 0x83 or not flags & 0x08 or len(data) < 10:
+        return b""
+    return data[1:9]
+
+
+def midstream_packets(datagrams: Sequence[tuple[bool, bytes]]) -> set[int]:
+    """Indexes of the gQUIC packets of a session whose handshake is not in the capture.
+
+    A gQUIC client puts the 8-byte connection ID behind public flags with bit 0x08 set and no
+    version (0x01) or reset (0x02) bit; after the handshake the server's packets carry neither
+    (flags ``0x00``-``0x30``: only a packet-number length). A direction counts when at least
+    two of its datagrams carry the same connection ID; the other direction's datagrams then
+    count when their flags set no bit but the packet-number length."""
+    counts: dict[tuple[bool, bytes], list[int]] = {}
+    for i, (from_orig, p) in enumerate(datagrams):
+        cid = _cid(p)
+        if cid:
+            counts.setdefault((from_orig, cid), []).append(i)
+    best = max(counts.items(), key=lambda kv: len(kv[1]), default=None)
+    if best is None or len(best[1]) < 2:
+        return set()
+    client = best[0][0]
+    out = set(best[1])
+    for i, (from_orig, p) in enumerate(datagrams):
+        if from_orig != client and len(p) >= 2 and not p[0] & 0xCF:
+            out.add(i)
+    return out
 
 
 def _uint(buf: Buffer, size: int, big: bool) -> int:

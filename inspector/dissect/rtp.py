@@ -22,6 +22,7 @@ from inspector.dissect.base import FlowView, weird
 from inspector.dissect.demux import (
     is_ms_turn,
     is_zrtp,
+    rfc4571_media,
     rtcp_plausible,
     rtp_plausible,
     tcp_relayed,
@@ -458,13 +459,15 @@ def _rtcp_row(view: FlowView, s: _Stream, e_flag: str, back: int | None) -> RtpR
 
 
 def _units(view: FlowView) -> Iterator[tuple[int, float, bool, bytes, str]]:
-    """``(frame, ts, from_orig, payload, framing)``: UDP datagrams (framing decided later), or
-    the payloads relayed by TURN over TCP (ChannelData, Send/Data indications)."""
+    """``(frame, ts, from_orig, payload, framing)``: UDP datagrams (framing decided later), the
+    payloads relayed by TURN over TCP (ChannelData, Send/Data indications), or else RTP/RTCP
+    over TCP with RFC 4571 length framing."""
     if view.proto == "udp":
         for d in view.datagrams:
             yield d.frame, d.ts, d.from_orig, d.payload, ""
         return
-    for d, framing in tcp_relayed(view):
+    relayed = list(tcp_relayed(view))
+    for d, framing in relayed or rfc4571_media(view):
         yield d.frame, d.ts, d.from_orig, d.payload, framing
 
 

@@ -10,6 +10,10 @@
   offset 7. The port alone is never enough; the framing alone is too weak: both are required,
   over at least four datagrams.
 
+- WhatsApp's chat-connection prologue on TCP (``WA`` + protocol version, optionally after an
+  ``ED 00 01`` edge routing header; module :mod:`inspector.dissect.whatsapp`): the first bytes
+  of a stream, so one match per flow.
+
 Each signature needs the exact length and fixed fields, so random UDP matches with chance
 below 2^-32 per datagram.
 """
@@ -19,10 +23,18 @@ from __future__ import annotations
 import struct
 
 from inspector.dissect.base import FlowView
+from inspector.dissect.whatsapp import parse_prologue
+from inspector.errors import ParseError
 from inspector.schema.base import Row
 from inspector.schema.signatures import SignatureRow
 
-__all__ = ["discord_ip_discovery", "discord_ping", "dissect", "zoom_sfu_flow"]
+__all__ = [
+    "discord_ip_discovery",
+    "discord_ping",
+    "dissect",
+    "whatsapp_prologue",
+    "zoom_sfu_flow",
+]
 
 _HH = struct.Struct("!HH")
 
@@ -71,7 +83,28 @@ _SIGNATURES = (
 )
 
 
+def whatsapp_prologue(view: FlowView) -> list[Row]:
+    """A signature row when either TCP stream opens with WhatsApp's prologue."""
+    for stream in (view.orig, view.resp):
+        try:
+            p = parse_prologue(stream.data[:96])
+        except ParseError:
+            continue
+        routed = ", after an ED edge routing header" if p.routed else ""
+        return [
+            SignatureRow(
+                stream.ts_at(0), view.uid, stream.frame_at(0), "WhatsApp", "whatsapp_prologue",
+                1, f"WhatsApp chat-connection prologue 'WA' {p.version}{routed} (as nDPI "
+                "protocols/whatsapp.c recognises it; Noise Pipes per the WhatsApp Encryption "
+                "Overview)",
+            )
+        ]  # fmt: skip
+    return []
+
+
 def dissect(view: FlowView) -> list[Row]:
+    if view.proto == "tcp":
+        return whatsapp_prologue(view)
     if view.proto != "udp" or not view.datagrams:
         return []
     rows: list[Row] = []

@@ -14,6 +14,12 @@ Every recogniser reads a start line or a fixed header, nothing more, and cites i
   sequence numbers, a frame type 0x01-0x0C and, for IAX control frames, a known subclass.
 * XMPP (RFC 6120 section 4 and 5): ``<stream:stream``; STARTTLS is
   ``<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'`` and ``<proceed``, then TLS.
+* BFCP, conference floor control (RFC 8855 section 5.1, RFC 4582): a 12-byte common header
+  (version 1 or 2, reserved bits zero, primitive 1-17, payload length, conference ID,
+  transaction ID, user ID). A header alone is weak, so a flow counts only when every payload
+  opens with one and one side answers a request of the other (FloorRequestQuery ->
+  FloorRequestStatus...) with the same conference and transaction ID; nDPI
+  ``protocols/bfcp.c`` also asks for both directions.
 
 :func:`tunnel_view` strips an answered HTTP CONNECT from a TCP flow so the TLS dissector sees
 the ClientHello (and SNI) that follows inside the tunnel.
@@ -36,6 +42,7 @@ __all__ = [
     "IAX2_PORT",
     "Message",
     "dissect",
+    "parse_bfcp",
     "parse_iax2",
     "parse_start_line",
     "parse_tpkt_q931",
@@ -175,6 +182,80 @@ def parse_iax2(data: bytes) -> Message:
     else:
         name = tname
     return Message("iax2", name, f"IAX2 full frame {tname} {name}")
+
+
+#: RFC 8855 section 5.1 primitives.
+BFCP_PRIMITIVES = {
+    1: "FloorRequest", 2: "FloorRelease", 3: "FloorRequestQuery", 4: "FloorRequestStatus",
+    5: "UserQuery", 6: "UserStatus", 7: "FloorQuery", 8: "FloorStatus", 9: "ChairAction",
+    10: "ChairActionAck", 11: "Hello", 12: "HelloAck", 13: "Error",
+    14: "FloorRequestStatusAck", 15: "FloorStatusAck", 16: "Goodbye", 17: "GoodbyeAck",
+}  # fmt: skip
+
+
+#: request -> the primitives that answer it (RFC 8855 sections 8-10; Error answers anything).
+BFCP_ANSWERS = {
+    "FLOORREQUEST": ("FLOORREQUESTSTATUS", "ERROR"),
+    "FLOORRELEASE": ("FLOORREQUESTSTATUS", "ERROR"),
+    "FLOORREQUESTQUERY": ("FLOORREQUESTSTATUS", "ERROR"),
+    "USERQUERY": ("USERSTATUS", "ERROR"),
+    "FLOORQUERY": ("FLOORSTATUS", "ERROR"),
+    "CHAIRACTION": ("CHAIRACTIONACK", "ERROR"),
+    "HELLO": ("HELLOACK", "ERROR"),
+    "FLOORREQUESTSTATUS": ("FLOORREQUESTSTATUSACK",),
+    "FLOORSTATUS": ("FLOORSTATUSACK",),
+    "GOODBYE": ("GOODBYEACK",),
+}
+
+
+def parse_bfcp(data: bytes) -> tuple[Message, tuple[int, int], int]:
+    """``(message, (conference ID, transaction ID), declared message length)`` for the BFCP
+    common header (RFC 8855 section 5.1) at the start of ``data``."""
+    if len(data) < 12:
+        raise ParseError(f"BFCP header needs 12 bytes, have {len(data)}", "sig_bfcp_short")
+    version, flags, primitive = data[0] >> 5, data[0] & 0x1F, data[1]
+    if version not in (1, 2) or flags & 0x07 or (version == 1 and flags):
+        raise ParseError(f"BFCP version {version}, flag bits 0x{flags:02x}", "sig_bfcp_header")
+    name = BFCP_PRIMITIVES.get(primitive)
+    if name is None:
+        raise ParseError(f"BFCP primitive {primitive}", "sig_bfcp_primitive")
+    length, conference, transaction = struct.unpack_from("!HIH", data, 2)
+    size = 12 + 4 * length + (4 if flags & 0x08 else 0)
+    return Message("bfcp", name.upper(), f"BFCP {name}"), (conference, transaction), size
+
+
+def _bfcp_first(data: bytes) -> tuple[Message, tuple[int, int], int] | None:
+    try:
+        return parse_bfcp(data)
+    except ParseError:
+        return None
+
+
+def _bfcp(view: FlowView) -> _Acc | None:
+    """BFCP on a flow: every payload opens with a BFCP header, and one side answers the other's
+    request (:data:`BFCP_ANSWERS`) with the same conference and transaction ID (UDP: every
+    datagram; TCP: each direction's first message)."""
+    if view.proto == "udp":
+        units = [(d.from_orig, d.frame, d.ts, d.payload) for d in view.datagrams if d.payload]
+    else:
+        sides = ((view.orig, True), (view.resp, False))
+        units = [(o, s.frame_at(0), s.ts_at(0), s.data) for s, o in sides if s.data]
+    found = [(o, f, t, h) for o, f, t, p in units if (h := _bfcp_first(p)) is not None]
+    if not found or len(found) < len(units):
+        return None
+    asked = {(o, h[1], h[0].method) for o, _f, _t, h in found}
+    if not any(
+        (not o, key, q) in asked
+        for o, key, a in asked
+        for q, answers in BFCP_ANSWERS.items()
+        if a in answers
+    ):
+        return None
+    _o, frame, ts, (msg, _key, _size) = found[0]
+    acc = _Acc("bfcp", ts, frame, msg.first_line, view.proto)
+    for _o, f, _t, (m, _k, _s) in found:
+        acc.add(m, f)
+    return acc
 
 
 def recognise_datagram(payload: bytes, ports: tuple[int, int] = (0, 0)) -> Message | None:
@@ -417,8 +498,11 @@ def dissect(view: FlowView) -> list[Row]:
             accs = _tcp(view)
         else:
             return []
+        bfcp = _bfcp(view) if not accs else None
     except ParseError:  # every parser call above catches; kept as a backstop
         return []
+    if bfcp is not None:
+        accs.append(bfcp)
     return [acc.row(view.uid) for acc in accs]
 
 

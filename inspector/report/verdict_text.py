@@ -68,7 +68,8 @@ def _version(f: Facts) -> str:
 
 def _signalling(f: Facts) -> tuple[str, str]:
     name = {"sip": "SIP", "h323": "H.323", "mgcp": "MGCP", "megaco": "Megaco/H.248",
-            "iax2": "IAX2", "xmpp": "XMPP", "rtsp": "RTSP"}.get(str(f["protocol"]), "")  # fmt: skip
+            "iax2": "IAX2", "xmpp": "XMPP", "rtsp": "RTSP",
+            "bfcp": "BFCP floor control"}.get(str(f["protocol"]), "")  # fmt: skip
     key = (
         " An SDP a=crypto line carried the SRTP master key in clear: that media can be "
         "decrypted by anyone who saw this flow."
@@ -95,6 +96,24 @@ def _connect(f: Facts) -> tuple[str, str]:
         f"HTTP CONNECT tunnel to {f['target']} (frame {f['frame']}) carrying TLS to {f['sni']}.",
         "The content inside the tunnel is TLS, readable by the server that terminates it; the "
         "CONNECT line itself shows the host to anyone on the path.",
+    )
+
+
+def _websocket_text(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['frames']} WebSocket frames with {f['server']} straight on TCP, {f['text']} of "
+        "them uncompressed UTF-8 text, readable in clear (the client's masking is an XOR with "
+        "a key sent in the same frame).",
+        "Anyone on the path reads the messages.",
+    )
+
+
+def _websocket_binary(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['frames']} WebSocket frames with {f['server']} straight on TCP, none of them "
+        "readable text.",
+        "Not protected by TLS; whether the binary frames carry an encrypted protocol of their "
+        "own is not visible here.",
     )
 
 
@@ -136,6 +155,25 @@ def _tls(f: Facts) -> tuple[str, str]:
         ev + ".",
         f"Protects content from the network path only: {f['terminator']} decrypts it. "
         "Data inside could carry its own end-to-end layer, which cannot be seen here.",
+    )
+
+
+def _records(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['records']} {f['proto']} records both ways with {f['name']}, whose handshake is not "
+        "in the capture (the session began before it).",
+        f"Encrypted to the server, which {f['terminator']} operates: it can read the content. "
+        "The handshake was not captured, so the version, cipher suite and server name are "
+        "unknown.",
+    )
+
+
+def _records_one_way(f: Facts) -> tuple[str, str]:
+    return (
+        f"{f['records']} {f['proto']} records from one side only with {f['name']}, and no "
+        "handshake in the capture: the tail of a session begun before it.",
+        "With no handshake and no exchange both ways, how (or whether) the session protects "
+        "its content is not visible here.",
     )
 
 
@@ -351,10 +389,11 @@ def _control(f: Facts) -> tuple[str, str]:
 
 
 def _cleartext_content(f: Facts) -> tuple[str, str]:
-    what = "DHCP messages" if f.get("dhcp") and not f.get("text") else "readable LAN datagrams"
+    kinds = (("dhcp", "DHCP"), ("ntp", "NTP"), ("netbios", "NetBIOS datagram"), ("text", "text"))
+    parts = ", ".join(f"{f[k]} {name}" for k, name in kinds if f.get(k))
     return (
-        f"{f['datagrams']} {what} ({f['dhcp']} DHCP, {f['text']} text) in clear.",
-        "Anyone on the local network reads them (device names, addresses, services).",
+        f"{f['datagrams']} readable datagrams ({parts}) in clear.",
+        "Anyone on the path reads them (device names, addresses, services, clock requests).",
     )
 
 
@@ -399,9 +438,13 @@ TEXTS: dict[str, Text] = {
     "CLEARTEXT_SIGNALLING": _signalling,
     "CONNECT_TUNNEL_TLS": _connect,
     "CLEARTEXT_HTTP": _http,
+    "CLEARTEXT_WEBSOCKET": _websocket_text,
+    "WEBSOCKET_BINARY": _websocket_binary,
     "TLS_NOT_COMPLETED": _tls_not_completed_or_dtls,
     "TLS_HANDSHAKE_INCOMPLETE": _tls_incomplete,
     "TLS_HANDSHAKE": _tls,
+    "RECORDS_NO_HANDSHAKE": _records,
+    "RECORDS_ONE_WAY": _records_one_way,
     "CODEC_STRUCTURE": _codec,
     "RTCP_READABLE": _rtcp_readable,
     "NULL_SRTP_PROFILE": _null_srtp,

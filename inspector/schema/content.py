@@ -23,11 +23,18 @@ CONTENT_CLASSES = (
     "srtcp",
     "rtcp_undecided",
     "quic",
+    "tls_record",
+    "tls_other",
+    "websocket",
+    "websocket_text",
     "signalling",
     "dns",
     "dhcp",
+    "ntp",
+    "netbios",
     "zoom_media",
     "zoom_control",
+    "hello",
     "probe",
     "keepalive",
     "text",
@@ -42,9 +49,12 @@ def _count(doc: str) -> int:
 
 @table(
     "content",
-    "One row per UDP flow with retained datagrams, and per TCP flow carrying TURN framing "
-    "(RFC 8656 ChannelData / Send / Data over TCP): what each retained datagram is, by class, "
-    "over ALL datagrams the flow table keeps (the first 600 of a UDP flow; compare "
+    "One row per UDP flow with retained datagrams, per TCP flow carrying TURN framing "
+    "(RFC 8656 ChannelData / Send / Data over TCP), and per TCP flow whose bytes are TLS "
+    "records with no handshake in the capture (classes `tls_record`, `tls_other`: one unit "
+    "per record), or WebSocket frames without the Upgrade (`websocket`, `websocket_text`): "
+    "what each retained datagram is, by class, over ALL datagrams the flow "
+    "table keeps (the first 600 of a UDP flow; compare "
     "`classified` with `flow_packets`). Every datagram gets exactly one outer class; a "
     "relayed datagram (TURN ChannelData, Send/Data indication, MS-TURN) is counted once under "
     "its framing class AND once under the class of the payload it relays. RTP/RTCP classes "
@@ -59,7 +69,10 @@ class ContentRow(Row):
         "Capture time of the flow's first classified datagram, epoch seconds.", "float64"
     )
     uid: str = col("Flow (joins `flows`).")
-    transport: str = col("`udp`, or `tcp` (TURN over TCP: the relayed units are classified).")
+    transport: str = col(
+        "`udp`, or `tcp` (TURN over TCP: the relayed units are classified; TLS records of a "
+        "session begun before the capture: one unit per record)."
+    )
     classified: int = col(
         "Datagrams (TCP: TURN/STUN units) classified: all those the flow table retained.", "Int64"
     )
@@ -115,7 +128,26 @@ class ContentRow(Row):
     rtcp_undecided: int = _count(
         "RTCP-headed packets that are neither exact RTCP nor SRTCP with an index (needs >= 2)."
     )
-    quic: int = _count("QUIC long-header packets (v1/v2/draft/GREASE) and short headers after one.")
+    quic: int = _count(
+        "QUIC long-header packets (v1/v2/draft/GREASE) and short headers after one; on UDP 443 "
+        "also gQUIC packets of a session begun before the capture (one side repeating an "
+        "8-byte connection ID behind public flags 0x08, no version)."
+    )
+    tls_record: int = _count(
+        "TCP: TLS application data records (RFC 8446 section 5.1 headers, type 23) of a "
+        "session whose handshake is not in the capture, counted per record."
+    )
+    tls_other: int = _count(
+        "TCP: the other TLS records (alert, change_cipher_spec, handshake, heartbeat) of such a "
+        "session, counted per record."
+    )
+    websocket: int = _count(
+        "TCP: WebSocket frames (RFC 6455 section 5.2) of a connection upgraded before the "
+        "capture (masked one way, unmasked the other), other than readable text frames."
+    )
+    websocket_text: int = _count(
+        "TCP: such WebSocket text frames, uncompressed (RSV1 clear) and valid UTF-8: readable."
+    )
     signalling: int = _count(
         "Cleartext call signalling messages recognised by `inspector.dissect.sigtext` (SIP, "
         "MGCP, Megaco/H.248 text, RTSP, IAX2 full frames); see the `signalling` table."
@@ -125,11 +157,21 @@ class ContentRow(Row):
         "strictly (RFC 1035)."
     )
     dhcp: int = _count("DHCP/BOOTP messages (magic cookie 63 82 53 63 at offset 236, RFC 2131).")
+    ntp: int = _count("NTP messages to or from port 123 (RFC 5905 section 7.3 header).")
+    netbios: int = _count(
+        "NetBIOS datagram service messages on port 138 (RFC 1002 section 4.4.1 header)."
+    )
     zoom_media: int = _count("Zoom-framed datagrams carrying RTP/RTCP (inner media header).")
     zoom_control: int = _count(
         "Zoom hellos (nDPI: `01 00 02|03`, `02 00 02|03`, P2P `1f 02 01`) and SFU-framed "
         "control datagrams (type 0x05, direction 00/04 and a known inner type, without media; "
-        "2019 layout 05 15; kept only on a flow with a Zoom hello, Zoom media or >= 3 of them)."
+        "2019 layout 05 15; kept only on a flow with a Zoom hello, Zoom media or >= 3 of them); "
+        "on such a flow also SFU types 3/4 (`03|04 00 00 00` echoes), the `02 00 0x` hello "
+        "answer and type-5 keepalives with inner type 0x0a."
+    )
+    hello: int = _count(
+        "Documented cleartext hellos of other protocols (`inspector.dissect.hellos`): Spotify "
+        "LAN discovery (`SpotUdp0`), TeamSpeak 3 `TS3INIT1`, Mumble ping request/reply pairs."
     )
     probe: int = _count(
         "Bandwidth probes / filler: >= 64-byte run of one byte value covering >= half of a "

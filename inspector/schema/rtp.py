@@ -29,7 +29,8 @@ class RtpRow(Row):
     from_orig: bool = col("True when the flow's originator sends this stream.", "boolean")
     framing: str = col(
         "Encapsulation: `plain`, `zoom_server` (8-byte SFU header), `zoom_server_2020` (2019/2020 "
-        "one-byte outer header), `zoom_p2p`, `turn_channel`, `ms_turn`, `stun_data`."
+        "one-byte outer header), `zoom_p2p`, `turn_channel`, `ms_turn`, `stun_data`, `rfc4571` "
+        "(RTP/RTCP over TCP with a 2-byte length prefix, RFC 4571)."
     )
     zoom_media: str = col(
         "Zoom inner media type: `audio`, `video`, `screen_share`, `rtcp`; empty when not "

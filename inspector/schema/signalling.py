@@ -27,7 +27,7 @@ class SignallingRow(Row):
     transport: str = col("`udp` or `tcp`.")
     protocol: str = col(
         "`sip`, `h323` (TPKT + Q.931/H.225.0), `mgcp`, `megaco`, `iax2`, `xmpp`, `rtsp`, "
-        "`http_connect`."
+        "`bfcp` (RFC 8855 floor control), `http_connect`."
     )
     messages: int = col("Messages (start lines / frames) recognised, both directions.", "Int64")
     methods: str = col(

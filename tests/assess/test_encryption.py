@@ -326,7 +326,32 @@ CASES: dict[str, tuple[Callable[[], Any], Verdict, str]] = {
             )
         ),
         Verdict.PLAINTEXT,
-        "3 DHCP messages",
+        "(3 DHCP)",
+    ),
+    "websocket_text": (
+        lambda: ctx(evidence(flow(resp_p=12345), content=[_content(websocket_text=5)])),
+        Verdict.PLAINTEXT,
+        "5 of them uncompressed UTF-8 text",
+    ),
+    "websocket_binary": (
+        lambda: ctx(evidence(flow(resp_p=12345), content=[_content(websocket=4)])),
+        Verdict.UNKNOWN,
+        "none of them readable text",
+    ),
+    "tls_records": (
+        lambda: ctx(evidence(flow(), content=[_content(tls_record=8, tls_other=1)])),
+        Verdict.TRANSPORT_TLS,
+        "9 TLS records both ways",
+    ),
+    "tls_records_one_way": (
+        lambda: ctx(
+            evidence(
+                _udp(resp_pkts=0, resp_bytes=0, resp_payload_bytes=0),
+                dtls=[make(DtlsRow, encrypted_records=30, frame=2)],
+            )
+        ),
+        Verdict.UNKNOWN,
+        "30 DTLS records from one side only",
     ),
     "zoom_tcp": (
         lambda: _vendor(evidence(flow(resp_p=8801))),

@@ -24,7 +24,8 @@ def test_zoom_udp_8801_is_judged_by_its_content_not_by_the_app() -> None:
     assert len(zoom) >= 3 and set(zoom.app) == {"Zoom"}
     assert "PROPRIETARY_ENCRYPTED" not in set(f.encryption_verdict)
     probes = zoom[zoom.encryption_reason == "CONTROL_TRAFFIC"]
-    assert len(probes) == 1 and set(probes.encryption_modifiers) == {"CONTROL_ONLY"}
+    # the probe flow, and the two flows of hellos, 03/04 echoes and 05 0a keepalives
+    assert len(probes) == 3 and set(probes.encryption_modifiers) == {"CONTROL_ONLY"}
     assert set(zoom[zoom.encryption_reason == "RTCP_READABLE"].role) == {"media"}
     assert not set(f.encryption_verdict) & {"LIKELY_E2E", "E2E_INDICATED"}
     assert set(f[f.app == ""].encryption_caveat.str.contains("AES-256-GCM")) <= {False}

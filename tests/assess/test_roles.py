@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from inspector.assess.roles import ROLE_RULES, decide_role
+from inspector.assess.roles import ROLE_RULES, content_delivery_label, decide_role
 from inspector.schema.content import ContentRow
 from inspector.schema.dns import DnsRow
 from inspector.schema.dtls import DtlsRow
@@ -84,6 +84,10 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
         lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow, use_srtp="absent")])),
         Role.OTHER,
     ),
+    "dtls_midstream": (
+        lambda: ctx(evidence(_udp(), dtls=[make(DtlsRow, encrypted_records=30)])),
+        Role.OTHER,
+    ),
     "relayed_media": (
         lambda: ctx(
             evidence(
@@ -121,6 +125,16 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
         ),
         Role.OTHER,
     ),
+    "content_delivery": (
+        lambda: _att_ctx(
+            flow(service="tls"),
+            "Viber",
+            name="dl-media.viber.com",
+            organisation="Viber Media S.a r.l. (Rakuten)",
+            category="first-party signalling",
+        ),
+        Role.WEB_API,
+    ),
     "first_party_web": (
         lambda: _att_ctx(flow(service="tls"), organisation="Zoom", category="first-party web"),
         Role.WEB_API,
@@ -129,6 +143,20 @@ CASES: dict[str, tuple[Callable[[], Any], Role]] = {
     "web": (lambda: ctx(evidence(flow(service="tls"))), Role.WEB_API),
     "other": (lambda: ctx(evidence(flow())), Role.OTHER),
 }
+
+
+def test_content_delivery_labels_are_read_below_the_registrable_domain() -> None:
+    assert content_delivery_label("media.cdn.viber.com") == "cdn"
+    assert content_delivery_label("dl-media.viber.com") == "dl-media"
+    assert content_delivery_label("static2.example.org") == "static2"
+    assert content_delivery_label("cdn.com") == ""  # the registrable domain itself says nothing
+    assert content_delivery_label("cdnjs.example.com") == ""
+    assert content_delivery_label("web.wechat.com") == ""
+
+
+def test_tls_records_without_handshake_are_web_traffic() -> None:
+    records = make(ContentRow, transport="tcp", classified=4, tls_record=3, tls_other=1)
+    assert decide_role(ctx(evidence(flow(), content=[records]))).role == Role.WEB_API
 
 
 def test_every_rule_has_a_case() -> None:

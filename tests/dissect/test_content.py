@@ -277,3 +277,40 @@ def test_version_strings_and_lookalike_sfu_headers() -> None:
     ]
     row = row_of(view([(True, viber[i % 2]) for i in range(6)]))
     assert row.zoom_control == 0
+
+
+#: ndpi/pcap/zoom.pcap UDP 61731 -> 8801 (tshark -e udp.payload): hello, the server's answer,
+#: a 03/04 echo pair, a 2019-layout 05 0d session message and a 05 0a keepalive.
+ZOOM_SESSION = [
+    (True, bytes.fromhex("0100023a44b14f6ac14b2d02239109ee0852a10000000000000002007a0562007a0562")),
+    (
+        False,
+        bytes.fromhex("0200013a44b14f6ac14b2d02239109ee0852a1005a0e44007a05620000000000000000"),
+    ),
+    (False, bytes.fromhex("0300000001762a92a6005a0e44")),
+    (True, bytes.fromhex("0400000001762a92a6005a0e44")),
+    (True, bytes.fromhex("050d0000000c01218e9c3928c44b2fa9027072822e56f6010004030200000000")),
+    (True, bytes.fromhex("050a06000000000000000000000000")),
+]
+
+
+def test_zoom_session_datagrams_after_a_hello_are_control() -> None:
+    row = row_of(view(ZOOM_SESSION, ports=(61731, 8801)))
+    assert (row.zoom_control, row.unrecognised) == (6, 0)
+
+
+def test_zoom_echo_bytes_alone_are_not_zoom() -> None:
+    # 04 00 00 00 also opens every WireGuard data packet: never Zoom without a Zoom hello
+    wg = [(i % 2 == 0, b"\x04\x00\x00\x00" + RNG.randbytes(60)) for i in range(8)]
+    row = row_of(view(wg, ports=(51820, 51820)))
+    assert row.zoom_control == 0 and row.unrecognised == 8
+
+
+def test_documented_hellos_and_service_messages() -> None:
+    spotify = bytes.fromhex("53706f7455647030") + RNG.randbytes(36)
+    assert row_of(view([(True, spotify)], ports=(57621, 57621))).hello == 1
+    ping = [(True, bytes(4) + b"IDENT123"), (False, b"\x00\x01\x03\x04IDENT123" + bytes(12))]
+    row = row_of(view(ping, ports=(50085, 64738)))
+    assert (row.hello, row.unrecognised) == (2, 0)
+    ntp = bytes([0x23]) + bytes(47)
+    assert row_of(view([(True, ntp)], ports=(37578, 123))).ntp == 1

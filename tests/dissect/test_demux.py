@@ -143,3 +143,14 @@ def test_tcp_relayed_any_stream_whole_and_segmented(orig: bytes, resp: bytes, se
 
 
 COOKIE_ALLOC = struct.pack("!HH", 0x0003, 0) + COOKIE + bytes(12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_rfc4571_media_yields_only_whole_version_2_packets(data: bytes) -> None:
+    from inspector.flows.view import FlowView, Stream
+
+    v = FlowView("C1", "tcp", "a", 1, "b", 2, 1.0, (), Stream(data, ()), Stream(data[3:], ()))
+    found = list(demux.rfc4571_media(v))
+    assert all(0x80 <= d.payload[0] <= 0xBF and len(d.payload) >= 12 for d, _f in found)
+    assert {f for _d, f in found} <= {"rfc4571"}

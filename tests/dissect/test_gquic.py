@@ -119,3 +119,26 @@ def test_chlo_any_bytes(data: bytes) -> None:
         with contextlib.suppress(ParseError):
             parse_chlo(msg)
         chlo_length(msg)
+
+
+def test_midstream_packets_need_a_repeated_connection_id() -> None:
+    from inspector.dissect.gquic import midstream_packets
+
+    # ndpi/pcap/viber.pcap UDP 41993 -> 443 (tshark -e udp.payload): two client packets with
+    # public flags 0x0c and CID ee4fa0e1dac89344, then the server's flags-0x00 packet.
+    c1 = bytes.fromhex("0cee4fa0e1dac893440f5d0c274a53bec20e250ee6b8e2")
+    c2 = bytes.fromhex("0cee4fa0e1dac89344103228a4b175a1af14ca48409dff")
+    s1 = bytes.fromhex("000e72fd505e0a582c3b209394a294734f59d675e312")
+    assert midstream_packets([(True, c1), (True, c2), (False, s1)]) == {0, 1, 2}
+    assert midstream_packets([(True, c1), (False, s1)]) == set()  # one packet proves nothing
+    assert midstream_packets([(True, c1), (False, c2)]) == set()  # not the same side
+    with_version = bytes([0x0D]) + c1[1:]
+    assert midstream_packets([(True, with_version), (True, with_version)]) == set()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.binary(max_size=30)), max_size=8))
+def test_midstream_packets_any_bytes(grams: list[tuple[bool, bytes]]) -> None:
+    from inspector.dissect.gquic import midstream_packets
+
+    assert midstream_packets(grams) <= set(range(len(grams)))

@@ -129,8 +129,13 @@ def test_stun_zoom_web_client_and_signal() -> None:
 
 def test_plain_rtp_streams() -> None:
     media = rtp_rows("ndpi/pcap/rtp.pcapng")
-    assert sum(r.packets for r in media if r.kind == "rtp") == 69  # tshark: rtp=69
-    assert {r.framing for r in media} == {"plain"}
+    plain = [r for r in media if r.framing == "plain"]
+    assert sum(r.packets for r in plain if r.kind == "rtp") == 69  # tshark: rtp=69 (UDP)
+    # and the 17 one-way TCP segments 40252 -> 5000 framed as RFC 4571 (2-byte length 04bc,
+    # then RTP PT 8): tshark -Y 'tcp.port==40252 && tcp.len>0' counts 17
+    tcp = [r for r in media if r.framing == "rfc4571"]
+    assert [(r.packets, r.codec_guess) for r in tcp] == [(17, "g711")]
+    assert {r.framing for r in media} == {"plain", "rfc4571"}
     assert any(r.codec_guess == "opus" and "TOC 0x48" in r.codec_evidence for r in media)
 
 

@@ -267,6 +267,31 @@ def test_turn_over_tcp_channel_data() -> None:
     assert (row.framing, row.packets, row.frame) == ("turn_channel", 4, 20)
 
 
+def test_rtp_over_tcp_with_rfc4571_length_framing() -> None:
+    # ndpi/pcap/rtp.pcapng TCP 40252 -> 5000 (tshark -e tcp.payload): 04bc, then RTP V=2 PT 8
+    # (G.711 A-law) seq c623.., SSRC 0, 1200 bytes of A-law per packet (d5 = A-law silence).
+    head = bytes.fromhex("8088c6236448eca900000000")
+    rng = random.Random(4571)
+    data, segments = b"", []
+    for i in range(12):
+        hdr = (
+            head[:1]
+            + (b"\x88" if i == 0 else b"\x08")
+            + struct.pack("!HI", 0xC623 + i, 0x6448ECA9 + 1200 * i)
+        )
+        payload = bytes(rng.choice(b"\xd5\xd4\xd7\x55\x54\xd6\x57") for _ in range(1200))
+        pkt = hdr + head[8:12] + payload
+        segments.append((len(data), 10 + i, 1.0 + i / 10))
+        data += struct.pack("!H", len(pkt)) + pkt
+    v = FlowView("C4571", "tcp", "172.16.168.24", 40252, "172.16.168.64", 5000, 1.0, (),
+                 Stream(data, tuple(segments)))  # fmt: skip
+    (row,) = rows_of(dissect(v))
+    assert (row.framing, row.packets, row.frame, row.payload_types) == ("rfc4571", 12, 10, "8")
+    assert row.codec_guess == "g711"
+    two = FlowView("C4571", "tcp", "a", 1, "b", 2, 1.0, (), Stream(data[: 2 * 1214], ()))
+    assert rows_of(dissect(two)) == []  # fewer than three framed packets: not RTP over TCP
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 

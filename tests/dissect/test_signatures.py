@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from inspector.dissect.signatures import discord_ip_discovery, discord_ping, dissect
 from inspector.flows.view import Datagram, FlowView
+from tests.dissect.tls_factory import stream, tcp_view
 
 
 def discovery(kind: int = 1, address: bytes = b"") -> bytes:
@@ -83,3 +84,12 @@ def test_zoom_sfu_framing_needs_port_and_structure() -> None:
     )
     assert dissect(off_port) == []
     assert dissect(view(*grams[:3])) == []  # port 50004, and only three datagrams
+
+
+def test_whatsapp_prologue_on_tcp_names_the_app() -> None:
+    # ndpi/pcap/whatsapp.pcap TCP 49026 -> 5222: ED routing header, then WA 5.2 (Noise)
+    data = bytes.fromhex("454400010000040809080557410502") + bytes(40)
+    (row,) = dissect(tcp_view(stream(data, (4, 7, 4))))
+    assert (row.app, row.signature, row.frame) == ("WhatsApp", "whatsapp_prologue", 1)
+    assert "5.2" in row.detail
+    assert dissect(tcp_view(stream(b"\x16\x03\x01\x00\x05hello"))) == []

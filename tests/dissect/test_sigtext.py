@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from inspector.dissect import sigtext, tls
 from inspector.dissect.sigtext import (
     dissect,
+    parse_bfcp,
     parse_iax2,
     parse_start_line,
     parse_tpkt_q931,
@@ -249,7 +250,7 @@ def test_real_xmpp_streams_including_mid_stream_captures() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_parsers_raise_only_parse_error(data: bytes) -> None:
-    for fn in (parse_start_line, parse_tpkt_q931, parse_iax2):
+    for fn in (parse_start_line, parse_tpkt_q931, parse_iax2, parse_bfcp):
         with contextlib.suppress(ParseError):
             fn(data)
     recognise_datagram(data, (4569, 5060))
@@ -269,3 +270,35 @@ def test_dissect_never_raises(prefix: bytes, orig: bytes, resp: bytes) -> None:
     tunnel_view(view)
     dissect(udp([(True, prefix + orig), (False, resp)], (4569, 5060)))
     assert sigtext.IAX2_PORT == 4569
+
+
+#: ndpi/pcap/bfcp.pcapng (tshark -d tcp.port==5070,bfcp -e tcp.payload): FloorRequestQuery and
+#: the FloorRequestStatus answer, conference 1, transaction 2 (both over TCP and UDP there).
+BFCP_QUERY = bytes.fromhex("200300010000000100020504")
+BFCP_STATUS = bytes.fromhex("200400010000000100020504")
+
+
+def test_bfcp_header_fields() -> None:
+    msg, key, size = parse_bfcp(BFCP_QUERY)
+    assert (msg.protocol, msg.method, key, size) == ("bfcp", "FLOORREQUESTQUERY", (1, 2), 16)
+    for bad in (BFCP_QUERY[:11], b"\x60" + BFCP_QUERY[1:], b"\x21" + BFCP_QUERY[1:],
+                b"\x30" + BFCP_QUERY[1:], BFCP_QUERY[:1] + b"\x12" + BFCP_QUERY[2:]):  # fmt: skip
+        with pytest.raises(ParseError):
+            parse_bfcp(bad)
+
+
+def test_bfcp_needs_a_request_and_its_answer() -> None:
+    (row,) = sig_rows(udp([(True, BFCP_QUERY), (False, BFCP_STATUS)], (47706, 5070)))
+    assert (row.protocol, row.messages, row.methods) == (
+        "bfcp",
+        2,
+        "FLOORREQUESTQUERY;FLOORREQUESTSTATUS",
+    )
+    (row,) = sig_rows(tcp_view(stream(BFCP_QUERY), stream(BFCP_STATUS)))
+    assert row.protocol == "bfcp" and row.transport == "tcp"
+    assert dissect(udp([(True, BFCP_QUERY), (True, BFCP_STATUS)], (47706, 5070))) == []
+    # a constant relay header that happens to read as the same request both ways is not BFCP
+    assert dissect(udp([(True, BFCP_QUERY), (False, BFCP_QUERY)], (38123, 40003))) == []
+    assert dissect(udp([(True, BFCP_QUERY), (False, BFCP_STATUS), (True, b"\x90" * 20)])) == []
+    other = BFCP_STATUS[:4] + b"\x00\x00\x00\x09" + BFCP_STATUS[8:]  # another conference
+    assert dissect(udp([(True, BFCP_QUERY), (False, other)], (47706, 5070))) == []

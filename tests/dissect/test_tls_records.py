@@ -1,0 +1,79 @@
+"""TLS records of a session begun before the capture (no handshake in the bytes)."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inspector.dissect.tls_records import MAX_RECORD, parse_records
+from inspector.errors import ParseError
+from tests.dissect.tls_factory import stream, tcp_view
+
+#: first client segment of ndpi/pcap/signal.pcap TCP 57017 -> 443 (tshark -e tcp.payload):
+#: a TLS 1.2 alert record (close_notify, encrypted), 18 bytes of body.
+ALERT = bytes.fromhex("1503030012843a5504722b9ee5066cee0dfeb16407524f")
+
+
+def record(ctype: int, body: bytes, version: int = 0x0303) -> bytes:
+    return struct.pack("!BHH", ctype, version, len(body)) + body
+
+
+def test_a_real_alert_record() -> None:
+    run = parse_records(ALERT)
+    assert (run.version, run.types, run.end, run.cut) == (0x0303, (21,), len(ALERT), False)
+
+
+def test_application_data_both_kinds_and_a_cut_last_record() -> None:
+    data = record(23, b"\x01" * 40) + record(23, b"\x02" * 300) + record(21, b"\x03" * 26)[:9]
+    run = parse_records(data)
+    assert run.types == (23, 23, 21) and run.cut and run.offsets == (0, 45, 350)
+
+
+def test_walk_stops_at_a_header_that_is_not_a_record() -> None:
+    data = record(23, b"\x01" * 40) + b"\x8f\x13\x4f\x19" * 4
+    run = parse_records(data)
+    assert run.types == (23,) and run.end == 45 and not run.cut
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x17\x03\x03",
+        bytes.fromhex("8f134f19aabbccdd"),  # a continuation, not a record header
+        record(25, b"x" * 10),  # content type 25
+        record(23, b"x" * 10, version=0x0305),
+        record(23, b"x" * 10, version=0xFEFD),  # DTLS 1.2 is not TLS
+        record(23, b"")[:5],  # a zero-length record
+        record(23, b"x" * 40)[:20],  # the only record is cut
+        struct.pack("!BHH", 23, 0x0303, MAX_RECORD + 1) + b"x" * 20,
+    ],
+)
+def test_not_a_record_stream(data: bytes) -> None:
+    with pytest.raises(ParseError):
+        parse_records(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_give_records_or_parse_error(data: bytes) -> None:
+    try:
+        run = parse_records(data)
+    except ParseError:
+        return
+    assert run.types and run.end <= len(data) and run.offsets[0] == 0
+
+
+@given(st.lists(st.integers(1, 40), max_size=30))
+def test_whole_and_segmented_streams_give_the_same_content_row(sizes: list[int]) -> None:
+    from inspector.dissect.content import dissect
+
+    orig = record(23, b"\x05" * 100) + record(23, b"\x06" * 33)
+    resp = record(23, b"\x07" * 64) + record(21, b"\x08" * 26)
+    rows = [dissect(tcp_view(stream(orig, s), stream(resp, s)))[0] for s in ((), tuple(sizes))]
+    counts = [(r.classes, r.tls_record, r.tls_other, r.classified, r.unrecognised) for r in rows]
+    assert counts[0] == counts[1]
+    assert (rows[0].tls_record, rows[0].tls_other, rows[0].classified) == (3, 1, 4)
