@@ -2,7 +2,9 @@
 
 TLS SNI, QUIC SNI, HTTP Host, then a DNS answer seen earlier in the capture for the server's
 address (time-aware: the answer must precede the flow and its TTL must still hold; CNAME chains
-resolve to the name the client asked for), then the certificate's names. When one address was,
+resolve to the name the client asked for), then the domain a cleartext signalling message
+addresses to the server (:func:`signalling_name`: the Request-URI of a SIP REGISTER, the ``to``
+of an XMPP stream header), then the certificate's names. When one address was,
 at that time, the answer for several names, the name is ``dns_ambiguous`` and all candidates are
 kept (as TrackerControl does).
 """
@@ -19,7 +21,14 @@ from inspector.schema.dns import DnsAnswerRow
 from inspector.schema.dtls import DtlsRow
 from inspector.schema.tls import TlsRow
 
-__all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name", "host_name"]
+__all__ = [
+    "DNS_GRACE_S",
+    "DnsIndex",
+    "NameEvidence",
+    "choose_name",
+    "host_name",
+    "signalling_name",
+]
 
 #: Answers are accepted this long past their TTL (resolvers and clients round and cache).
 DNS_GRACE_S = 30.0
@@ -30,7 +39,9 @@ DNS_EARLY_S = 1.0
 @dataclass(frozen=True, slots=True)
 class NameEvidence:
     name: str
-    source: str  #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, cert_san, none
+    #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, sip_register, xmpp_to,
+    #: cert_san, none
+    source: str
     candidates: tuple[str, ...] = ()
     detail: str = ""
     dns_frame: int = 0  #: frame of the DNS answer that named the server (source ``dns``)
@@ -137,9 +148,45 @@ def _dns_name(server: str, ts: float, dns: DnsIndex) -> NameEvidence | None:
     return None
 
 
+#: RFC 3261 section 10.2: a REGISTER's Request-URI "names the domain of the location service for
+#: which the registration is meant"; the user part and URI parameters are not part of it.
+_SIP_REGISTER = re.compile(r"REGISTER sips?:(?:[^@\s]*@)?([A-Za-z0-9.-]+)(?::\d+)?[;?\s]")
+#: RFC 6120 section 4.7.2: the initiating entity's stream header ``to`` is the receiving
+#: entity's domain (the server's).
+_XMPP_TO = re.compile(r"<stream:stream\b[^>]*?\sto=(?:'([^']+)'|\"([^\"]+)\")")
+_HOST = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def signalling_name(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
+    """The domain the client's first cleartext signalling message addresses to the server.
+
+    Only when the flow's first packet came from the client (the message is the client's): a SIP
+    REGISTER's Request-URI host, or an XMPP stream header's ``to``. An address literal is no
+    name (None).
+    """
+    if not client_is_orig:
+        return None
+    for r in ev.signalling:
+        line = r.first_line or ""
+        if r.protocol == "sip" and (m := _SIP_REGISTER.match(line + " ")):
+            name, source, what = m.group(1), "sip_register", "SIP REGISTER Request-URI"
+        elif r.protocol == "xmpp" and (m := _XMPP_TO.search(line)):
+            name, source, what = m.group(1) or m.group(2), "xmpp_to", "XMPP stream header 'to'"
+        else:
+            continue
+        name = name.rstrip(".").lower()
+        if _HOST.fullmatch(name):
+            return NameEvidence(name, source, (), f"{what} (frame {r.frame})")
+    return None
+
+
 def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:
     """The best-supported name for the server side of a flow."""
-    found = _protocol_name(ev) or _dns_name(server, ev.conn.ts, dns)
+    found = (
+        _protocol_name(ev)
+        or _dns_name(server, ev.conn.ts, dns)
+        or signalling_name(ev, server == ev.conn.resp_h)
+    )
     if found is not None:
         return found
     for rows, what in ((ev.tls, "TLS"), (ev.dtls, "DTLS")):

@@ -30,6 +30,8 @@ NAME_SOURCES = {
     "http_host": "the HTTP Host header",
     "dns": "an earlier DNS answer for its address",
     "dns_ambiguous": "a DNS answer its address shared with other names",
+    "sip_register": "the domain its SIP REGISTER was addressed to",
+    "xmpp_to": "the domain its XMPP stream was addressed to",
     "cert_san": "the server's certificate",
 }
 

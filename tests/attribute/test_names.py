@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from inspector.attribute.names import DNS_GRACE_S, DnsIndex, choose_name
+from inspector.attribute.names import DNS_GRACE_S, DnsIndex, NameEvidence, choose_name
 from inspector.schema.dns import DnsAnswerRow
 from inspector.schema.http import HttpRow
+from inspector.schema.signalling import SignallingRow
 from inspector.schema.tls import TlsRow
 from tests.factories import evidence, flow, make
 
@@ -137,3 +138,50 @@ def test_host_name_strips_only_a_real_port() -> None:
     assert host_name("[bold red]markup[/]") == "[bold red]markup[/]"
     assert host_name("\tx.example") == "\tx.example"
     assert host_name("evil:notaport") == "evil:notaport"
+
+
+# --- cleartext signalling names the server's domain (SIP REGISTER, XMPP stream 'to') ----------
+
+
+def _sig(protocol: str, first_line: str) -> SignallingRow:
+    return make(SignallingRow, "S1", protocol=protocol, first_line=first_line, frame=3)
+
+
+def _named(*rows: SignallingRow, server: str = "212.242.33.35") -> NameEvidence:
+    ev = evidence(flow("S1", proto="udp", resp_h="212.242.33.35", resp_p=5060), signalling=rows)
+    return choose_name(ev, server, DnsIndex([]))
+
+
+def test_sip_register_request_uri_names_the_registrar_domain() -> None:
+    found = _named(_sig("sip", "REGISTER sip:sip.cybercity.dk SIP/2.0"))
+    assert (found.name, found.source) == ("sip.cybercity.dk", "sip_register")
+    assert "frame 3" in found.detail
+    user = _named(_sig("sip", "REGISTER sips:alice@Example.COM:5061;transport=tls SIP/2.0"))
+    assert (user.name, user.source) == ("example.com", "sip_register")
+
+
+def test_sip_invite_and_address_literals_name_nobody() -> None:
+    # an INVITE's Request-URI is the callee's domain, not necessarily the server's
+    assert _named(_sig("sip", "INVITE sip:972392@voip.brujula.net SIP/2.0")).source == "none"
+    assert _named(_sig("sip", "REGISTER sip:192.0.2.7 SIP/2.0")).source == "none"
+
+
+def test_xmpp_stream_to_names_the_server_domain() -> None:
+    line = "<stream:stream xmlns='jabber:client' to=\"jabber.example.org\" version='1.0'>"
+    found = _named(_sig("xmpp", line))
+    assert (found.name, found.source) == ("jabber.example.org", "xmpp_to")
+
+
+def test_signalling_name_needs_the_client_to_have_sent_it() -> None:
+    """When the first packet came from the server side, the message is not the client's."""
+    row = _sig("sip", "REGISTER sip:sip.cybercity.dk SIP/2.0")
+    assert _named(row, server="192.168.1.20").source == "none"  # server is the flow's orig
+
+
+def test_dns_answer_beats_signalling_name() -> None:
+    dns = answers((999.0, "proxy.example.net", "212.242.33.35", 300))
+    ev = evidence(
+        flow("S1", proto="udp", resp_h="212.242.33.35", resp_p=5060),
+        signalling=[_sig("sip", "REGISTER sip:sip.cybercity.dk SIP/2.0")],
+    )
+    assert choose_name(ev, "212.242.33.35", dns).source == "dns"
