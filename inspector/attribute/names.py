@@ -3,8 +3,9 @@
 TLS SNI, QUIC SNI, HTTP Host, then a DNS answer seen earlier in the capture for the server's
 address (time-aware: the answer must precede the flow and its TTL must still hold; CNAME chains
 resolve to the name the client asked for), then the domain a cleartext signalling message
-addresses to the server (:func:`signalling_name`: the Request-URI of a SIP REGISTER, the ``to``
-of an XMPP stream header), then the certificate's names. When one address was,
+addresses to the server or the server announces (:func:`signalling_name`: the Request-URI of a
+SIP REGISTER, the ``to`` of an XMPP stream header, the REALM of a STUN/TURN server), then the
+certificate's names. When one address was,
 at that time, the answer for several names, the name is ``dns_ambiguous`` and all candidates are
 kept (as TrackerControl does).
 """
@@ -40,7 +41,7 @@ DNS_EARLY_S = 1.0
 class NameEvidence:
     name: str
     #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, sip_register, xmpp_to,
-    #: cert_san, none
+    #: stun_realm, cert_san, none
     source: str
     candidates: tuple[str, ...] = ()
     detail: str = ""
@@ -157,15 +158,26 @@ _XMPP_TO = re.compile(r"<stream:stream\b[^>]*?\sto=(?:'([^']+)'|\"([^\"]+)\")")
 _HOST = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
-def signalling_name(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
-    """The domain the client's first cleartext signalling message addresses to the server.
+def _stun_realm(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
+    """The REALM a STUN/TURN server sent (RFC 8489 section 14.9: "typically a domain name")."""
+    for r in ev.stun:
+        if r.from_orig is not client_is_orig and r.realm:
+            name = r.realm.strip().rstrip(".").lower()
+            if _HOST.fullmatch(name):
+                return NameEvidence(name, "stun_realm", (), f"STUN REALM sent by the server "
+                                    f"(frame {r.frame})")  # fmt: skip
+    return None
 
-    Only when the flow's first packet came from the client (the message is the client's): a SIP
-    REGISTER's Request-URI host, or an XMPP stream header's ``to``. An address literal is no
-    name (None).
+
+def signalling_name(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
+    """The domain a cleartext signalling message of the flow gives the server.
+
+    A SIP REGISTER's Request-URI host or an XMPP stream header's ``to``, only when the flow's
+    first packet came from the client (the message is the client's); else the REALM the server
+    sent in STUN/TURN. An address literal or a word that is no domain is no name (None).
     """
     if not client_is_orig:
-        return None
+        return _stun_realm(ev, client_is_orig)
     for r in ev.signalling:
         line = r.first_line or ""
         if r.protocol == "sip" and (m := _SIP_REGISTER.match(line + " ")):
@@ -177,7 +189,7 @@ def signalling_name(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | No
         name = name.rstrip(".").lower()
         if _HOST.fullmatch(name):
             return NameEvidence(name, source, (), f"{what} (frame {r.frame})")
-    return None
+    return _stun_realm(ev, client_is_orig)
 
 
 def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:

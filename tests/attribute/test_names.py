@@ -6,6 +6,7 @@ from inspector.attribute.names import DNS_GRACE_S, DnsIndex, NameEvidence, choos
 from inspector.schema.dns import DnsAnswerRow
 from inspector.schema.http import HttpRow
 from inspector.schema.signalling import SignallingRow
+from inspector.schema.stun import StunRow
 from inspector.schema.tls import TlsRow
 from tests.factories import evidence, flow, make
 
@@ -185,3 +186,26 @@ def test_dns_answer_beats_signalling_name() -> None:
         signalling=[_sig("sip", "REGISTER sip:sip.cybercity.dk SIP/2.0")],
     )
     assert choose_name(ev, "212.242.33.35", dns).source == "dns"
+
+
+def _stun(from_orig: bool, realm: str) -> StunRow:
+    return make(StunRow, "T1", from_orig=from_orig, realm=realm, frame=455)
+
+
+def _turn(*rows: StunRow, server: str = "18.195.4.121") -> NameEvidence:
+    ev = evidence(flow("T1", proto="udp", resp_h="18.195.4.121", resp_p=443), stun=rows)
+    return choose_name(ev, server, DnsIndex([]))
+
+
+def test_stun_realm_sent_by_the_server_names_it() -> None:
+    found = _turn(_stun(True, "viber.com"), _stun(False, "viber.com"))
+    assert (found.name, found.source) == ("viber.com", "stun_realm")
+    assert "frame 455" in found.detail
+
+
+def test_stun_realm_from_the_client_only_or_not_a_domain_names_nobody() -> None:
+    assert _turn(_stun(True, "viber.com")).source == "none"  # only the client's echo
+    assert _turn(_stun(False, "rtcmedia")).source == "none"  # a word, not a domain
+    assert _turn(_stun(False, "192.0.2.1")).source == "none"
+    # the server is the flow's originator: its messages are the originator's
+    assert _turn(_stun(True, "turn.example.net"), server="192.168.1.20").name == "turn.example.net"
