@@ -5,7 +5,8 @@ address (time-aware: the answer must precede the flow and its TTL must still hol
 resolve to the name the client asked for), then the domain a cleartext signalling message
 addresses to the server or the server announces (:func:`signalling_name`: the Request-URI of a
 SIP REGISTER, the ``to`` of an XMPP stream header, the REALM of a STUN/TURN server), then the
-certificate's names. When one address was,
+certificate's names, and last a reverse-DNS (PTR) answer in the capture for the server's address
+(the address holder's own name for it: ``b.resolvers.level3.net``). When one address was,
 at that time, the answer for several names, the name is ``dns_ambiguous`` and all candidates are
 kept (as TrackerControl does).
 """
@@ -13,6 +14,7 @@ kept (as TrackerControl does).
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ __all__ = [
     "DNS_GRACE_S",
     "DnsIndex",
     "NameEvidence",
+    "arpa_address",
     "choose_name",
     "host_name",
     "signalling_name",
@@ -41,7 +44,7 @@ DNS_EARLY_S = 1.0
 class NameEvidence:
     name: str
     #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, sip_register, xmpp_to,
-    #: stun_realm, cert_san, none
+    #: stun_realm, cert_san, dns_ptr, none
     source: str
     candidates: tuple[str, ...] = ()
     detail: str = ""
@@ -53,7 +56,10 @@ class DnsIndex:
 
     def __init__(self, answers: Iterable[DnsAnswerRow]) -> None:
         by_addr: dict[str, list[tuple[float, int, str, int]]] = {}
+        answers_ptr: list[DnsAnswerRow] = []
         for a in answers:
+            if a.rr_type == "PTR" and a.value:
+                answers_ptr.append(a)
             if a.rr_type not in ("A", "AAAA") or not a.value:
                 continue
             name = (a.query or a.rr_name).rstrip(".").lower()
@@ -63,6 +69,24 @@ class DnsIndex:
             by_addr.setdefault(a.value, []).append((float(a.ts), ttl, name, int(a.frame or 0)))
         self._by_addr = {k: sorted(v) for k, v in by_addr.items()}
         self._times = {k: [e[0] for e in v] for k, v in self._by_addr.items()}
+        #: address -> (frame, PTR name): the earliest reverse answer per address
+        self._ptr: dict[str, tuple[int, str]] = {}
+        for a in answers_ptr:
+            addr = arpa_address(a.rr_name or a.query)
+            name = a.value.rstrip(".").lower()
+            frame = int(a.frame or 0)
+            if addr and name and (addr not in self._ptr or frame < self._ptr[addr][0]):
+                self._ptr[addr] = (frame, name)
+
+    def ptr(self, addr: str) -> tuple[int, str] | None:
+        """``(frame, name)`` of a reverse-DNS answer for ``addr`` anywhere in the capture."""
+        if not self._ptr:
+            return None
+        try:
+            key = str(ipaddress.ip_address(addr))
+        except ValueError:
+            return None
+        return self._ptr.get(key)
 
     def names_at(self, addr: str, ts: float) -> list[tuple[str, float, int, int]]:
         """``(name, answer_ts, ttl, frame)`` of every answer for ``addr`` valid at ``ts``."""
@@ -78,6 +102,23 @@ class DnsIndex:
 
 
 _PORT = re.compile(r":[0-9]{1,5}$")
+
+
+def arpa_address(name: str) -> str:
+    """``8.8.8.8.in-addr.arpa`` / a 32-nibble ``ip6.arpa`` name -> the address ("" otherwise)."""
+    n = name.rstrip(".").lower()
+    try:
+        if n.endswith(".in-addr.arpa"):
+            parts = n.removesuffix(".in-addr.arpa").split(".")
+            return str(ipaddress.IPv4Address(".".join(reversed(parts)))) if len(parts) == 4 else ""
+        if n.endswith(".ip6.arpa"):
+            nibbles = n.removesuffix(".ip6.arpa").split(".")
+            if len(nibbles) != 32 or any(len(x) != 1 for x in nibbles):
+                return ""
+            return str(ipaddress.IPv6Address(int("".join(reversed(nibbles)), 16)))
+    except ValueError:
+        return ""
+    return ""
 
 
 def host_name(host: str) -> str:
@@ -210,4 +251,9 @@ def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:
                 tuple(names[:20]),
                 f"server certificate in the {what} handshake (cleartext in {what} <= 1.2)",
             )
+    ptr = dns.ptr(server)
+    if ptr is not None:
+        frame, name = ptr
+        detail = f"reverse DNS (PTR) answer in frame {frame}: the address holder's name for it"
+        return NameEvidence(name, "dns_ptr", (name,), detail)
     return NameEvidence("", "none")

@@ -34,6 +34,7 @@ NAME_SOURCES = {
     "xmpp_to": "the domain its XMPP stream was addressed to",
     "stun_realm": "the realm its STUN/TURN server announced",
     "cert_san": "the server's certificate",
+    "dns_ptr": "a reverse-DNS answer for its address",
 }
 
 

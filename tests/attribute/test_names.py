@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from inspector.attribute.names import DNS_GRACE_S, DnsIndex, NameEvidence, choose_name
+from inspector.attribute.names import (
+    DNS_GRACE_S,
+    DnsIndex,
+    NameEvidence,
+    arpa_address,
+    choose_name,
+)
 from inspector.schema.dns import DnsAnswerRow
 from inspector.schema.http import HttpRow
 from inspector.schema.signalling import SignallingRow
@@ -209,3 +215,54 @@ def test_stun_realm_from_the_client_only_or_not_a_domain_names_nobody() -> None:
     assert _turn(_stun(False, "192.0.2.1")).source == "none"
     # the server is the flow's originator: its messages are the originator's
     assert _turn(_stun(True, "turn.example.net"), server="192.168.1.20").name == "turn.example.net"
+
+
+# --- reverse DNS (PTR) answers: the address holder's name, last resort ------------------------
+
+
+def _ptr(arpa: str, name: str, frame: int) -> DnsAnswerRow:
+    return make(DnsAnswerRow, "Cdns", ts=1.0, frame=frame, query=arpa, rr_name=arpa,
+                rr_type="PTR", ttl=60, value=name)  # fmt: skip
+
+
+def test_arpa_address() -> None:
+    assert arpa_address("2.2.2.4.in-addr.arpa.") == "4.2.2.2"
+    v6 = ".".join(reversed("20014860486000000000000000008888")) + ".ip6.arpa"
+    assert arpa_address(v6) == "2001:4860:4860::8888"
+    for bad in ("2.2.4.in-addr.arpa", "x.2.2.4.in-addr.arpa", "1.ip6.arpa", "example.com"):
+        assert arpa_address(bad) == "", bad
+
+
+def test_ptr_answer_names_an_otherwise_unnamed_server() -> None:
+    dns = DnsIndex(
+        [
+            _ptr("2.2.2.4.in-addr.arpa", "b.resolvers.Level3.net.", 17),
+            _ptr("2.2.2.4.in-addr.arpa", "later.example.", 30),
+        ]
+    )
+    ev = evidence(flow("P1", proto="icmp", resp_h="4.2.2.2", ts=500.0))
+    found = choose_name(ev, "4.2.2.2", dns)
+    assert (found.name, found.source) == ("b.resolvers.level3.net", "dns_ptr")
+    assert "frame 17" in found.detail
+    assert choose_name(ev, "4.2.2.3", dns).source == "none"
+
+
+def test_forward_answer_beats_ptr() -> None:
+    dns = DnsIndex(
+        [
+            _ptr("2.2.2.4.in-addr.arpa", "b.resolvers.level3.net", 17),
+            make(
+                DnsAnswerRow,
+                "Cdns",
+                ts=499.0,
+                frame=20,
+                query="dns.example",
+                rr_name="dns.example",
+                rr_type="A",
+                ttl=300,
+                value="4.2.2.2",
+            ),
+        ]
+    )
+    ev = evidence(flow("P1", proto="icmp", resp_h="4.2.2.2", ts=500.0))
+    assert choose_name(ev, "4.2.2.2", dns).source == "dns"
