@@ -54,7 +54,8 @@ NOTICE = (
     "# {licence}\n"
     "# This file is an adaptation (only the prefixes of the ASes listed in\n"
     "# scripts/build_location.py, collapsed per AS) shared under the same licence, CC BY-SA 4.0;\n"
-    "# the rest of the package keeps its own licence. Every row names its source.\n"
+    "# the rest of the package keeps its own licence. Provided as is, without warranties (see\n"
+    "# the licence, section 5). Every row names its source.\n"
 )
 
 
