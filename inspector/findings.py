@@ -223,7 +223,9 @@ def _http_severity(r: FlowRecord) -> Severity:
         return Severity.INFO
     if r.att.owner.organisation == "local network":
         return Severity.LOW
-    return Severity.MEDIUM if r.att.owner.category in ("", "unknown") else Severity.HIGH
+    # a hosting provider alone ("hosted on X", no owner) says nothing about what the server is
+    known = r.att.owner.organisation and r.att.owner.category not in ("", "unknown")
+    return Severity.HIGH if known else Severity.MEDIUM
 
 
 #: Verdict rules under which the audio/video itself is readable (not only RTCP reports).

@@ -10,7 +10,9 @@ a time and reports, over the flows whose server address is public (not local, se
 :mod:`inspector.attribute.local`):
 
 * the share of those flows, and of their bytes (both directions), with **no owning
-  organisation**, judged twice: by the pipeline's own ``organisation`` column, and by the
+  organisation** (``pipeline_no_org_*``), and with neither an owner nor a known hosting provider
+  ("hosted on X", the ``hosted_on`` column: ``pipeline_no_org_or_host_*``), judged twice: by the
+  pipeline's own ``organisation`` column, and by the
   bundled database through :func:`inspector.attribute.entities.describe_endpoint` (owner from the
   name first, then from the address; a hosting provider's customer range is "hosted on X" and
   is reported separately, never counted as the owner);
@@ -44,7 +46,9 @@ from inspector.attribute.local import is_local  # noqa: E402
 
 DEFAULT_CAPTURES = (ROOT / ".." / "shared" / "captures" / "real").resolve()
 SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz", ".pcap.gz", ".pcapng.gz", ".dump", ".trace")
-CACHE_COLUMNS = ("file", "server_name", "resp_h", "proto", "resp_p", "bytes", "organisation")
+CACHE_COLUMNS = (
+    *("file", "server_name", "resp_h", "proto", "resp_p", "bytes", "organisation", "hosted_on"),
+)
 #: Pattern on the capture's path (lower case) -> the app it records (a capture may name several).
 APP_FILES: tuple[tuple[str, str], ...] = (
     (r"zoom", "Zoom"),  # also the Princeton-Cabernet zoom-analysis folder
@@ -76,6 +80,7 @@ class FlowFact:
     resp_p: int
     bytes: int
     organisation: str
+    hosted_on: str = ""
 
 
 def captures(root: Path) -> list[Path]:
@@ -111,6 +116,7 @@ def run_pipeline(files: Iterable[Path], root: Path) -> list[FlowFact]:
                     int(r.resp_p or 0),
                     total,
                     str(r.organisation or ""),
+                    str(r.hosted_on or ""),
                 )
             )
         print(f"[{i}] {rel}: {len(flows)} flows", file=sys.stderr)
@@ -136,6 +142,7 @@ def read_cache(path: Path) -> list[FlowFact]:
                 int(r["resp_p"]),
                 int(r["bytes"]),
                 r["organisation"],
+                r.get("hosted_on") or "",
             )
             for r in csv.DictReader(fh)
         ]
@@ -150,11 +157,16 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
     public = [f for f in facts if f.resp_h and not is_local(f.resp_h)]
     total_bytes = sum(f.bytes for f in public) or 1
     pipe_missing = [f for f in public if not f.organisation]
+    pipe_nothing = [f for f in pipe_missing if not f.hosted_on]
     db_missing: list[FlowFact] = []
     hosted_only: list[FlowFact] = []
     named_app: dict[str, set[str]] = {}
+    seen: dict[str, set[str]] = {}
     for f in public:
         ep = describe_endpoint(db, f.server_name, f.resp_h)
+        seen.setdefault(f.file, set()).add(
+            ep.owner or (f"hosted on {ep.host}" if ep.host else f"unknown {f.resp_h}")
+        )
         if not ep.owner:
             db_missing.append(f)
             if ep.host:
@@ -179,6 +191,7 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
                     "app": app,
                     "public_flows": len(flows_of),
                     "vendor_named": bool(entity) and entity in named_app.get(file, set()),
+                    "destinations": sorted(seen.get(file, set())),
                 }
             )
 
@@ -192,6 +205,8 @@ def measure(facts: list[FlowFact], db: Database) -> dict[str, object]:
         "public_bytes": sum(f.bytes for f in public),
         "pipeline_no_org_flows_pct": pct(len(pipe_missing), len(public)),
         "pipeline_no_org_bytes_pct": pct(sum(f.bytes for f in pipe_missing), total_bytes),
+        "pipeline_no_org_or_host_flows_pct": pct(len(pipe_nothing), len(public)),
+        "pipeline_no_org_or_host_bytes_pct": pct(sum(f.bytes for f in pipe_nothing), total_bytes),
         "database_no_owner_flows_pct": pct(len(db_missing), len(public)),
         "database_no_owner_bytes_pct": pct(sum(f.bytes for f in db_missing), total_bytes),
         "hosted_only_flows_pct": pct(len(hosted_only), len(public)),
@@ -234,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in report["per_capture"]:  # type: ignore[union-attr]
         mark = "yes" if row["vendor_named"] else "NO"
         print(f"  {mark:3} {row['app']:16} {row['file']} ({row['public_flows']} public flows)")
+        if not row["vendor_named"]:
+            print(f"        talks to: {'; '.join(row['destinations'])}")
     print("largest unattributed destinations (bytes):")
     for name, size in report["top_unknown_by_bytes"][:20]:  # type: ignore[index]
         print(f"  {size:>12} {name}")

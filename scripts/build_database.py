@@ -11,6 +11,9 @@ REFERENCE_DIR (default ``../shared/reference`` next to the repository) must hold
 ``ndpi/`` (nDPI's prefixes and host patterns, LGPL-3.0, see :mod:`build_ndpi`). The project's own
 curated endpoint rows come from ``scripts/reference/endpoints.csv`` (specific SDK/telemetry
 endpoints, and whole services re-categorised as ``online_service``), each with its source.
+``location_ranges.csv`` in the output folder (AS routes from the IPFire location database, CC BY-SA
+4.0, written by ``scripts/build_location.py``) is read as one more input when present: its hash,
+date and row count go into ``database.json``.
 
 Outputs (sorted, deterministic, UTF-8, ``\\n`` line ends): ``domains.csv``, ``ip_ranges.csv``,
 ``ports.csv``, ``ndpi_hosts.csv``, ``ndpi_ranges.csv`` (with the LGPL notice and licence file) and
@@ -51,6 +54,9 @@ NAME = "conference-inspector attribution database"
 TELEMETRY = "telemetry_domains.csv"
 VENDORS = "vendors.csv"
 ENDPOINTS = ROOT / "scripts" / "reference" / "endpoints.csv"
+#: AS routes from the IPFire location database, written into ``out`` by scripts/build_location.py
+#: (it needs Debian's libloc-database): an input of this build, recorded in database.json.
+LOCATION = "location_ranges.csv"
 #: Hosting providers' customer namespaces: a name below them was chosen by the customer, so the
 #: provider is "hosted on", never the owner (owner from a more specific row, else unknown).
 HOSTING_DOMAINS = frozenset(
@@ -498,6 +504,9 @@ def build(
     if ndpi.is_dir():
         for name in (build_ndpi.PREFIXES, build_ndpi.HOSTS):
             raws[f"ndpi/{name}"] = (ndpi / name).read_bytes()
+    location = out / LOCATION
+    if location.is_file():  # built by scripts/build_location.py from Debian's libloc-database
+        raws[LOCATION] = location.read_bytes()
     meta_path = out / "database.json"
     previous: dict[str, object] = {}
     if meta_path.is_file():
@@ -529,6 +538,9 @@ def build(
         files[build_ndpi.LICENCE_OUT] = (ndpi / build_ndpi.LICENCE).read_bytes()
         rows.update(ndpi_hosts=len(hosts), ndpi_ranges=len(nets))
         not_bundled["nDPI host patterns starting with '-'"] = skipped_hosts
+    if LOCATION in raws:
+        text = raws[LOCATION].decode("utf-8")
+        rows["location_ranges"] = sum(1 for line in text.splitlines() if line[:1].isalnum()) - 1
     outputs = {name: sha256(data) for name, data in files.items()}
     if previous.get("inputs") == inputs and previous.get("outputs") == outputs:
         version, built = str(previous["version"]), str(previous["built"])
@@ -550,7 +562,9 @@ def build(
         "licence_note": "No third-party tracker list (Disconnect, DuckDuckGo, Exodus, X-Ray) is "
         "bundled; single entries are cited as sources. ndpi_hosts.csv and ndpi_ranges.csv are "
         "derived from nDPI (commit 3b1286ab, 2024-10-21) under LGPL-3.0 "
-        f"({build_ndpi.LICENCE_OUT}); the rest of the package keeps its own licence.",
+        f"({build_ndpi.LICENCE_OUT}); location_ranges.csv is derived from the IPFire location "
+        "database (Debian libloc-database) under CC BY-SA 4.0 and shared under that licence "
+        "(scripts/build_location.py); the rest of the package keeps its own licence.",
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():

@@ -161,6 +161,8 @@ def test_bundled_database_is_up_to_date(builder: ModuleType, tmp_path: Path) -> 
         pytest.skip("shared reference CSVs not present (../shared/reference)")
     # the bundled metadata carries the date each input was first built with its content
     (tmp_path / "database.json").write_bytes((BUNDLED / "database.json").read_bytes())
+    # location_ranges.csv is an input of the build (scripts/build_location.py writes it)
+    (tmp_path / "location_ranges.csv").write_bytes((BUNDLED / "location_ranges.csv").read_bytes())
     meta = builder.build(REFERENCE, tmp_path, DAY)
     names = ["domains.csv", "ip_ranges.csv", "ports.csv"]
     if (REFERENCE / "ndpi" / "prefixes.csv").is_file():

@@ -138,6 +138,28 @@ def test_certificate_status_and_connectivity_checks_are_info() -> None:
     assert [g.severity for g in groups] == [Severity.INFO]
 
 
+def test_plaintext_http_to_a_host_without_owner_stays_medium() -> None:
+    """Knowing the hosting provider ("hosted on X", no owner) does not raise the severity."""
+    import dataclasses
+
+    ev = evidence(
+        flow("H1", service="http", resp_p=80),
+        http=[make(HttpRow, "H1", method="GET", host="example.com")],
+    )
+    plain = attribution(ev, name="example.com")
+    hosted = dataclasses.replace(
+        plain,
+        owner=dataclasses.replace(plain.owner, category="cdn_cloud", host="Edgecast (Edgio)"),
+    )
+    owned = attribution(ev, name="example.com", organisation="Example Inc.", category="analytics")
+    severities = []
+    for att in (plain, hosted, owned):
+        rec = FlowRecord(ev, att, assess([ev], {"H1": att}).by_uid["H1"])
+        (g,) = [g for g in build_findings([rec], []) if g.kind == FindingKind.PLAINTEXT_HTTP]
+        severities.append(g.severity)
+    assert severities == [Severity.MEDIUM, Severity.MEDIUM, Severity.HIGH]
+
+
 def test_severity_table_is_documented() -> None:
     doc = Path(__file__).resolve().parents[1] / "docs" / "attribution-database.md"
     assert severity_markdown() in doc.read_text(encoding="utf-8")

@@ -16,7 +16,10 @@ row keeps its ``source``. Loading is offline (``importlib.resources``) and the r
   (``amazonaws.com``) and nDPI names the owner of the more specific name.
 * :meth:`Database.lookup_ip`: longest prefix wins, IPv4 and IPv6 (IPv4-mapped IPv6 addresses are
   looked up as IPv4). Ranges are flattened once into sorted, disjoint integer intervals, so a
-  lookup is one :func:`bisect.bisect_right`.
+  lookup is one :func:`bisect.bisect_right`. The routes of hosting providers' and vendors' own
+  ASes from the IPFire location database (``location_ranges.csv``, CC BY-SA 4.0, built by
+  ``scripts/build_location.py``) are a fallback: consulted only for an address that neither the
+  project's nor nDPI's ranges cover.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ _PORTS = "ports.csv"
 _META = "database.json"
 _NDPI_HOSTS = "ndpi_hosts.csv"
 _NDPI_RANGES = "ndpi_ranges.csv"
+_LOCATION_RANGES = "location_ranges.csv"
 MATCH_KINDS = ("exact", "suffix", "stem", "label_prefix")
 _MAX_NAME = 253
 
@@ -354,6 +358,21 @@ class _NameTable:
 
 
 _EMPTY_NAMES = _NameTable.build(())
+_EMPTY_RANGES = _RangeTable((), ())
+
+
+def _split(
+    ranges: Iterable[RangeMatch],
+) -> tuple[list[tuple[int, int, RangeMatch]], list[tuple[int, int, RangeMatch]]]:
+    """``(v4, v6)`` lists of ``(first, last, row)`` for :meth:`_RangeTable.build`."""
+    v4: list[tuple[int, int, RangeMatch]] = []
+    v6: list[tuple[int, int, RangeMatch]] = []
+    for rng in ranges:
+        ip_version, lo, hi = _cidr(rng.network)
+        (v4 if ip_version == 4 else v6).append((lo, hi, rng))
+    return v4, v6
+
+
 _CACHE_MAX = 1 << 16
 
 
@@ -371,6 +390,9 @@ class Database:
     range_count: int
     _names: _NameTable = _EMPTY_NAMES
     _fallback: _NameTable = _EMPTY_NAMES
+    _fallback_v4: _RangeTable = _EMPTY_RANGES
+    _fallback_v6: _RangeTable = _EMPTY_RANGES
+    fallback_range_count: int = 0
     #: memo of lookup_domain (names repeat across flows); cleared when it reaches _CACHE_MAX
     _name_memo: dict[str, DomainMatch | None] = field(
         default_factory=dict, compare=False, repr=False
@@ -385,19 +407,18 @@ class Database:
         ranges: Iterable[RangeMatch],
         ports: Iterable[PortFact] = (),
         fallback_domains: Iterable[DomainMatch] = (),
+        fallback_ranges: Iterable[RangeMatch] = (),
     ) -> Database:
         """Index rows; the first row of a duplicate (pattern, match) pair wins.
 
         ``fallback_domains`` (nDPI's host list) are consulted only when ``domains`` has no row
         for a name, or only a hosting row (see the module docstring). Among ``ranges`` the
-        longest prefix wins, and the first of two identical networks.
+        longest prefix wins, and the first of two identical networks; ``fallback_ranges`` (AS
+        routes) only for an address no range of ``ranges`` covers.
         """
         names = _NameTable.build(domains)
-        v4: list[tuple[int, int, RangeMatch]] = []
-        v6: list[tuple[int, int, RangeMatch]] = []
-        for rng in ranges:
-            ip_version, lo, hi = _cidr(rng.network)
-            (v4 if ip_version == 4 else v6).append((lo, hi, rng))
+        v4, v6 = _split(ranges)
+        fb4, fb6 = _split(fallback_ranges)
         return cls(
             version=version,
             built=built,
@@ -409,6 +430,9 @@ class Database:
             range_count=len(v4) + len(v6),
             _names=names,
             _fallback=_NameTable.build(fallback_domains),
+            _fallback_v4=_RangeTable.build(fb4),
+            _fallback_v6=_RangeTable.build(fb6),
+            fallback_range_count=len(fb4) + len(fb6),
         )
 
     @property
@@ -441,11 +465,18 @@ class Database:
         return other
 
     def lookup_ip(self, addr: str) -> RangeMatch | None:
-        """The longest-prefix range containing ``addr``, or None (also for invalid strings)."""
+        """The longest-prefix range containing ``addr``, or None (also for invalid strings).
+
+        The fallback ranges (AS routes) answer only when no other range covers ``addr``.
+        """
         parsed = _addr(addr)
         if parsed is None:
             return None
-        return (self._v4 if parsed[0] == 4 else self._v6).find(parsed[1])
+        v4 = parsed[0] == 4
+        hit = (self._v4 if v4 else self._v6).find(parsed[1])
+        if hit is None:
+            hit = (self._fallback_v4 if v4 else self._fallback_v6).find(parsed[1])
+        return hit
 
     def lookup_port(self, transport: str, port: int) -> tuple[PortFact, ...]:
         """Every documented port fact covering ``transport``/``port`` (weak evidence)."""
@@ -520,7 +551,9 @@ def _parse(texts: Mapping[str, str | None], where: str) -> Database:
         ranges = [_range(r) for r in _rows(texts[_RANGES] or "")]
         ranges += [_range(r) for r in _rows(texts.get(_NDPI_RANGES) or "")]
         ports = [_port(r) for r in _rows(texts[_PORTS] or "")]
-        categories = [d.category for d in (*domains, *fallback)] + [r.category for r in ranges]
+        as_routes = [_range(r) for r in _rows(texts.get(_LOCATION_RANGES) or "")]
+        categories = [d.category for d in (*domains, *fallback)]
+        categories += [r.category for r in (*ranges, *as_routes)]
         for category in categories:
             if category not in CATEGORIES:
                 raise ValueError(f"unknown category {category!r}")
@@ -531,6 +564,7 @@ def _parse(texts: Mapping[str, str | None], where: str) -> Database:
             ranges,
             ports,
             fallback,
+            as_routes,
         )
     except (KeyError, ValueError, TypeError, AttributeError, csv.Error) as err:
         raise InputError(f"{where}: invalid attribution database ({err})") from None
@@ -539,7 +573,8 @@ def _parse(texts: Mapping[str, str | None], where: str) -> Database:
 def load_database(directory: str | Path | None = None) -> Database:
     """Load the database from ``directory`` (the bundled one when None); never uses the network.
 
-    Missing ``ports.csv``, ``ndpi_hosts.csv`` and ``ndpi_ranges.csv`` are treated as empty.
+    Missing ``ports.csv``, ``ndpi_hosts.csv``, ``ndpi_ranges.csv`` and ``location_ranges.csv``
+    are treated as empty.
     Raises :class:`InputError` on unreadable files.
     """
     texts: dict[str, str | None] = {}
@@ -550,7 +585,7 @@ def load_database(directory: str | Path | None = None) -> Database:
     else:
         base = Path(directory)
         where = str(directory)
-    for fname in (_DOMAINS, _RANGES, _PORTS, _META, _NDPI_HOSTS, _NDPI_RANGES):
+    for fname in (_DOMAINS, _RANGES, _PORTS, _META, _NDPI_HOSTS, _NDPI_RANGES, _LOCATION_RANGES):
         item = base.joinpath(fname)
         try:
             texts[fname] = item.read_text(encoding="utf-8")

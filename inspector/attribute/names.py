@@ -2,7 +2,11 @@
 
 TLS SNI, QUIC SNI, HTTP Host, then a DNS answer seen earlier in the capture for the server's
 address (time-aware: the answer must precede the flow and its TTL must still hold; CNAME chains
-resolve to the name the client asked for), then the certificate's names. When one address was,
+resolve to the name the client asked for), then the domain a cleartext signalling message
+addresses to the server or the server announces (:func:`signalling_name`: the Request-URI of a
+SIP REGISTER, the ``to`` of an XMPP stream header, the REALM of a STUN/TURN server), then the
+certificate's names, and last a reverse-DNS (PTR) answer in the capture for the server's address
+(the address holder's own name for it: ``b.resolvers.level3.net``). When one address was,
 at that time, the answer for several names, the name is ``dns_ambiguous`` and all candidates are
 kept (as TrackerControl does).
 """
@@ -10,6 +14,7 @@ kept (as TrackerControl does).
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +24,15 @@ from inspector.schema.dns import DnsAnswerRow
 from inspector.schema.dtls import DtlsRow
 from inspector.schema.tls import TlsRow
 
-__all__ = ["DNS_GRACE_S", "DnsIndex", "NameEvidence", "choose_name", "host_name"]
+__all__ = [
+    "DNS_GRACE_S",
+    "DnsIndex",
+    "NameEvidence",
+    "arpa_address",
+    "choose_name",
+    "host_name",
+    "signalling_name",
+]
 
 #: Answers are accepted this long past their TTL (resolvers and clients round and cache).
 DNS_GRACE_S = 30.0
@@ -30,7 +43,9 @@ DNS_EARLY_S = 1.0
 @dataclass(frozen=True, slots=True)
 class NameEvidence:
     name: str
-    source: str  #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, cert_san, none
+    #: tls_sni, quic_sni, http_host, dtls_sni, dns, dns_ambiguous, sip_register, xmpp_to,
+    #: stun_realm, cert_san, dns_ptr, none
+    source: str
     candidates: tuple[str, ...] = ()
     detail: str = ""
     dns_frame: int = 0  #: frame of the DNS answer that named the server (source ``dns``)
@@ -41,7 +56,10 @@ class DnsIndex:
 
     def __init__(self, answers: Iterable[DnsAnswerRow]) -> None:
         by_addr: dict[str, list[tuple[float, int, str, int]]] = {}
+        answers_ptr: list[DnsAnswerRow] = []
         for a in answers:
+            if a.rr_type == "PTR" and a.value:
+                answers_ptr.append(a)
             if a.rr_type not in ("A", "AAAA") or not a.value:
                 continue
             name = (a.query or a.rr_name).rstrip(".").lower()
@@ -51,6 +69,24 @@ class DnsIndex:
             by_addr.setdefault(a.value, []).append((float(a.ts), ttl, name, int(a.frame or 0)))
         self._by_addr = {k: sorted(v) for k, v in by_addr.items()}
         self._times = {k: [e[0] for e in v] for k, v in self._by_addr.items()}
+        #: address -> (frame, PTR name): the earliest reverse answer per address
+        self._ptr: dict[str, tuple[int, str]] = {}
+        for a in answers_ptr:
+            addr = arpa_address(a.rr_name or a.query)
+            name = a.value.rstrip(".").lower()
+            frame = int(a.frame or 0)
+            if addr and name and (addr not in self._ptr or frame < self._ptr[addr][0]):
+                self._ptr[addr] = (frame, name)
+
+    def ptr(self, addr: str) -> tuple[int, str] | None:
+        """``(frame, name)`` of a reverse-DNS answer for ``addr`` anywhere in the capture."""
+        if not self._ptr:
+            return None
+        try:
+            key = str(ipaddress.ip_address(addr))
+        except ValueError:
+            return None
+        return self._ptr.get(key)
 
     def names_at(self, addr: str, ts: float) -> list[tuple[str, float, int, int]]:
         """``(name, answer_ts, ttl, frame)`` of every answer for ``addr`` valid at ``ts``."""
@@ -66,6 +102,23 @@ class DnsIndex:
 
 
 _PORT = re.compile(r":[0-9]{1,5}$")
+
+
+def arpa_address(name: str) -> str:
+    """``8.8.8.8.in-addr.arpa`` / a 32-nibble ``ip6.arpa`` name -> the address ("" otherwise)."""
+    n = name.rstrip(".").lower()
+    try:
+        if n.endswith(".in-addr.arpa"):
+            parts = n.removesuffix(".in-addr.arpa").split(".")
+            return str(ipaddress.IPv4Address(".".join(reversed(parts)))) if len(parts) == 4 else ""
+        if n.endswith(".ip6.arpa"):
+            nibbles = n.removesuffix(".ip6.arpa").split(".")
+            if len(nibbles) != 32 or any(len(x) != 1 for x in nibbles):
+                return ""
+            return str(ipaddress.IPv6Address(int("".join(reversed(nibbles)), 16)))
+    except ValueError:
+        return ""
+    return ""
 
 
 def host_name(host: str) -> str:
@@ -137,9 +190,56 @@ def _dns_name(server: str, ts: float, dns: DnsIndex) -> NameEvidence | None:
     return None
 
 
+#: RFC 3261 section 10.2: a REGISTER's Request-URI "names the domain of the location service for
+#: which the registration is meant"; the user part and URI parameters are not part of it.
+_SIP_REGISTER = re.compile(r"REGISTER sips?:(?:[^@\s]*@)?([A-Za-z0-9.-]+)(?::\d+)?[;?\s]")
+#: RFC 6120 section 4.7.2: the initiating entity's stream header ``to`` is the receiving
+#: entity's domain (the server's).
+_XMPP_TO = re.compile(r"<stream:stream\b[^>]*?\sto=(?:'([^']+)'|\"([^\"]+)\")")
+_HOST = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _stun_realm(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
+    """The REALM a STUN/TURN server sent (RFC 8489 section 14.9: "typically a domain name")."""
+    for r in ev.stun:
+        if r.from_orig is not client_is_orig and r.realm:
+            name = r.realm.strip().rstrip(".").lower()
+            if _HOST.fullmatch(name):
+                return NameEvidence(name, "stun_realm", (), f"STUN REALM sent by the server "
+                                    f"(frame {r.frame})")  # fmt: skip
+    return None
+
+
+def signalling_name(ev: FlowEvidence, client_is_orig: bool) -> NameEvidence | None:
+    """The domain a cleartext signalling message of the flow gives the server.
+
+    A SIP REGISTER's Request-URI host or an XMPP stream header's ``to``, only when the flow's
+    first packet came from the client (the message is the client's); else the REALM the server
+    sent in STUN/TURN. An address literal or a word that is no domain is no name (None).
+    """
+    if not client_is_orig:
+        return _stun_realm(ev, client_is_orig)
+    for r in ev.signalling:
+        line = r.first_line or ""
+        if r.protocol == "sip" and (m := _SIP_REGISTER.match(line + " ")):
+            name, source, what = m.group(1), "sip_register", "SIP REGISTER Request-URI"
+        elif r.protocol == "xmpp" and (m := _XMPP_TO.search(line)):
+            name, source, what = m.group(1) or m.group(2), "xmpp_to", "XMPP stream header 'to'"
+        else:
+            continue
+        name = name.rstrip(".").lower()
+        if _HOST.fullmatch(name):
+            return NameEvidence(name, source, (), f"{what} (frame {r.frame})")
+    return _stun_realm(ev, client_is_orig)
+
+
 def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:
     """The best-supported name for the server side of a flow."""
-    found = _protocol_name(ev) or _dns_name(server, ev.conn.ts, dns)
+    found = (
+        _protocol_name(ev)
+        or _dns_name(server, ev.conn.ts, dns)
+        or signalling_name(ev, server == ev.conn.resp_h)
+    )
     if found is not None:
         return found
     for rows, what in ((ev.tls, "TLS"), (ev.dtls, "DTLS")):
@@ -151,4 +251,9 @@ def choose_name(ev: FlowEvidence, server: str, dns: DnsIndex) -> NameEvidence:
                 tuple(names[:20]),
                 f"server certificate in the {what} handshake (cleartext in {what} <= 1.2)",
             )
+    ptr = dns.ptr(server)
+    if ptr is not None:
+        frame, name = ptr
+        detail = f"reverse DNS (PTR) answer in frame {frame}: the address holder's name for it"
+        return NameEvidence(name, "dns_ptr", (name,), detail)
     return NameEvidence("", "none")

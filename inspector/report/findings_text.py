@@ -30,7 +30,11 @@ NAME_SOURCES = {
     "http_host": "the HTTP Host header",
     "dns": "an earlier DNS answer for its address",
     "dns_ambiguous": "a DNS answer its address shared with other names",
+    "sip_register": "the domain its SIP REGISTER was addressed to",
+    "xmpp_to": "the domain its XMPP stream was addressed to",
+    "stun_realm": "the realm its STUN/TURN server announced",
     "cert_san": "the server's certificate",
+    "dns_ptr": "a reverse-DNS answer for its address",
 }
 
 

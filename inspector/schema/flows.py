@@ -66,7 +66,10 @@ class FlowRow(Row):
     )
     server_name_source: str = col(
         "Where server_name came from: tls_sni, quic_sni, http_host, "
-        "dtls_sni, dns, dns_ambiguous, cert_san, or none.",
+        "dtls_sni, dns, dns_ambiguous, sip_register (the Request-URI domain of the client's "
+        "SIP REGISTER), xmpp_to (the 'to' domain of the client's XMPP stream header), stun_realm "
+        "(the REALM domain a STUN/TURN server sent), cert_san, dns_ptr (a reverse-DNS answer "
+        "in the capture for the server's address), or none.",
         "string",
         "",
     )

@@ -40,6 +40,7 @@ def test_version_and_metadata(db: Database) -> None:
     assert meta["name"] == "conference-inspector attribution database"
     assert meta["rows"]["domains"] + meta["rows"]["ndpi_hosts"] == db.domain_count
     assert meta["rows"]["ip_ranges"] + meta["rows"]["ndpi_ranges"] == db.range_count
+    assert meta["rows"]["location_ranges"] == db.fallback_range_count
     assert meta["rows"]["ports"] == len(db.ports)
 
 
@@ -433,3 +434,67 @@ def test_ndpi_rows_name_their_licence(db: Database) -> None:
     notice = resources.files("inspector").joinpath("data/ndpi_ranges.csv").read_text()
     assert notice.startswith("# Derived from nDPI") and "LGPL-3.0" in notice.splitlines()[1]
     assert resources.files("inspector").joinpath("data/NDPI-COPYING.LGPL-3.0").is_file()
+
+
+# --- AS routes from the IPFire location database (location_ranges.csv, a fallback) ----------
+
+
+def test_as_routes_answer_only_where_no_other_range_does() -> None:
+    cloud = _r("3.0.0.0/15", "AWS (customers)")
+    routes = [_r("3.0.0.0/8", "AS route"), _r("51.68.0.0/16", "OVH")]
+    db = Database.from_rows("t", "", [], [cloud], fallback_ranges=routes)
+    inside = db.lookup_ip("3.1.2.3")
+    assert inside is not None and inside.organisation == "AWS (customers)"
+    beside = db.lookup_ip("3.200.0.1")  # only the wider AS route covers it
+    assert beside is not None and beside.organisation == "AS route"
+    ovh = db.lookup_ip("51.68.181.92")
+    assert ovh is not None and ovh.organisation == "OVH"
+    assert db.lookup_ip("4.2.2.4") is None
+    assert (db.range_count, db.fallback_range_count) == (1, 2)
+
+
+def test_location_ranges_file_is_read_as_fallback(tmp_path: Path) -> None:
+    (tmp_path / "domains.csv").write_text(
+        "pattern,match,organisation,category,vendor,sdk_name,source\n", encoding="utf-8"
+    )
+    (tmp_path / "ip_ranges.csv").write_text(
+        "network,organisation,vendor,role,source,category\n"
+        "51.68.181.0/24,Project row,,,project,online_service\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "location_ranges.csv").write_text(
+        "# Derived from the IPFire location database\n"
+        "network,organisation,vendor,role,source,category,hosting,date\n"
+        "51.68.0.0/16,OVH SAS (OVHcloud),,AS16276 routes,IPFire,cdn_cloud,true,2022-10-29\n",
+        encoding="utf-8",
+    )
+    db = load_database(tmp_path)
+    project = db.lookup_ip("51.68.181.92")
+    assert project is not None and project.organisation == "Project row"
+    r = db.lookup_ip("51.68.1.1")
+    assert (
+        r is not None
+        and r.hosting
+        and (r.organisation, r.date)
+        == (
+            "OVH SAS (OVHcloud)",
+            "2022-10-29",
+        )
+    )
+
+
+def test_bundled_as_routes_carry_source_licence_and_date(db: Database) -> None:
+    text = resources.files("inspector").joinpath("data/location_ranges.csv").read_text()
+    head = text.split("\nnetwork,", 1)[0]
+    assert head.startswith("# Derived from the IPFire location database")
+    assert "CC BY-SA 4.0" in head and "creativecommons.org/licenses/by-sa/4.0" in head
+    for addr, org, hosting in (
+        ("51.68.181.92", "OVH SAS (OVHcloud)", True),  # TeamSpeak's weblist peer in the corpus
+        ("2a02:26f7:e4::1", "Akamai Technologies", True),
+        ("38.99.124.1", "Zoom Communications, Inc.", False),  # AS30103, in no vendor list
+    ):
+        r = db.lookup_ip(addr)
+        assert r is not None and (r.organisation, r.hosting) == (org, hosting), addr
+        assert r.source.startswith("IPFire location 2022-10-29 (CC BY-SA 4.0): AS"), r.source
+        assert r.date == "2022-10-29" and r.vendor == ""
+        assert r.category == ("cdn_cloud" if hosting else "online_service")

@@ -185,6 +185,19 @@ def test_aws_hosted_endpoint_is_hosted_on_aws_owner_from_name(db: Database) -> N
     assert party_of("Zoom", ma).party is Party.THIRD
 
 
+def test_as_route_of_a_hosting_provider_is_hosted_on_never_owner(db: Database) -> None:
+    """An address only the IPFire AS routes cover: OVH hosts it, nobody is its known owner."""
+    bare = describe_endpoint(db, "", "51.68.181.92")
+    assert (bare.owner, bare.host, bare.owner_from) == ("", "OVH SAS (OVHcloud)", "")
+    assert "AS16276" in bare.source and party_of("Zoom", bare).party is Party.UNKNOWN
+    named = describe_endpoint(db, "us04web.zoom.us", "51.68.181.92")
+    assert named.owner.startswith("Zoom") and named.hosted_on == "hosted on OVH SAS (OVHcloud)"
+    # a vendor's own AS names the owner (its entity), never the vendor's product row
+    own = describe_endpoint(db, "", "38.99.124.1")
+    assert (own.entity, own.vendor, own.owner_from, own.host) == ("Zoom", "", "address", "")
+    assert party_of("Zoom", own).party is Party.FIRST
+
+
 def test_first_party_telemetry_endpoints(db: Database) -> None:
     assert describe_endpoint(db, "log.zoom.us", "").category == "first-party telemetry"
     assert _party(db, "Zoom", "log.zoom.us") == (Party.FIRST, "vendor-row")
