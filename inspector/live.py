@@ -110,8 +110,8 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--pseudonymize",
         action="store_true",
-        help="replace the device's own, local and peer addresses, MACs and .local names with "
-        "stable tokens in every output (as for analyze)",
+        help="replace the device's own, local and peer addresses and MACs with documentation "
+        "addresses and locally administered MACs in every output (as for analyze)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
@@ -351,9 +351,9 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
     result = run_stages(run.collected, run.config)
     result.summary["capture"] = _capture_summary(run, stop, stats)
     if getattr(args, "pseudonymize", False):
-        from inspector.report.pseudonymize import pseudonymize
+        from inspector.report.pseudomap import publish
 
-        result = pseudonymize(result)
+        result = publish(result)
     write_outputs(result, Path(args.outdir))
     if run.view is not None:
         line = f"live on {args.interface}: stopped ({stop.reason}) after {run.elapsed:.1f} s"

@@ -89,7 +89,7 @@ def write_outputs(
         raise OutputError(_describe(exc, out)) from exc
     try:
         names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs)]
-        _move_into_place(tmp, out)
+        _move_into_place(tmp, out, bool(result.summary.get("pseudonymized")))
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
     finally:  # also on KeyboardInterrupt and the CLI's SIGTERM exception
@@ -152,14 +152,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any."""
+def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
+    """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any.
+
+    ``public`` (pseudonymised outputs): the resume cache of an earlier run, which holds real
+    addresses, is not carried over, and removed from a folder that is kept."""
     if not out.exists():
         os.rename(tmp, out)
         tmp.mkdir()  # so the caller's cleanup has something to remove
         return
     if _replaceable(out):
-        carried = _carry(out, tmp)
+        carried = _carry(out, tmp) if not public else False
         try:
             swapped = _exchange(tmp, out)
         except OSError:
@@ -171,6 +174,8 @@ def _move_into_place(tmp: Path, out: Path) -> None:
             os.rename(tmp, out)
             os.rename(old, tmp)
         return
+    if public:
+        shutil.rmtree(out / _CARRIED, ignore_errors=True)
     for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
         target = out / item.name
         if item.is_dir() and target.is_dir() and not target.is_symlink():
