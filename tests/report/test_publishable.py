@@ -1,0 +1,244 @@
+"""--pseudonymize + ``inspector evidence``: publishable outputs and evidence pcaps.
+
+Every byte of every file (CSV, JSON, Parquet, HTML, the evidence pcaps) is scanned for every real
+local address, client address, STUN-reflexive address and unicast MAC of the capture (packed,
+STUN-XORed, as text in its usual forms, reverse names); the real addresses are read from the
+capture by tshark where installed (else from the analysis), and every finding's display filter is
+run by tshark on its evidence pcap: exit 0 and at least one packet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import inspector
+from inspector.cli import main
+from inspector.report.pseudonymize import Pseudonymizer, _addresses, is_local_address
+from inspector.report.rewrite import PacketRewriter, Scanner, _v6_text, text_forms
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "captures" / "real"
+TSHARK = shutil.which("tshark")
+FIELDS = [
+    "eth.src",
+    "eth.dst",
+    "sll.src.eth",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "arp.src.proto_ipv4",
+    "arp.dst.proto_ipv4",
+    "arp.src.hw_mac",
+    "arp.dst.hw_mac",
+    "dns.a",
+    "dns.aaaa",
+    "stun.att.ipv4",
+    "stun.att.ipv6",
+]
+BUNDLED = ["zoom-2020.pcap", "webrtc-p2p.pcap", "teams-turn.pcap", "telemetry-heavy.pcap"]
+SHARED_CAPTURES = [
+    "ndpi/pcap/http_ipv6.pcap",  # IPv6
+    "ndpi/pcap/stun.pcap",  # STUN, TURN DATA indications, XOR-MAPPED over IPv4 and IPv6
+    "ndpi/pcap/whatsapp_login_chat.pcap",  # DNS, mDNS, DHCP
+    "ndpi/pcap/sip.pcap",  # SIP/SDP addresses as text
+    "wireshark/captures/dns+icmp.pcapng.gz",  # DNS, ICMP errors quoting packets
+]
+
+
+def personal(capture: Path) -> set[str]:
+    """The real addresses and MACs that must not appear in a published folder."""
+    result = inspector.analyze(capture)
+    clients = {result.summary["attribution"]["client"], *result.sessions["client"].dropna()}
+    reals = {c for c in clients if c}
+    for column in ("xor_mapped", "mapped", "xor_peer"):
+        for cell in result.tables["stun"][column].dropna():
+            reals.update(_addresses(cell))
+    for f in result.flows.itertuples():
+        reals.update(a for a in (f.orig_h, f.resp_h) if is_local_address(a))
+    if TSHARK:
+        args = [a for f in FIELDS for a in ("-e", f)]
+        out = subprocess.run(
+            [TSHARK, "-n", "-r", str(capture), "-T", "fields", "-E", "separator=,", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+        for value in re.split(r"[,\s]+", out.lower()):
+            if re.fullmatch(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}", value):
+                raw = bytes.fromhex(value.replace(":", ""))
+                if not raw[0] & 1 and any(raw):
+                    reals.add(value)
+                continue
+            try:
+                ip = str(ipaddress.ip_address(value))
+            except ValueError:
+                continue
+            if is_local_address(ip) or ip in clients:
+                reals.add(ip)
+    return reals
+
+
+def publish_and_export(capture: Path, tmp: Path) -> tuple[Path, list[tuple[str, Path]]]:
+    out = tmp / "out"
+    rc = main(["analyze", str(capture), "-o", str(out), "--pseudonymize", "-q"])
+    assert rc == 0
+    exported = []
+    for f in json.loads((out / "findings.json").read_text(encoding="utf-8")):
+        pcap = out / f"{f['finding_id']}.pcap"  # inside OUTDIR: it is published with it
+        assert main(["evidence", str(out), f["finding_id"], "-o", str(pcap), "-q"]) == 0
+        exported.append((f["evidence_filter"], pcap))
+    return out, exported
+
+
+def scan_folder(out: Path, reals: set[str]) -> tuple[int, int, list[tuple[str, str]]]:
+    scanner = Scanner(reals)
+    files = size = 0
+    hits = []
+    for folder, _dirs, names in os.walk(out):
+        for name in names:
+            data = (Path(folder) / name).read_bytes()
+            files += 1
+            size += len(data)
+            hits += [(name, real) for real, _at in scanner.find(data)]
+    return files, size, hits
+
+
+def check(capture: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp / "state"))
+    reals = personal(capture)
+    out, exported = publish_and_export(capture, tmp)
+    files, size, hits = scan_folder(out, reals)
+    assert files > 30 and size > 0
+    assert hits == [], hits[:5]
+    assert not (out / ".inspector-cache").exists()
+    if TSHARK:
+        for display_filter, pcap in exported:
+            done = subprocess.run(
+                [
+                    TSHARK,
+                    "-n",
+                    "-r",
+                    str(pcap),
+                    "-Y",
+                    display_filter,
+                    "-T",
+                    "fields",
+                    "-e",
+                    "frame.number",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, (display_filter, done.stderr)
+            assert done.stdout.split(), (pcap.name, display_filter)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_capture_is_publishable(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check(ROOT / "captures" / name, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", SHARED_CAPTURES)
+def test_shared_capture_is_publishable(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not (SHARED / name).is_file():
+        pytest.skip("shared captures absent")
+    check(SHARED / name, tmp_path, monkeypatch)
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark not installed")
+def test_evidence_checksums_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    _out, exported = publish_and_export(ROOT / "captures" / "teams-turn.pcap", tmp_path)
+    bad = "ip.checksum.status==0 || tcp.checksum.status==0 || udp.checksum.status==0"
+    for _filter, pcap in exported:
+        checks = [f"{p}.check_checksum:TRUE" for p in ("ip", "tcp", "udp")]
+        opts = [a for c in checks for a in ("-o", c)]
+        done = subprocess.run(
+            [TSHARK, "-n", "-r", str(pcap), *opts, "-Y", bad],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0 and done.stdout == "", pcap.name
+
+
+def test_without_the_map_nothing_is_exported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "analyze",
+                str(ROOT / "captures" / "zoom-2020.pcap"),
+                "-o",
+                str(out),
+                "--pseudonymize",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    shutil.rmtree(tmp_path / "state")
+    capsys.readouterr()
+    pcap = tmp_path / "F1.pcap"
+    assert main(["evidence", str(out), "F0001", "-o", str(pcap)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "address map" in err and "--map" in err
+    assert not pcap.exists()
+
+
+def test_map_is_private_and_outside_outdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "analyze",
+                str(ROOT / "captures" / "zoom-2020.pcap"),
+                "-o",
+                str(out),
+                "--pseudonymize",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    key = json.loads((out / "summary.json").read_text(encoding="utf-8"))["pseudonymized"]["key_id"]
+    (path,) = (tmp_path / "state" / "conference-inspector" / "pseudonyms").iterdir()
+    assert path.name == f"{key}.json" and path.stat().st_mode & 0o077 == 0
+
+
+def test_text_fits_at_the_same_length() -> None:
+    assert _v6_text("2001:db8:2::1", 13) == "2001:db8:2::1"
+    assert _v6_text("2001:db8:2::1", 39) == "2001:0db8:0002:0000:0000:0000:0000:0001"
+    assert _v6_text("2001:db8:2::1", 7) is None
+    assert "1.1.168.192.in-addr.arpa" in text_forms("192.168.1.1")
+
+
+def test_sdp_text_and_blanking() -> None:
+    p = Pseudonymizer()
+    p.register("192.168.1.20", "client")
+    p.register("10.0.0.2", "local")
+    rw = PacketRewriter(p)
+    rw.freeze()
+    payload = bytearray(b"c=IN IP4 192.168.1.20\r\nhost 10.0.0.2:5060 x")
+    rw._texts(payload, 0)
+    assert b"192.168.1.20" not in payload and b"10.0.0.2" not in payload
+    assert payload.startswith(b"c=IN IP4 192.00") and b"xx.x.x.x:5060" in payload
+    assert rw.notes.blanked == 1 and rw.notes.text == 1
