@@ -363,6 +363,8 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
 
 
 def _report(run: _Capture, stop: _Stop, result: Any) -> None:
+    from inspector.report.text import count
+
     args = run.args
     for w in result.warnings:
         print(f"inspector: warning: {w}", file=sys.stderr)
@@ -380,7 +382,7 @@ def _report(run: _Capture, stop: _Stop, result: Any) -> None:
         f"{pk['malformed_total']} malformed"
     )
     tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
-    print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
+    print(count(int(s["flows"]), "flow") + (f"; {tables}" if tables else ""))
     if args.write:
         print(f"capture written to {args.write}")
     print(f"outputs written to {args.outdir}")
