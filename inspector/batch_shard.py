@@ -93,9 +93,15 @@ def _dissectors(config: Config) -> tuple[list[Any], KeyLog]:
     return dissectors, keylog
 
 
-def live_dissectors(config: Config) -> list[Any]:
-    """The dissectors of a live capture: as for a file, with the user's key logs."""
-    return _dissectors(config)[0]
+def live_dissectors(config: Config, follow: list[str] | None = None) -> list[Any]:
+    """The dissectors of a live capture: as for a file, with the user's key logs.
+
+    ``follow``: key-log text the live run keeps appending to (lines written to the key log
+    files after the capture started), read at each lookup."""
+    dissectors, keylog = _dissectors(config)
+    if follow is not None:
+        keylog.follow(follow)
+    return dissectors
 
 
 def read_capture(paths: Sequence[str], config: Config, label: str = "") -> ShardPart:

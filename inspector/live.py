@@ -105,7 +105,8 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="TLS key log (SSLKEYLOGFILE format) to decrypt your own client's TLS/QUIC "
-        "(as for analyze; read when the capture starts); repeatable",
+        "(as for analyze; lines the client appends during the capture are read too); "
+        "repeatable",
     )
     p.add_argument(
         "--pseudonymize",
@@ -180,6 +181,41 @@ def _status(iface: str, elapsed: float, seen: int, drops: str, result: Any) -> s
 
 
 @dataclass
+class _KeyLogTail:
+    """The lines added to the ``--keylog`` files since the capture started (a browser or an
+    app run with SSLKEYLOGFILE writes its keys while the capture runs); ``texts`` grows."""
+
+    paths: tuple[str, ...]
+    texts: list[str]
+    offsets: list[int]
+
+    @classmethod
+    def start(cls, paths: tuple[str, ...]) -> _KeyLogTail:
+        sizes = []
+        for p in paths:
+            try:
+                sizes.append(os.path.getsize(p))
+            except OSError:
+                sizes.append(0)
+        return cls(paths, [], sizes)
+
+    def poll(self) -> None:
+        for i, path in enumerate(self.paths):
+            try:
+                if os.path.getsize(path) <= self.offsets[i]:
+                    continue
+                with open(path, "rb") as fh:
+                    fh.seek(self.offsets[i])
+                    data = fh.read()
+            except OSError:
+                continue
+            whole = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+            if whole:
+                self.offsets[i] += len(whole)
+                self.texts.append(whole.decode("utf-8", "replace"))
+
+
+@dataclass
 class _Capture:
     """One live run: the open capture, the ingest it feeds, where it writes."""
 
@@ -194,8 +230,11 @@ class _Capture:
     started_wall: float = 0.0
     started: float = 0.0
     elapsed: float = 0.0
+    keys: _KeyLogTail | None = None
 
     def take(self, batch: list[Any]) -> None:
+        if self.keys is not None and batch:
+            self.keys.poll()  # before the packets: a flow they end is decrypted at once
         for pkt in batch:
             if self.writer is not None:
                 self.writer.write(pkt)
@@ -221,7 +260,7 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     from inspector.batch_shard import live_dissectors
     from inspector.source.checks import check_client, check_keylogs
 
-    check_keylogs(getattr(args, "keylog", []))
+    check_keylogs(getattr(args, "keylog", []), allow_empty=True)
     config = Config(
         client=check_client(args.client),
         tracker_lists=tuple(getattr(args, "lists", [])),
@@ -230,8 +269,10 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     collected = Collected()
     collected.rows.setdefault("flows", [])
     label = os.path.basename(args.write) if args.write else args.interface
-    ingest = Ingest(config, collected, label, live_dissectors(config))
-    return _Capture(args, config, ingest, collected)
+    keys = _KeyLogTail.start(config.keylogs) if config.keylogs else None
+    dissectors = live_dissectors(config, keys.texts if keys is not None else None)
+    ingest = Ingest(config, collected, label, dissectors)
+    return _Capture(args, config, ingest, collected, keys=keys)
 
 
 def _start(run: _Capture, stop: _Stop) -> None:
@@ -334,6 +375,8 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
     from inspector.api import run_stages
     from inspector.report.outputs import write_outputs
 
+    if run.keys is not None:
+        run.keys.poll()
     run.ingest.finish()
     args = run.args
     run.collected.inputs.append(
