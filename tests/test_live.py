@@ -787,7 +787,7 @@ def test_live_takes_the_options_analyze_takes(
     """--lists, --keylog (a key log the client fills while the capture runs) and --pseudonymize
     on a real capture of the loopback interface; then `evidence` on the pseudonymised OUTDIR."""
     from inspector.cli import main
-    from inspector.report.rewrite import Scanner
+    from inspector.report.addrtext import Scanner
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     name = SNI  # a third party by the bundled database: it gives a finding to export

@@ -35,9 +35,10 @@ from typing import Any, BinaryIO
 
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoder, Malformed
 from inspector.errors import InputError
+from inspector.report.addrtext import Scanner
 from inspector.report.pseudomap import load_map
 from inspector.report.pseudonymize import Pseudonymizer
-from inspector.report.rewrite import PacketRewriter, Scanner
+from inspector.report.rewrite import PacketRewriter
 from inspector.source import RawPacket, open_capture
 
 __all__ = [
@@ -327,6 +328,35 @@ def _pseudonymised(
     return out, rewriter.notes.line()
 
 
+def _selected(
+    path: str, fid: str, matches: list[FlowMatch], listed: list[int]
+) -> list[tuple[int, RawPacket]]:
+    hits: list[int] = []
+    selected = list(select_packets(path, matches, listed, hits))
+    if not selected or (matches and 0 in hits):
+        raise InputError(
+            f"{path}: none of the packets of {fid} are in this file "
+            "(is it the capture the OUTDIR was made from?)"
+            if not any(hits)
+            else f"{path}: some flows of {fid} are missing from this file "
+            "(is it the capture the OUTDIR was made from?)"
+        )
+    return selected
+
+
+def _write(out: Path, packets: list[RawPacket]) -> tuple[int, bool]:
+    """Write ``packets``; (how many, whether as pcapng)."""
+    linktypes = {p.linktype for p in packets}
+    pcapng = out.suffix.lower() == ".pcapng" or len(linktypes) > 1
+    try:
+        with out.open("wb") as fh:
+            if pcapng:
+                return write_pcapng(fh, packets), True
+            return write_pcap(fh, packets, next(iter(linktypes))), False
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+
+
 def export_evidence(
     outdir: str | os.PathLike[str],
     finding_id: str,
@@ -348,32 +378,12 @@ def export_evidence(
     real = {v: k for k, v in pseudo.mapping.items()} if pseudo is not None else None
     matches = [m for m in (_flow_match(f, real) for f in flows) if m is not None]
     listed = [int(x) for x in str(finding.get("frames") or "").split(";") if x.strip().isdigit()]
-    hits: list[int] = []
-    selected = list(select_packets(path, matches, listed, hits))
-    if not selected or (matches and 0 in hits):
-        raise InputError(
-            f"{path}: none of the packets of {finding['finding_id']} are in this file "
-            "(is it the capture the OUTDIR was made from?)"
-            if not any(hits)
-            else f"{path}: some flows of {finding['finding_id']} are missing from this file "
-            "(is it the capture the OUTDIR was made from?)"
-        )
+    selected = _selected(path, str(finding["finding_id"]), matches, listed)
     note = ""
     if pseudo is not None:
         selected, note = _pseudonymised(selected, pseudo)
-    linktypes = {p.linktype for _n, p in selected}
     out = Path(output)
-    pcapng = out.suffix.lower() == ".pcapng" or len(linktypes) > 1
-    try:
-        with out.open("wb") as fh:
-            packets = (p for _n, p in selected)
-            count = (
-                write_pcapng(fh, packets)
-                if pcapng
-                else write_pcap(fh, packets, next(iter(linktypes)))
-            )
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    count, pcapng = _write(out, [p for _n, p in selected])
     return EvidenceExport(
         str(finding["finding_id"]),
         path,

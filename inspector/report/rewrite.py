@@ -28,15 +28,25 @@ from dataclasses import dataclass, field
 
 from inspector.dissect.dns_wire import parse_message
 from inspector.errors import ParseError
+from inspector.report.addrtext import (
+    COOKIE,
+    blank,
+    case,
+    fit_v4,
+    fit_v6,
+    labels,
+    pattern,
+    text_forms,
+    xor,
+)
 from inspector.report.pseudonymize import Pseudonymizer
 
-__all__ = ["Notes", "PacketRewriter", "Scanner", "scan", "text_forms"]
+__all__ = ["Notes", "PacketRewriter"]
 
 _ETHER, _SLL, _SLL2, _NULL, _LOOP = 1, 113, 276, 0, 108
 _RAW = {101: 0, 12: 0, 14: 0, 228: 0x0800, 229: 0x86DD}
 _VLAN = (0x8100, 0x88A8, 0x9100)
 _V4, _V6, _ARP = 0x0800, 0x86DD, 0x0806
-_COOKIE = b"\x21\x12\xa4\x42"
 _XOR_ATTRS = frozenset({0x0012, 0x0016, 0x0020, 0x8020})
 _PLAIN_ATTRS = frozenset({0x0001, 0x0004, 0x0005, 0x802B, 0x802C})
 _DNS_PORTS = frozenset({53, 5353, 5355})
@@ -118,27 +128,38 @@ class _Ip:
     complete: bool
 
 
+def _ether(b: bytes | bytearray) -> tuple[int, int, list[int]]:
+    off, etype = 12, int.from_bytes(b[12:14], "big")
+    while etype in _VLAN and len(b) >= off + 6:
+        off += 4
+        etype = int.from_bytes(b[off : off + 2], "big")
+    return off + 2, etype, [0, 6]
+
+
+def _sll(b: bytes | bytearray) -> tuple[int, int, list[int]]:
+    return 16, int.from_bytes(b[14:16], "big"), [6] if int.from_bytes(b[4:6], "big") == 6 else []
+
+
+def _sll2(b: bytes | bytearray) -> tuple[int, int, list[int]]:
+    return 20, int.from_bytes(b[0:2], "big"), [12] if b[11] == 6 else []
+
+
+def _null(b: bytes | bytearray, linktype: int) -> tuple[int, int, list[int]]:
+    fam = int.from_bytes(b[:4], "little" if linktype == _NULL else "big")
+    if fam > 0xFFFF:
+        fam = int.from_bytes(b[:4], "big" if linktype == _NULL else "little")
+    return 4, _V4 if fam == 2 else _V6 if fam in (10, 24, 28, 30) else 0, []
+
+
 def _link(linktype: int, b: bytes | bytearray) -> tuple[int, int, list[int]]:
     """(offset of the network header, ethertype, offsets of 6-byte MAC fields); -1 if unknown."""
-    if linktype == _ETHER and len(b) >= 14:
-        off, etype = 12, int.from_bytes(b[12:14], "big")
-        while etype in _VLAN and len(b) >= off + 6:
-            off += 4
-            etype = int.from_bytes(b[off : off + 2], "big")
-        return off + 2, etype, [0, 6]
-    if linktype == _SLL and len(b) >= 16:
-        macs = [6] if int.from_bytes(b[4:6], "big") == 6 else []
-        return 16, int.from_bytes(b[14:16], "big"), macs
-    if linktype == _SLL2 and len(b) >= 20:
-        return 20, int.from_bytes(b[0:2], "big"), [12] if b[11] == 6 else []
+    fixed = {_ETHER: (14, _ether), _SLL: (16, _sll), _SLL2: (20, _sll2)}
+    if linktype in fixed and len(b) >= fixed[linktype][0]:
+        return fixed[linktype][1](b)
     if linktype in _RAW and b:
-        etype = _RAW[linktype] or {4: _V4, 6: _V6}.get(b[0] >> 4, 0)
-        return 0, etype, []
+        return 0, _RAW[linktype] or {4: _V4, 6: _V6}.get(b[0] >> 4, 0), []
     if linktype in (_NULL, _LOOP) and len(b) >= 4:
-        fam = int.from_bytes(b[:4], "little" if linktype == _NULL else "big")
-        if fam > 0xFFFF:
-            fam = int.from_bytes(b[:4], "big" if linktype == _NULL else "little")
-        return 4, _V4 if fam == 2 else _V6 if fam in (10, 24, 28, 30) else 0, []
+        return _null(b, linktype)
     return -1, 0, []
 
 
@@ -178,13 +199,9 @@ def _quoted(b: bytes | bytearray, ip: _Ip) -> _Ip | None:
     return None
 
 
-def _xor(data: bytes | bytearray, key: bytes) -> bytes:
-    return bytes(x ^ k for x, k in zip(data, key, strict=False))
-
-
 def _ports(b: bytes | bytearray, ip: _Ip) -> tuple[int, int]:
     if ip.proto in (6, 17) and ip.end >= ip.l4 + 4:
-        return struct.unpack_from("!HH", b, ip.l4)  # type: ignore[return-value]
+        return struct.unpack_from("!HH", b, ip.l4)
     return 0, 0
 
 
@@ -199,102 +216,6 @@ def _tcp_payload(b: bytes | bytearray, ip: _Ip) -> int:
 
 
 # ---------------------------------------------------------------- text forms
-def _widths(mins: list[int], total: int, most: int) -> list[int] | None:
-    if not sum(mins) <= total <= most * len(mins):
-        return None
-    widths, extra = list(mins), total - sum(mins)
-    for i in range(len(widths)):
-        add = min(extra, most - widths[i])
-        widths[i] += add
-        extra -= add
-    return widths
-
-
-def _v4_text(octets: Iterable[int], digits: int) -> str | None:
-    octs = list(octets)
-    widths = _widths([len(str(o)) for o in octs], digits, 3)
-    if widths is None:
-        return None
-    return ".".join(f"{o:0{w}d}" for o, w in zip(octs, widths, strict=True))
-
-
-def _v6_text(address: str, length: int) -> str | None:
-    """``address`` written in exactly ``length`` characters (zero groups, leading zeros)."""
-    packed = ipaddress.IPv6Address(address).packed
-    values = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
-    start, k, i = 8, 0, 0
-    while i < 8:
-        j = i
-        while j < 8 and values[j] == 0:
-            j += 1
-        if j - i > k:
-            start, k = i, j - i
-        i = max(j, i + 1)
-    for shown in range(k + 1):
-        hidden = k - shown
-        left = values[:start] + [0] * shown if hidden else values
-        right = values[start + k :] if hidden else []
-        colons = max(len(left) - 1, 0) + max(len(right) - 1, 0) + 2 if hidden else 7
-        widths = _widths([len(f"{v:x}") for v in left + right], length - colons, 4)
-        if widths is None:
-            continue
-        texts = [f"{v:0{w}x}" for v, w in zip(left + right, widths, strict=True)]
-        if not hidden:
-            return ":".join(texts)
-        return ":".join(texts[: len(left)]) + "::" + ":".join(texts[len(left) :])
-    return None
-
-
-def _case(text: str, like: str) -> str:
-    return text.upper() if like.upper() == like and like.lower() != like else text
-
-
-def text_forms(real: str) -> list[str]:
-    """How a real address or MAC can be written as text (for :func:`scan` and the rewrite)."""
-    if re.fullmatch(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}", real):
-        forms = [real, real.replace(":", "-")]
-        return forms + [f.upper() for f in forms]
-    ip = ipaddress.ip_address(real)
-    if ip.version == 4:
-        return [real, ip.reverse_pointer]
-    forms = [ip.compressed, ip.exploded, ip.reverse_pointer]
-    return list(dict.fromkeys(forms + [f.upper() for f in forms[:2]]))
-
-
-def _labels(real: str) -> bytes:
-    """The reverse name of an IPv4 address as DNS labels (``\\x012\\x011...in-addr``)."""
-    return (
-        b"".join(bytes([len(o)]) + o.encode() for o in reversed(real.split("."))) + b"\x07in-addr"
-    )
-
-
-_BOUNDS = {
-    "v4": (rb"(?<![0-9.])", rb"(?![0-9]|\.[0-9])"),
-    "v6": (rb"(?<![0-9A-Fa-f:])", rb"(?![0-9A-Fa-f:])"),
-    "mac": (rb"(?<![0-9A-Fa-f:-])", rb"(?![0-9A-Fa-f:-])"),
-}
-
-
-def _family(form: str) -> str:
-    if re.fullmatch(r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", form):
-        return "mac"
-    return "v6" if ":" in form or form.lower().endswith("ip6.arpa") else "v4"
-
-
-def _pattern(forms: Iterable[str]) -> re.Pattern[bytes] | None:
-    """One case-insensitive pattern for ``forms``, each with its family's boundaries."""
-    alts = []
-    for form in sorted(set(forms), key=len, reverse=True):
-        before, after = _BOUNDS[_family(form)]
-        alts.append(before + re.escape(form.encode()) + after)
-    return re.compile(b"|".join(alts), re.I) if alts else None
-
-
-def _blank(text: bytes) -> bytes:
-    return re.sub(rb"[0-9A-Fa-f]", b"x", text)
-
-
-# ---------------------------------------------------------------- the rewriter
 @dataclass
 class PacketRewriter:
     """Rewrites packets with ``p``'s pseudonyms (extending it for addresses it has not seen)."""
@@ -376,14 +297,14 @@ class PacketRewriter:
                     pseudo.replace(":", "")
                 )
                 for form in text_forms(real):
-                    self._text[form.encode()] = _case(pseudo.replace(":", form[2]), form).encode()
+                    self._text[form.encode()] = case(pseudo.replace(":", form[2]), form).encode()
             elif kind in ("client", "local", "peer"):
                 a, b = ipaddress.ip_address(real), ipaddress.ip_address(pseudo)
                 if a.version == b.version:
                     self._ip[a.packed] = b.packed
                     for form in text_forms(real):
                         self._text[form.encode()] = b""  # fitted at each occurrence
-        self._text_re = _pattern(f.decode() for f in self._text)
+        self._text_re = pattern(f.decode() for f in self._text)
 
     # ---- pass 2: rewrite
     def rewrite(self, linktype: int, data: bytes) -> bytes:
@@ -446,11 +367,11 @@ class PacketRewriter:
             r for r, k in self.p.kinds.items() if k != "mac" and "." in r and ":" not in r
         ]:
             pseudo = self.p.mapping[real]
-            label = _labels(real)
+            label = labels(real)
             pos = b.find(label, start)
             while pos >= 0:
                 digits = len(label) - 4 - 8
-                fitted = _v4_text(reversed([int(x) for x in pseudo.split(".")]), digits)
+                fitted = fit_v4(reversed([int(x) for x in pseudo.split(".")]), digits)
                 if fitted is None:
                     new = bytes(c if c < 0x30 or c > 0x39 else 0x78 for c in label)
                     self.notes.blanked += 1
@@ -471,29 +392,29 @@ class PacketRewriter:
         if re.fullmatch(r"(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}", real):
             self.notes.text += 1
             pseudo = self.p.mapping[real.replace("-", ":")]
-            return _case(pseudo.replace(":", s[2]), s).encode()
+            return case(pseudo.replace(":", s[2]), s).encode()
         if suffix.lower() == ".ip6.arpa":
             nibbles = "".join(reversed(real.split(".")))
             canon = str(ipaddress.IPv6Address(int(nibbles, 16)))
             new = ipaddress.ip_address(self.p.mapping[canon]).reverse_pointer
             self.notes.text += 1
-            return _case(new, s).encode()
+            return case(new, s).encode()
         if suffix:
             canon = ".".join(reversed(real.split(".")))
             pseudo = self.p.mapping[canon]
-            fitted = _v4_text(reversed([int(x) for x in pseudo.split(".")]), len(real) - 3)
+            fitted = fit_v4(reversed([int(x) for x in pseudo.split(".")]), len(real) - 3)
         else:
             canon = str(ipaddress.ip_address(real))
             pseudo = self.p.mapping[canon]
             if ":" in canon:
-                fitted = _v6_text(pseudo, len(real))
+                fitted = fit_v6(pseudo, len(real))
             else:
-                fitted = _v4_text([int(x) for x in pseudo.split(".")], len(real) - 3)
+                fitted = fit_v4([int(x) for x in pseudo.split(".")], len(real) - 3)
         if fitted is None:
             self.notes.blanked += 1
-            return _blank(real.encode()) + suffix.encode()
+            return blank(real.encode()) + suffix.encode()
         self.notes.text += 1
-        return _case(fitted, s[: len(real)]).encode() + suffix.encode()
+        return case(fitted, s[: len(real)]).encode() + suffix.encode()
 
     def _stun(self, b: bytearray, ip: _Ip) -> None:
         if ip.proto not in (6, 17):
@@ -511,7 +432,7 @@ class PacketRewriter:
             stop = min(head + 4 + int.from_bytes(b[head + 2 : head + 4], "big"), end)
             self._stun_at(b, head + 4, stop, depth + 1)
             return True
-        if b[head + 4 : head + 8] == _COOKIE and not b[head] & 0xC0 and end >= head + 20:
+        if b[head + 4 : head + 8] == COOKIE and not b[head] & 0xC0 and end >= head + 20:
             self._stun_message(b, head, end, depth)
             return True
         return False
@@ -524,9 +445,9 @@ class PacketRewriter:
             atype, alen = struct.unpack_from("!HH", b, pos)
             value = pos + 4
             if atype in _XOR_ATTRS and alen in (8, 20) and value + alen <= stop:
-                new = self._ip.get(_xor(b[value + 4 : value + alen], key))
+                new = self._ip.get(xor(b[value + 4 : value + alen], key))
                 if new is not None:
-                    b[value + 4 : value + alen] = _xor(new, key)
+                    b[value + 4 : value + alen] = xor(new, key)
                     self.notes.stun_xor += 1
                     changed = True
             elif atype in _PLAIN_ATTRS and alen in (8, 20) and value + alen <= stop:
@@ -592,7 +513,7 @@ def _stun_addresses(body: bytes, depth: int = 0) -> Iterable[tuple[int, bytes]]:
         yield from _stun_addresses(body[4:], depth + 1)
         return
     for head in (0, 2):
-        if body[head + 4 : head + 8] != _COOKIE or len(body) < head + 20 or body[head] & 0xC0:
+        if body[head + 4 : head + 8] != COOKIE or len(body) < head + 20 or body[head] & 0xC0:
             continue
         key = body[head + 4 : head + 20]
         stop = min(head + 20 + int.from_bytes(body[head + 2 : head + 4], "big"), len(body))
@@ -602,55 +523,10 @@ def _stun_addresses(body: bytes, depth: int = 0) -> Iterable[tuple[int, bytes]]:
             raw = body[pos + 8 : pos + 4 + alen]
             if alen in (8, 20) and pos + 4 + alen <= stop:
                 if atype in _XOR_ATTRS:
-                    yield atype, _xor(raw, key)
+                    yield atype, xor(raw, key)
                 elif atype in _PLAIN_ATTRS:
                     yield atype, bytes(raw)
             if atype == 0x0013:
                 yield from _stun_addresses(body[pos + 4 : pos + 4 + alen], depth + 1)
             pos += 4 + alen + (-alen % 4)
         return
-
-
-class Scanner:
-    """Finds ``reals`` (addresses, MACs) in bytes: packed, XOR-ed as in STUN (IPv4), as DNS
-    reverse labels, and as text in any usual form (reverse names included)."""
-
-    def __init__(self, reals: Iterable[str]) -> None:
-        self.reals = sorted(set(reals))
-        needles: dict[bytes, str] = {}
-        forms: list[str] = []
-        self._text_of: dict[str, str] = {}
-        for real in self.reals:
-            if _family(real) == "mac":
-                needles[bytes.fromhex(real.replace(":", ""))] = real
-            else:
-                ip = ipaddress.ip_address(real)
-                needles[ip.packed] = real
-                if ip.version == 4:
-                    needles[_xor(ip.packed, _COOKIE)] = real
-                    needles[_labels(real)] = real
-            for form in text_forms(real):
-                forms.append(form)
-                self._text_of[form.lower()] = real
-        self._needles = needles
-        self._binary = (
-            re.compile(b"|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
-            if needles
-            else None
-        )
-        self._text = _pattern(forms)
-
-    def find(self, data: bytes) -> list[tuple[str, int]]:
-        """(real, offset) of every occurrence in ``data``."""
-        hits: list[tuple[str, int]] = []
-        if self._binary is not None:
-            hits += [(self._needles[m.group()], m.start()) for m in self._binary.finditer(data)]
-        if self._text is not None:
-            for m in self._text.finditer(data):
-                hits.append((self._text_of.get(m.group().decode().lower(), "?"), m.start()))
-        return hits
-
-
-def scan(data: bytes, reals: Iterable[str]) -> list[tuple[str, int]]:
-    """Every place ``data`` holds one of ``reals`` (see :class:`Scanner`); (real, offset)."""
-    return Scanner(reals).find(data)

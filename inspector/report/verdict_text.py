@@ -31,8 +31,8 @@ def _ecb_note(f: Facts) -> str:
         return ""
     return (
         " Identical 16-byte ciphertext blocks recur across packets "
-        f"({count(int(f['ecb_blocks']), 'distinct block')} at "
-        f"{count(int(f['ecb_positions']), 'block position')}, e.g. {f['ecb_example']} at "
+        f"({count(int(str(f['ecb_blocks'])), 'distinct block')} at "
+        f"{count(int(str(f['ecb_positions'])), 'block position')}, e.g. {f['ecb_example']} at "
         f"{f['ecb_frame']}): the signature of deterministic (ECB-like) encryption."
     )
 
@@ -121,7 +121,7 @@ def _tls_not_completed(f: Facts) -> tuple[str, str]:
 def _dtls_not_completed(f: Facts) -> tuple[str, str]:
     return (
         f"DTLS ClientHello to {f['name']} (frame {f['frame']}); the server answered "
-        f"({count(int(f['server_pkts']), 'packet')}) but sent no ServerHello.",
+        f"({count(int(str(f['server_pkts'])), 'packet')}) but sent no ServerHello.",
         "No DTLS session (and so no SRTP keys) was seen being set up; whether media followed "
         "elsewhere is not visible.",
     )

@@ -21,8 +21,9 @@ import pytest
 
 import inspector
 from inspector.cli import main
+from inspector.report.addrtext import Scanner, fit_v6, text_forms
 from inspector.report.pseudonymize import Pseudonymizer, _addresses, is_local_address
-from inspector.report.rewrite import PacketRewriter, Scanner, _v6_text, text_forms
+from inspector.report.rewrite import PacketRewriter
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "captures" / "real"
@@ -225,9 +226,9 @@ def test_map_is_private_and_outside_outdir(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_text_fits_at_the_same_length() -> None:
-    assert _v6_text("2001:db8:2::1", 13) == "2001:db8:2::1"
-    assert _v6_text("2001:db8:2::1", 39) == "2001:0db8:0002:0000:0000:0000:0000:0001"
-    assert _v6_text("2001:db8:2::1", 7) is None
+    assert fit_v6("2001:db8:2::1", 13) == "2001:db8:2::1"
+    assert fit_v6("2001:db8:2::1", 39) == "2001:0db8:0002:0000:0000:0000:0000:0001"
+    assert fit_v6("2001:db8:2::1", 7) is None
     assert "1.1.168.192.in-addr.arpa" in text_forms("192.168.1.1")
 
 
