@@ -161,8 +161,8 @@ def _parser() -> argparse.ArgumentParser:
         "--pseudonymize",
         action="store_true",
         help="replace the device's own, local and peer addresses and MACs with documentation "
-        "addresses (192.0.2.x, 198.51.100.x, 203.0.113.x, 2001:db8::) and locally administered "
-        "MACs (02:00:...), .local names with host-N, in every output and in the packets "
+        "addresses (192.0.2.x, 198.51.100.x, 203.0.113.x, 2001:db8::) and documentation "
+        "MACs (00:00:5e:00:53:xx), .local names with host-N, in every output and in the packets "
         "`inspector evidence` exports; public server addresses are kept as evidence",
     )
     _add_batch_arguments(a)

@@ -112,7 +112,7 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--pseudonymize",
         action="store_true",
         help="replace the device's own, local and peer addresses and MACs with documentation "
-        "addresses and locally administered MACs in every output (as for analyze)",
+        "addresses and documentation MACs in every output (as for analyze)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")

@@ -108,6 +108,6 @@ def run_evidence(
             )
             + "\n"
         )
-    if done.note:
+    if done.note and (done.warn or not getattr(args, "quiet", False)):
         err.write(f"inspector: note: {safe_text(done.note)}\n")
     return 0

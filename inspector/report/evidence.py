@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoder, Malformed
-from inspector.errors import InputError
+from inspector.errors import InputError, OutputError
 from inspector.report.addrtext import Scanner
-from inspector.report.pseudomap import load_map
+from inspector.report.pseudomap import keep_extended, load_map
 from inspector.report.pseudonymize import Pseudonymizer
 from inspector.report.rewrite import PacketRewriter
 from inspector.source import RawPacket, open_capture
@@ -115,6 +115,8 @@ class EvidenceExport:
     frames: tuple[int, ...]
     #: one line on what pseudonymisation rewrote ("" for a plain OUTDIR)
     note: str = ""
+    #: the note says something a reader of the pcap must know (shown even with --quiet)
+    warn: bool = False
 
 
 def normalise_finding_id(text: str) -> str:
@@ -308,7 +310,7 @@ def write_pcapng(fh: BinaryIO, packets: Iterable[RawPacket]) -> int:
 
 def _pseudonymised(
     selected: list[tuple[int, RawPacket]], p: Pseudonymizer
-) -> tuple[list[tuple[int, RawPacket]], str]:
+) -> tuple[list[tuple[int, RawPacket]], str, bool]:
     """The packets rewritten with the run's pseudonyms, and the one-line note; refuses
     (:class:`InputError`) when a real address or MAC would remain in the bytes."""
     rewriter = PacketRewriter(p)
@@ -325,7 +327,7 @@ def _pseudonymised(
             f"{', '.join(map(str, frames[:8]))}{'...' if len(frames) > 8 else ''}); "
             "nothing written"
         )
-    return out, rewriter.notes.line()
+    return out, rewriter.notes.line(), rewriter.notes.warns
 
 
 def _selected(
@@ -370,18 +372,22 @@ def export_evidence(
     is not in the state folder); see the module doc."""
     finding, flows, summary = load_finding(outdir, finding_id)
     file = str(finding.get("file") or "")
-    pseudo = None
+    pseudo, map_path = None, None
     if summary.get("pseudonymized"):
-        pseudo, inputs = load_map(summary, map_file)
+        pseudo, inputs, map_path = load_map(summary, map_file)
         summary = {**summary, "inputs": inputs}
     path = _capture_path(summary, file, capture)
     real = {v: k for k, v in pseudo.mapping.items()} if pseudo is not None else None
     matches = [m for m in (_flow_match(f, real) for f in flows) if m is not None]
     listed = [int(x) for x in str(finding.get("frames") or "").split(";") if x.strip().isdigit()]
     selected = _selected(path, str(finding["finding_id"]), matches, listed)
-    note = ""
-    if pseudo is not None:
-        selected, note = _pseudonymised(selected, pseudo)
+    note, warn = "", False
+    if pseudo is not None and map_path is not None:
+        selected, note, warn = _pseudonymised(selected, pseudo)
+        try:
+            keep_extended(pseudo, summary, map_path)
+        except OutputError as exc:
+            note, warn = f"{note}; later exports may number new addresses differently ({exc})", True
     out = Path(output)
     count, pcapng = _write(out, [p for _n, p in selected])
     return EvidenceExport(
@@ -392,4 +398,5 @@ def export_evidence(
         "pcapng" if pcapng else "pcap",
         tuple(n for n, _p in selected),
         note,
+        warn,
     )

@@ -21,7 +21,7 @@ from inspector.api import Result
 from inspector.errors import InputError, OutputError
 from inspector.report.pseudonymize import Pseudonymizer, pseudonymize_run
 
-__all__ = ["load_map", "map_folder", "publish", "save_map"]
+__all__ = ["keep_extended", "load_map", "map_folder", "publish", "save_map"]
 
 _KEY = re.compile(r"[0-9a-f]{32}")
 
@@ -32,13 +32,18 @@ def map_folder() -> Path:
     return Path(base) / "conference-inspector" / "pseudonyms"
 
 
-def save_map(p: Pseudonymizer, key_id: str, inputs: list[dict[str, str]] | None = None) -> Path:
+def save_map(
+    p: Pseudonymizer,
+    key_id: str,
+    inputs: list[dict[str, str]] | None = None,
+    target: Path | None = None,
+) -> Path:
     """Write the map (mode 0600, atomically); :class:`OutputError` when it cannot be.
 
     ``inputs``: where the captures were read (``path``, ``abspath``), which the published
     ``summary.json`` leaves out, so that ``inspector evidence`` finds them."""
-    folder = map_folder()
-    target = folder / f"{key_id}.json"
+    target = target or map_folder() / f"{key_id}.json"
+    folder = target.parent
     doc = {"key_id": key_id, "inputs": inputs or [], **p.state()}
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -68,9 +73,9 @@ def publish(result: Result) -> Result:
 
 def load_map(
     summary: dict[str, Any], override: str | None = None
-) -> tuple[Pseudonymizer, list[dict[str, str]]]:
-    """The map of the run ``summary`` describes and where its captures were read;
-    :class:`InputError` when it is not here."""
+) -> tuple[Pseudonymizer, list[dict[str, str]], Path]:
+    """The map of the run ``summary`` describes, where its captures were read and the map's
+    path; :class:`InputError` when it is not here."""
     key_id = str((summary.get("pseudonymized") or {}).get("key_id", ""))
     path = Path(override) if override else map_folder() / f"{key_id}.json"
     if not override and not _KEY.fullmatch(key_id):
@@ -90,4 +95,11 @@ def load_map(
     if not isinstance(doc, dict) or (key_id and doc.get("key_id") not in (key_id, None)):
         raise InputError(f"{path}: not the pseudonym map of this OUTDIR (key_id {key_id})")
     inputs = [i for i in doc.get("inputs", []) if isinstance(i, dict)]
-    return Pseudonymizer.from_state(doc), inputs
+    return Pseudonymizer.from_state(doc), inputs, path
+
+
+def keep_extended(p: Pseudonymizer, summary: dict[str, Any], path: Path) -> None:
+    """Save the map again after ``evidence`` gave pseudonyms to addresses the report does not
+    name, so that every later export of the run uses the same ones."""
+    key_id = str((summary.get("pseudonymized") or {}).get("key_id", ""))
+    save_map(p, key_id, [i for i in summary.get("inputs", []) if isinstance(i, dict)], path)

@@ -10,12 +10,13 @@ included) and the summary:
 * addresses that belong to people rather than servers: the public address STUN reported back
   to a participant (XOR-MAPPED-ADDRESS / MAPPED-ADDRESS), a TURN peer address (XOR-PEER-ADDRESS)
   and the far end of peer-to-peer media flows (``203.0.113.N``, ``2001:db8:3::N``);
-* MAC addresses (locally administered ``02:00:00:00:00:NN``), reverse-lookup names of those
+* MAC addresses (the RFC 7042 documentation range ``00:00:5e:00:53:NN``, then locally
+  administered ``02:00:5e:...``), reverse-lookup names of those
   addresses (``N.2.0.192.in-addr.arpa``) and the device part of mDNS ``.local`` names
   (``host-N.local``).
 
 Pseudonyms are documentation addresses (RFC 5737, RFC 3849; 198.18.0.0/15 when a /24 is used
-up) and locally administered MACs, so every display filter stays valid Wireshark syntax; none is
+up) and documentation MACs, so every display filter stays valid Wireshark syntax; none is
 an address the result itself contains. ``inspector evidence`` on the pseudonymised OUTDIR
 rewrites the packets it exports with the same map (:mod:`inspector.report.rewrite`), and the
 filters are written for that evidence pcap: a clause naming frame numbers of the original
@@ -137,7 +138,10 @@ def _from_reverse(name: str) -> str | None:
 
 
 def _mac(n: int) -> str:
-    return "02:00:" + ":".join(f"{b:02x}" for b in n.to_bytes(4, "big"))
+    """The RFC 7042 documentation MACs 00:00:5e:00:53:01-ff, then locally administered ones."""
+    if n < 0x100:
+        return f"00:00:5e:00:53:{n:02x}"
+    return "02:00:5e:" + ":".join(f"{b:02x}" for b in n.to_bytes(3, "big"))
 
 
 class Pseudonymizer:

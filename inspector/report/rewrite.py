@@ -68,6 +68,11 @@ class Notes:
     incremental: int = 0
     unparsed: int = 0
 
+    @property
+    def warns(self) -> bool:
+        """Something a reader of the pcap should know (blanked text, broken integrity...)."""
+        return bool(self.blanked or self.stun_integrity or self.incremental or self.unparsed)
+
     def line(self) -> str:
         parts = []
         if self.payload_bytes:

@@ -49,13 +49,14 @@ def test_text_replacement_boundaries() -> None:
     assert p.text("version 1.192.168.1.20") == "version 1.192.168.1.20"  # not an address
     assert p.text("[fe80::1%en0]:5353 and fe80::1") == "[2001:db8:2::1]:5353 and 2001:db8:2::1"
     assert p.text("PTR 2.1.168.192.in-addr.arpa") == "PTR 1.100.51.198.in-addr.arpa"
-    # a real MAC is never its own pseudonym
     assert p.text("mac 02:00:00:00:00:01 / 02-00-00-00-00-01") == (
-        "mac 02:00:00:00:00:02 / 02:00:00:00:00:02"
+        "mac 00:00:5e:00:53:01 / 00:00:5e:00:53:01"
     )
+    # a real MAC is never its own pseudonym
+    assert p.text("and 00:00:5e:00:53:02") == "and 00:00:5e:00:53:03"
     # pseudonyms are left alone when text is rewritten again
-    assert p.text("ip.addr==192.0.2.1 and 02:00:00:00:00:02") == (
-        "ip.addr==192.0.2.1 and 02:00:00:00:00:02"
+    assert p.text("ip.addr==192.0.2.1 and 00:00:5e:00:53:01") == (
+        "ip.addr==192.0.2.1 and 00:00:5e:00:53:01"
     )
     assert p.text("Alices-iPhone._airplay._tcp.local") == "host-1._airplay._tcp.local"
     assert p.text("_services._dns-sd._udp.local") == "_services._dns-sd._udp.local"

@@ -88,9 +88,12 @@ def personal(capture: Path) -> set[str]:
     return reals
 
 
-def publish_and_export(capture: Path, tmp: Path) -> tuple[Path, list[tuple[str, Path]]]:
+def publish_and_export(
+    capture: Path | list[Path], tmp: Path, *options: str
+) -> tuple[Path, list[tuple[str, Path]]]:
     out = tmp / "out"
-    rc = main(["analyze", str(capture), "-o", str(out), "--pseudonymize", "-q"])
+    paths = [str(c) for c in (capture if isinstance(capture, list) else [capture])]
+    rc = main(["analyze", *paths, "-o", str(out), "--pseudonymize", "-q", *options])
     assert rc == 0
     exported = []
     for f in json.loads((out / "findings.json").read_text(encoding="utf-8")):
@@ -113,10 +116,13 @@ def scan_folder(out: Path, reals: set[str]) -> tuple[int, int, list[tuple[str, s
     return files, size, hits
 
 
-def check(capture: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def check(
+    capture: Path | list[Path], tmp: Path, monkeypatch: pytest.MonkeyPatch, *options: str
+) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp / "state"))
-    reals = personal(capture)
-    out, exported = publish_and_export(capture, tmp)
+    captures = capture if isinstance(capture, list) else [capture]
+    reals = set().union(*(personal(c) for c in captures))
+    out, exported = publish_and_export(capture, tmp, *options)
     files, size, hits = scan_folder(out, reals)
     assert files > 30 and size > 0
     assert hits == [], hits[:5]
@@ -158,6 +164,20 @@ def test_shared_capture_is_publishable(
     if not (SHARED / name).is_file():
         pytest.skip("shared captures absent")
     check(SHARED / name, tmp_path, monkeypatch)
+
+
+def test_several_captures_with_parquet_are_publishable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of several captures (index and per-capture pages, Parquet datasets); the map
+    grows with each export, so no export reuses another capture's address as a pseudonym."""
+    pytest.importorskip("pyarrow")
+    captures = [ROOT / "captures" / "zoom-2020.pcap", ROOT / "captures" / "webrtc-p2p.pcap"]
+    if (SHARED / SHARED_CAPTURES[1]).is_file():
+        captures.append(SHARED / SHARED_CAPTURES[1])
+    check(captures, tmp_path, monkeypatch, "--format", "csv,parquet", "--jobs", "1")
+    assert any((tmp_path / "out" / "parquet").rglob("*.parquet"))
+    assert len(list((tmp_path / "out" / "files").iterdir())) == len(captures)
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark not installed")
