@@ -21,7 +21,7 @@ import pytest
 
 import inspector
 from inspector.cli import main
-from inspector.report.addrtext import Scanner, fit_v6, text_forms
+from inspector.report.addrtext import Scanner, fit_v6, text_forms, xor
 from inspector.report.pseudonymize import Pseudonymizer, _addresses, is_local_address
 from inspector.report.rewrite import PacketRewriter
 
@@ -263,3 +263,94 @@ def test_sdp_text_and_blanking() -> None:
     assert b"192.168.1.20" not in payload and b"10.0.0.2" not in payload
     assert payload.startswith(b"c=IN IP4 192.00") and b"xx.x.x.x:5060" in payload
     assert rw.notes.blanked == 1 and rw.notes.text == 1
+
+
+def test_map_option_and_old_pseudonymised_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "out"
+    capture = ROOT / "captures" / "zoom-2020.pcap"
+    assert main(["analyze", str(capture), "-o", str(out), "--pseudonymize", "-q"]) == 0
+    (kept,) = (tmp_path / "state" / "conference-inspector" / "pseudonyms").iterdir()
+    moved = tmp_path / "elsewhere.json"
+    kept.rename(moved)
+    pcap = tmp_path / "F1.pcap"
+    assert main(["evidence", str(out), "F0001", "-o", str(pcap), "--map", str(moved), "-q"]) == 0
+    assert pcap.stat().st_size > 24
+    # a folder pseudonymised by an older version (tokens, no key id): refused, nothing written
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    del summary["pseudonymized"]["key_id"]
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["evidence", str(out), "F0001", "-o", str(tmp_path / "old.pcap")]) == 2
+    assert "older version" in capsys.readouterr().err
+    assert not (tmp_path / "old.pcap").exists()
+
+
+def _rewritten(packets: list[bytes], p: Pseudonymizer) -> tuple[list[bytes], PacketRewriter]:
+    rw = PacketRewriter(p)
+    for data in packets:
+        rw.learn(1, data)
+    rw.freeze()
+    return [rw.rewrite(1, data) for data in packets], rw
+
+
+def test_crafted_packets_headers_payloads_and_checksums() -> None:
+    """ARP, a DNS answer naming a LAN device, an ICMP error quoting a packet, IPv6 and STUN
+    XOR-MAPPED-ADDRESS: every real address and MAC goes, and every checksum verifies."""
+    scapy = pytest.importorskip("scapy.all")
+    ether = scapy.Ether(src="a4:83:e7:11:22:33", dst="f0:9f:c2:44:55:66")
+    client, router, device = "192.168.1.20", "192.168.1.1", "192.168.1.77"
+    stun = bytes.fromhex("0101000c2112a442") + bytes(12)
+    stun += bytes.fromhex("0020000800019f2a") + xor(
+        ipaddress.ip_address(client).packed, b"!\x12\xa4B"
+    )
+    packets = [
+        ether / scapy.ARP(op=2, hwsrc="f0:9f:c2:44:55:66", psrc=router, pdst=client),
+        ether
+        / scapy.IP(src=router, dst=client)
+        / scapy.UDP(sport=53, dport=40000)
+        / scapy.DNS(
+            qr=1, qd=scapy.DNSQR(qname="nas.lan"), an=scapy.DNSRR(rrname="nas.lan", rdata=device)
+        ),
+        ether
+        / scapy.IP(src=router, dst=client)
+        / scapy.ICMP(type=3, code=3)
+        / scapy.IP(src=client, dst="8.8.8.8")
+        / scapy.UDP(sport=40001, dport=53),
+        ether
+        / scapy.IPv6(src="fe80::a683:e7ff:fe11:2233", dst="2001:4860:4860::8888")
+        / scapy.UDP(sport=5000, dport=3478)
+        / scapy.Raw(b"hello"),
+        ether
+        / scapy.IP(src="142.250.82.99", dst=client)
+        / scapy.UDP(sport=3478, dport=40002)
+        / scapy.Raw(stun),
+    ]
+    raw = [bytes(pkt) for pkt in packets]
+    p = Pseudonymizer()
+    p.register(client, "client")
+    out, rw = _rewritten(raw, p)
+    reals = {
+        client,
+        router,
+        device,
+        "fe80::a683:e7ff:fe11:2233",
+        "a4:83:e7:11:22:33",
+        "f0:9f:c2:44:55:66",
+    }
+    for data in out:
+        assert Scanner(reals).find(data) == []
+    assert rw.notes.stun_xor == 1 and rw.notes.payload_bytes == 1  # the DNS answer
+    for data in out:  # scapy recomputes every checksum (inner quoted ones too): same bytes
+        fresh = scapy.Ether(data)
+        layer = fresh
+        while layer:
+            if "chksum" in layer.fields:
+                del layer.chksum
+            layer = layer.payload
+        assert bytes(fresh) == data, scapy.Ether(data).summary()
+    dns = scapy.Ether(out[1])[scapy.DNS]
+    assert dns.an[0].rdata == "198.51.100.2"  # the router is local 1, the NAS local 2
+    assert scapy.Ether(out[0]).psrc == "198.51.100.1" and scapy.Ether(out[0]).pdst == "192.0.2.1"
