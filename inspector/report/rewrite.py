@@ -10,7 +10,9 @@ exported packets carry, given a new pseudonym from the same map) is replaced:
   FINGERPRINT is recomputed; a MESSAGE-INTEGRITY can no longer verify and is counted);
 * as text (SIP/SDP ``c=`` lines, ICE candidates, HTTP): the pseudonym written at the same length
   (leading zeros, a longer IPv6 form) or, when it cannot be, the digits blanked with ``x``;
-  reverse-lookup names (``...in-addr.arpa``, ``...ip6.arpa``) as text and as DNS labels.
+  reverse-lookup names (``...in-addr.arpa``, ``...ip6.arpa``) as text and as DNS labels;
+* the device part of ``.local`` names the report names ``host-N`` (mDNS labels and text), as
+  ``host-N`` padded with ``x`` to the same length, so label lengths and compression hold.
 
 Then the IPv4 header, TCP, UDP, ICMP and ICMPv6 checksums are made right: recomputed for a
 complete packet, updated incrementally (RFC 1624) for a truncated one or a fragment, so that no
@@ -64,6 +66,7 @@ class Notes:
     stun_xor: int = 0
     stun_integrity: int = 0
     text: int = 0
+    names: int = 0
     blanked: int = 0
     incremental: int = 0
     unparsed: int = 0
@@ -81,6 +84,8 @@ class Notes:
             parts.append(f"{self.stun_xor} STUN XOR address(es)")
         if self.text:
             parts.append(f"{self.text} address text(s)")
+        if self.names:
+            parts.append(f"{self.names} .local device name(s)")
         done = "; also rewrote " + ", ".join(parts) if parts else ""
         warn = []
         if self.blanked:
@@ -204,6 +209,21 @@ def _quoted(b: bytes | bytearray, ip: _Ip) -> _Ip | None:
     return None
 
 
+def _name_rule(name: bytes, token: str) -> tuple[re.Pattern[bytes], bytes]:
+    """What finds a device name as a DNS label or before ``.local``, and its same-length
+    replacement."""
+    label = re.escape(bytes([len(name)])) if len(name) < 64 else b"(?!)"
+    rule = re.compile(
+        b"(?:(?<=" + label + b")" + re.escape(name) + b"(?=[\\x00-\\x3f\\xc0-\\xff]))"
+        b"|(?:(?<![A-Za-z0-9-])" + re.escape(name) + b"(?=\\.local))",
+        re.I,
+    )
+    new = token.encode()
+    return rule, (
+        new + b"x" * (len(name) - len(new)) if len(name) >= len(new) else b"x" * len(name)
+    )
+
+
 def _ports(b: bytes | bytearray, ip: _Ip) -> tuple[int, int]:
     if ip.proto in (6, 17) and ip.end >= ip.l4 + 4:
         return struct.unpack_from("!HH", b, ip.l4)
@@ -231,6 +251,7 @@ class PacketRewriter:
     _mac: dict[bytes, bytes] = field(default_factory=dict)
     _text: dict[bytes, bytes] = field(default_factory=dict)
     _text_re: re.Pattern[bytes] | None = None
+    _names: list[tuple[re.Pattern[bytes], bytes]] = field(default_factory=list)
     _seen: list[tuple[str, bool]] = field(default_factory=list)
 
     # ---- pass 1: give every personal address of the packets a pseudonym
@@ -310,6 +331,9 @@ class PacketRewriter:
                     for form in text_forms(real):
                         self._text[form.encode()] = b""  # fitted at each occurrence
         self._text_re = pattern(f.decode() for f in self._text)
+        for real, token in self.p.mapping.items():
+            if self.p.kinds.get(real) == "host" and real.startswith("mdns:"):
+                self._names.append(_name_rule(real[5:].encode("utf-8", "replace"), token))
 
     # ---- pass 2: rewrite
     def rewrite(self, linktype: int, data: bytes) -> bytes:
@@ -334,6 +358,7 @@ class PacketRewriter:
             self._stun(b, ip)
         self.notes.payload_bytes += self._bytes(b, off)
         self._texts(b, off)
+        self._device_names(b, off)
         if ip is not None:
             self._checksums(b, data, ip)
         return bytes(b)
@@ -362,6 +387,14 @@ class PacketRewriter:
                     count += 1
                     pos = b.find(real, pos + len(real))
         return count
+
+    def _device_names(self, b: bytearray, start: int) -> None:
+        """The device part of ``.local`` names (mDNS labels, ``name.local`` text): its
+        ``host-N`` at the same length (padded with ``x``), or ``x``-blanked when shorter."""
+        for rule, new in self._names:
+            for m in list(rule.finditer(bytes(b), start)):
+                b[m.start() : m.end()] = new
+                self.notes.names += 1
 
     def _texts(self, b: bytearray, start: int) -> None:
         if self._text_re is None:

@@ -354,3 +354,24 @@ def test_crafted_packets_headers_payloads_and_checksums() -> None:
     dns = scapy.Ether(out[1])[scapy.DNS]
     assert dns.an[0].rdata == "198.51.100.2"  # the router is local 1, the NAS local 2
     assert scapy.Ether(out[0]).psrc == "198.51.100.1" and scapy.Ether(out[0]).pdst == "192.0.2.1"
+
+
+def test_mdns_device_names_take_their_host_token() -> None:
+    """The device part of a .local name is host-N in the report; in the exported packets it is
+    host-N too, padded to the same length (DNS label lengths and compression stay valid)."""
+    scapy = pytest.importorskip("scapy.all")
+    p = Pseudonymizer()
+    assert p.text("Alices-iPhone.local") == "host-1.local"
+    answer = scapy.DNSRR(rrname="Alices-iPhone.local", type="A", rdata="192.168.1.30")
+    pkt = (
+        scapy.Ether(src="a4:83:e7:11:22:33", dst="01:00:5e:00:00:fb")
+        / scapy.IP(src="192.168.1.30", dst="224.0.0.251")
+        / scapy.UDP(sport=5353, dport=5353)
+        / scapy.DNS(qr=1, an=answer)
+        / scapy.Raw(b" txt=Alices-iPhone.local")
+    )
+    (out,), rw = _rewritten([bytes(pkt)], p)
+    assert b"alices" not in out.lower() and rw.notes.names == 2
+    dns = scapy.Ether(out)[scapy.DNS]
+    assert dns.an[0].rrname == b"host-1xxxxxxx.local."
+    assert out.endswith(b" txt=host-1xxxxxxx.local")
