@@ -156,7 +156,8 @@ def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
     """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any.
 
     ``public`` (pseudonymised outputs): the resume cache of an earlier run, which holds real
-    addresses, is not carried over, and removed from a folder that is kept."""
+    addresses, is not carried over; from a folder that is kept (it holds other files), the
+    cache, Parquet datasets and per-capture pages an earlier run left are removed."""
     if not out.exists():
         os.rename(tmp, out)
         tmp.mkdir()  # so the caller's cleanup has something to remove
@@ -174,8 +175,10 @@ def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
             os.rename(tmp, out)
             os.rename(old, tmp)
         return
-    if public:
-        shutil.rmtree(out / _CARRIED, ignore_errors=True)
+    if public:  # our own folders an earlier run left (cache, Parquet, pages) hold real addresses
+        for name in _OWN_FOLDERS:
+            if not (tmp / name).exists() and not (out / name).is_symlink():
+                shutil.rmtree(out / name, ignore_errors=True)
     for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
         target = out / item.name
         if item.is_dir() and target.is_dir() and not target.is_symlink():

@@ -375,3 +375,23 @@ def test_mdns_device_names_take_their_host_token() -> None:
     dns = scapy.Ether(out)[scapy.DNS]
     assert dns.an[0].rrname == b"host-1xxxxxxx.local."
     assert out.endswith(b" txt=host-1xxxxxxx.local")
+
+
+def test_a_pseudonymised_run_into_a_kept_folder_drops_earlier_real_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OUTDIR holds the user's own file (so it is kept, not swapped) and an earlier plain run
+    with Parquet and a resume cache: after --pseudonymize none of those remain."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "out"
+    capture = str(ROOT / "captures" / "zoom-2020.pcap")
+    assert main(["analyze", capture, "-o", str(out), "-q", "--format", "csv,parquet"]) == 0
+    assert (out / ".inspector-cache").is_dir() and (out / "parquet").is_dir()
+    (out / "my notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["analyze", capture, "-o", str(out), "-q", "--pseudonymize"]) == 0
+    assert (out / "my notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / ".inspector-cache").exists() and not (out / "parquet").exists()
+    reals = personal(ROOT / "captures" / "zoom-2020.pcap")
+    files, _size, hits = scan_folder(out, reals)
+    assert files > 30 and hits == []
