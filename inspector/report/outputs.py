@@ -47,6 +47,8 @@ CONTRACT_TABLES = ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp",
 _OWN_NAME = re.compile(r"[a-z0-9_]+\.(csv|json|html|parquet)")
 #: Folders a run writes inside OUTDIR: Parquet datasets, per-capture pages, the resume cache.
 _OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
+#: What our folders hold: only such files there means the folder is ours to remove.
+_OWN_SUFFIX = {"parquet": ".parquet", "files": ".html", ".inspector-cache": ".pickle"}
 #: Kept from the previous outputs into the new ones (results of unchanged captures).
 _CARRIED = ".inspector-cache"
 _RENAME_EXCHANGE = 2
@@ -176,9 +178,13 @@ def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
             os.rename(old, tmp)
         return
     if public:  # our own folders an earlier run left (cache, Parquet, pages) hold real addresses
-        for name in _OWN_FOLDERS:
-            if not (tmp / name).exists() and not (out / name).is_symlink():
-                shutil.rmtree(out / name, ignore_errors=True)
+        for name, suffix in _OWN_SUFFIX.items():
+            folder = out / name
+            if (tmp / name).exists() or folder.is_symlink() or not folder.is_dir():
+                continue
+            ours = (suffix, suffix + ".tmp", "_metadata", "_common_metadata")
+            if all(p.is_dir() or p.name.endswith(ours) for p in folder.rglob("*")):
+                shutil.rmtree(folder, ignore_errors=True)
     for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
         target = out / item.name
         if item.is_dir() and target.is_dir() and not target.is_symlink():
