@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,9 +93,23 @@ def _dissectors(config: Config) -> tuple[list[Any], KeyLog]:
     return dissectors, keylog
 
 
-def live_dissectors(config: Config) -> list[Any]:
-    """The dissectors of a live capture: as for a file, with the user's key logs."""
-    return _dissectors(config)[0]
+def live_dissectors(config: Config, follow: list[str] | None = None) -> list[Any]:
+    """The dissectors of a live capture: as for a file, with the user's key logs.
+
+    ``follow``: key-log text the live run keeps appending to (lines written to the key log
+    files after the capture started), read at each lookup."""
+    return live_keyed_dissectors(config, follow)[0]
+
+
+def live_keyed_dissectors(
+    config: Config, follow: list[str] | None = None
+) -> tuple[list[Any], Callable[[Callable[[], Any]], bool] | None]:
+    """:func:`live_dissectors` and the flow table's key check on the same (growing) key log:
+    flows whose secrets are in the key log are kept past the budgets, as for files."""
+    dissectors, keylog = _dissectors(config)
+    if follow is not None:
+        keylog.follow(follow)
+    return dissectors, (make_key_check(keylog) if dissectors else None)
 
 
 def read_capture(paths: Sequence[str], config: Config, label: str = "") -> ShardPart:

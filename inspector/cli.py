@@ -184,9 +184,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--pseudonymize",
         action="store_true",
-        help="replace the device's own, local and peer addresses, MACs and .local names with "
-        "stable tokens (client-1, local-1, peer-1, mac-1) in every output; public server "
-        "addresses are kept as evidence",
+        help="replace the device's own, local and peer addresses and MACs with documentation "
+        "addresses (192.0.2.x, 198.51.100.x, 203.0.113.x, 2001:db8::) and documentation "
+        "MACs (00:00:5e:00:53:xx), .local names with host-N, in every output and in the packets "
+        "`inspector evidence` exports; public server addresses are kept as evidence",
     )
     _add_batch_arguments(a)
     add_live_parser(sub)
@@ -322,7 +323,10 @@ def _analyze(args: argparse.Namespace) -> int:
         "jobs": args.jobs,
         "scheduler": args.scheduler,
         "merge": args.merge,
-        "cache_dir": None if args.no_resume else os.path.join(args.outdir, CACHE_FOLDER),
+        # a pseudonymised OUTDIR keeps no cache: its results carry the real addresses
+        "cache_dir": None
+        if args.no_resume or args.pseudonymize
+        else os.path.join(args.outdir, CACHE_FOLDER),
     }
     if bar is not None and update is not None:
         with bar:
@@ -337,9 +341,9 @@ def _analyze(args: argparse.Namespace) -> int:
         _undo_cache(args.outdir, kwargs["cache_dir"], before)
         raise
     if args.pseudonymize:
-        from inspector.report.pseudonymize import pseudonymize
+        from inspector.report.pseudomap import publish
 
-        result = pseudonymize(result)
+        result = publish(result)
         for entry in result.summary.get("files", []):
             entry.pop("path", None)
             entry.pop("merged", None)

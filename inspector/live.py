@@ -105,13 +105,14 @@ def add_live_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="TLS key log (SSLKEYLOGFILE format) to decrypt your own client's TLS/QUIC "
-        "(as for analyze; read when the capture starts); repeatable",
+        "(as for analyze; lines the client appends during the capture are read too); "
+        "repeatable",
     )
     p.add_argument(
         "--pseudonymize",
         action="store_true",
-        help="replace the device's own, local and peer addresses, MACs and .local names with "
-        "stable tokens in every output (as for analyze)",
+        help="replace the device's own, local and peer addresses and MACs with documentation "
+        "addresses and documentation MACs in every output (as for analyze)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
@@ -180,6 +181,41 @@ def _status(iface: str, elapsed: float, seen: int, drops: str, result: Any) -> s
 
 
 @dataclass
+class _KeyLogTail:
+    """The lines added to the ``--keylog`` files since the capture started (a browser or an
+    app run with SSLKEYLOGFILE writes its keys while the capture runs); ``texts`` grows."""
+
+    paths: tuple[str, ...]
+    texts: list[str]
+    offsets: list[int]
+
+    @classmethod
+    def start(cls, paths: tuple[str, ...]) -> _KeyLogTail:
+        sizes = []
+        for p in paths:
+            try:
+                sizes.append(os.path.getsize(p))
+            except OSError:
+                sizes.append(0)
+        return cls(paths, [], sizes)
+
+    def poll(self) -> None:
+        for i, path in enumerate(self.paths):
+            try:
+                if os.path.getsize(path) <= self.offsets[i]:
+                    continue
+                with open(path, "rb") as fh:
+                    fh.seek(self.offsets[i])
+                    data = fh.read()
+            except OSError:
+                continue
+            whole = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+            if whole:
+                self.offsets[i] += len(whole)
+                self.texts.append(whole.decode("utf-8", "replace"))
+
+
+@dataclass
 class _Capture:
     """One live run: the open capture, the ingest it feeds, where it writes."""
 
@@ -194,8 +230,11 @@ class _Capture:
     started_wall: float = 0.0
     started: float = 0.0
     elapsed: float = 0.0
+    keys: _KeyLogTail | None = None
 
     def take(self, batch: list[Any]) -> None:
+        if self.keys is not None and batch:
+            self.keys.poll()  # before the packets: a flow they end is decrypted at once
         for pkt in batch:
             if self.writer is not None:
                 self.writer.write(pkt)
@@ -218,13 +257,10 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     check_filter(args.bpf, args.interface)
     if _interface_down(args.interface) and not args.quiet:
         print(f"inspector: warning: interface {args.interface!r} is down", file=sys.stderr)
-    from inspector.batch_shard import live_dissectors
-    from inspector.dissect.keylog import KeyLog
-    from inspector.dissect.tlsdecrypt import make_key_check
-    from inspector.pipeline import read_keylogs
+    from inspector.batch_shard import live_keyed_dissectors
     from inspector.source.checks import check_client, check_keylogs
 
-    check_keylogs(getattr(args, "keylog", []))
+    check_keylogs(getattr(args, "keylog", []), allow_empty=True)
     config = Config(
         client=check_client(args.client),
         tracker_lists=tuple(getattr(args, "lists", [])),
@@ -233,11 +269,10 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     collected = Collected()
     collected.rows.setdefault("flows", [])
     label = os.path.basename(args.write) if args.write else args.interface
-    dissectors = live_dissectors(config)
-    # flows whose secrets are in the key log are kept past the budgets, as for files
-    keyed = make_key_check(KeyLog(read_keylogs(config.keylogs))) if dissectors else None
+    keys = _KeyLogTail.start(config.keylogs) if config.keylogs else None
+    dissectors, keyed = live_keyed_dissectors(config, keys.texts if keys is not None else None)
     ingest = Ingest(config, collected, label, dissectors, keyed)
-    return _Capture(args, config, ingest, collected)
+    return _Capture(args, config, ingest, collected, keys=keys)
 
 
 def _start(run: _Capture, stop: _Stop) -> None:
@@ -340,6 +375,8 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
     from inspector.api import run_stages
     from inspector.report.outputs import write_outputs
 
+    if run.keys is not None:
+        run.keys.poll()
     run.ingest.finish()
     args = run.args
     run.collected.inputs.append(
@@ -357,9 +394,9 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
     result = run_stages(run.collected, run.config)
     result.summary["capture"] = _capture_summary(run, stop, stats)
     if getattr(args, "pseudonymize", False):
-        from inspector.report.pseudonymize import pseudonymize
+        from inspector.report.pseudomap import publish
 
-        result = pseudonymize(result)
+        result = publish(result)
     write_outputs(result, Path(args.outdir))
     if run.view is not None:
         line = f"live on {args.interface}: stopped ({stop.reason}) after {run.elapsed:.1f} s"
@@ -369,6 +406,8 @@ def _finish(run: _Capture, stop: _Stop, stats: Any) -> Any:
 
 
 def _report(run: _Capture, stop: _Stop, result: Any) -> None:
+    from inspector.report.text import count
+
     args = run.args
     for w in result.warnings:
         print(f"inspector: warning: {w}", file=sys.stderr)
@@ -386,7 +425,7 @@ def _report(run: _Capture, stop: _Stop, result: Any) -> None:
         f"{pk['malformed_total']} malformed"
     )
     tables = ", ".join(f"{k} {v}" for k, v in s["tables"].items() if k != "flows" and v)
-    print(f"{s['flows']} flows" + (f"; {tables}" if tables else ""))
+    print(count(int(s["flows"]), "flow") + (f"; {tables}" if tables else ""))
     if args.write:
         print(f"capture written to {args.write}")
     print(f"outputs written to {args.outdir}")

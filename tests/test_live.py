@@ -778,3 +778,69 @@ def test_render_findings_without_findings() -> None:
 def test_stats_text_when_the_platform_does_not_report_drops() -> None:
     assert CaptureStats(received=3).drops_text == "not reported by this platform"
     assert CaptureStats(received=3, kernel_received=3, kernel_dropped=1).drops_text == "1"
+
+
+# ----------------------------------------------------------------------------- shared options
+def test_live_takes_the_options_analyze_takes(
+    can_capture: None, tmp_path: Path, live_procs: list[LiveProc], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--lists, --keylog (a key log the client fills while the capture runs) and --pseudonymize
+    on a real capture of the loopback interface; then `evidence` on the pseudonymised OUTDIR."""
+    from inspector.cli import main
+    from inspector.report.addrtext import Scanner
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    name = SNI  # a third party by the bundled database: it gives a finding to export
+    lists = tmp_path / "hosts.txt"
+    lists.write_text(f"0.0.0.0 {name}\n", encoding="utf-8")
+    keylog = tmp_path / "keys.log"
+    keylog.write_text("", encoding="utf-8")  # empty at the start: the client writes it later
+    server = TlsServer(tmp_path)
+    capture = tmp_path / "capture.pcapng"
+    try:
+        live = start_live(
+            tmp_path,
+            *("--bpf", f"tcp port {server.port}", "--duration", "4", "--refresh", "1"),
+            *("--write", str(capture), "--lists", str(lists), "--keylog", str(keylog)),
+            "--pseudonymize",
+        )
+        live_procs.append(live)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.keylog_filename = str(keylog)
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw,
+            ctx.wrap_socket(raw, server_hostname=name) as tls,
+        ):
+            body = b'{"event":"live_option_test","email":"alice@example.com"}'
+            tls.sendall(
+                b"POST /collect/v1 HTTP/1.1\r\nHost: " + name.encode() + b"\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            tls.recv(4096)
+        assert live.wait(60) == 0, live.stderr
+    finally:
+        server.close()
+    assert keylog.read_text(encoding="utf-8").strip()  # the keys came after the start
+    assert_complete_outputs(live)
+    (flow,) = [r for r in live.csv("flows") if r["server_name"] == name]
+    assert name in flow["list_hits"]  # --lists
+    requests = [r for r in live.csv("http") if r["uid"] == flow["uid"]]
+    assert [(r["method"], r["host"]) for r in requests] == [("POST", name)]  # --keylog
+    assert "/collect/v1" in requests[0]["uri"]
+    assert [r["category"] for r in live.csv("data_shared")] == ["email"]  # read in the request
+    # --pseudonymize: the loopback address is a local one; no output names it
+    assert flow["orig_h"].startswith(("192.0.2.", "198.51.100."))
+    summary = live.summary()
+    assert isinstance(summary["pseudonymized"], dict)
+    scanner = Scanner({"127.0.0.1"})
+    for path in live.out.iterdir():
+        assert scanner.find(path.read_bytes()) == [], path.name
+    # and the packets `evidence` exports from it are pseudonymised the same way
+    finding = next(r for r in live.csv("findings") if flow["uid"] in r["uids"].split(";"))
+    pcap = tmp_path / "evidence.pcap"
+    assert main(["evidence", str(live.out), finding["finding_id"], "-o", str(pcap), "-q"]) == 0
+    assert scanner.find(pcap.read_bytes()) == []
+    if shutil.which("tshark"):
+        assert tshark_frames(pcap, finding["evidence_filter"])

@@ -20,7 +20,10 @@ examples:
   inspector evidence out F0003 -o f3.pcapng --capture /elsewhere/zoom-2020.pcap
 
 The capture is found through OUTDIR/summary.json (where `analyze` read it); pass --capture when
-it has moved. The output is a pcap (pcapng when FILE ends in .pcapng or link types differ).
+it has moved. From a pseudonymised OUTDIR (analyze --pseudonymize) the packets are written with
+the same pseudonyms as the report (addresses, MACs, checksums fixed), using the private map kept
+in ~/.local/state/conference-inspector (or --map FILE); without the map nothing is written.
+The output is a pcap (pcapng when FILE ends in .pcapng or link types differ).
 exit codes: 0 written, 2 bad OUTDIR, unknown FINDING_ID or capture not found.
 """
 
@@ -71,6 +74,13 @@ def add_evidence_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="the capture file, when it is no longer where `analyze` read it",
     )
+    e.add_argument(
+        "--map",
+        metavar="FILE",
+        default=None,
+        help="the private pseudonym map of a pseudonymised OUTDIR, when it is not in this "
+        "user's state folder (where `analyze --pseudonymize` keeps it)",
+    )
     e.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return e
 
@@ -84,7 +94,9 @@ def run_evidence(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        done = export_evidence(args.outdir, args.finding_id, args.output, args.capture)
+        done = export_evidence(
+            args.outdir, args.finding_id, args.output, args.capture, getattr(args, "map", None)
+        )
     except InputError as exc:
         err.write(f"inspector: error: {safe_text(exc)}\n")
         return 2
@@ -96,4 +108,6 @@ def run_evidence(
             )
             + "\n"
         )
+    if done.note and (done.warn or not getattr(args, "quiet", False)):
+        err.write(f"inspector: note: {safe_text(done.note)}\n")
     return 0

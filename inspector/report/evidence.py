@@ -10,10 +10,15 @@ ICMP errors (port unreachable, time exceeded...) that quote a packet of one of t
 exported too, as Wireshark's filter selects them, when they arrive between the flow's first
 packet and :data:`ICMP_GRACE_FRAMES` frames after its last one.
 
+In a pseudonymised OUTDIR (``analyze --pseudonymize``) the run's private map
+(:mod:`inspector.report.pseudomap`) turns the flows' pseudonyms back into the real addresses to
+find the packets, and every exported packet is rewritten with the same pseudonyms
+(:mod:`inspector.report.rewrite`), so the findings' display filters hold in the pcap. The
+written bytes are scanned for every real address and MAC of the map; if one remains, nothing is
+written. Without the map nothing is exported.
+
 Limits: the non-final fragments of a fragmented IP datagram are not exported (the flow is only
-known once the datagram is whole). In a pseudonymised OUTDIR the personal addresses are tokens,
-so flows are matched on protocol, ports, frame range and the public side only; the exported
-packets are the original ones and carry the real addresses.
+known once the datagram is whole).
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from inspector.decode import ICMP, ICMP6, TCP, UDP, Decoder, Malformed
-from inspector.errors import InputError
+from inspector.errors import InputError, OutputError
+from inspector.report.addrtext import Scanner
+from inspector.report.pseudomap import keep_extended, load_map
+from inspector.report.pseudonymize import Pseudonymizer
+from inspector.report.rewrite import PacketRewriter
 from inspector.source import RawPacket, open_capture
 
 __all__ = [
@@ -104,6 +113,10 @@ class EvidenceExport:
     packets: int
     format: str
     frames: tuple[int, ...]
+    #: one line on what pseudonymisation rewrote ("" for a plain OUTDIR)
+    note: str = ""
+    #: the note says something a reader of the pcap must know (shown even with --quiet)
+    warn: bool = False
 
 
 def normalise_finding_id(text: str) -> str:
@@ -170,15 +183,17 @@ def quoted_packet(d: tuple[Any, ...]) -> tuple[int, bytes, bytes, int, int] | No
     return inner, bytes(src), bytes(dst), 0, 0
 
 
-def _flow_match(flow: dict[str, Any]) -> FlowMatch | None:
+def _flow_match(flow: dict[str, Any], real: dict[str, str] | None = None) -> FlowMatch | None:
     proto = _PROTO.get(str(flow.get("proto", "")))
     if proto is None:
         return None
+    back = real or {}
+    orig, resp = str(flow.get("orig_h")), str(flow.get("resp_h"))
     return FlowMatch(
         proto,
-        _packed(flow.get("orig_h")),
+        _packed(back.get(orig, orig)),
         int(flow.get("orig_p") or 0),
-        _packed(flow.get("resp_h")),
+        _packed(back.get(resp, resp)),
         int(flow.get("resp_p") or 0),
         int(flow.get("first_frame") or 0),
         int(flow.get("last_frame") or 0),
@@ -293,41 +308,88 @@ def write_pcapng(fh: BinaryIO, packets: Iterable[RawPacket]) -> int:
     return n
 
 
+def _pseudonymised(
+    selected: list[tuple[int, RawPacket]], p: Pseudonymizer
+) -> tuple[list[tuple[int, RawPacket]], str, bool]:
+    """The packets rewritten with the run's pseudonyms, and the one-line note; refuses
+    (:class:`InputError`) when a real address or MAC would remain in the bytes."""
+    rewriter = PacketRewriter(p)
+    for _n, pkt in selected:
+        rewriter.learn(pkt.linktype, pkt.data)
+    rewriter.freeze()
+    out = [(n, pkt._replace(data=rewriter.rewrite(pkt.linktype, pkt.data))) for n, pkt in selected]
+    scanner = Scanner(rewriter.reals())
+    left = [(n, hit) for n, pkt in out for hit in scanner.find(pkt.data)]
+    if left:
+        frames = sorted({n for n, _h in left})
+        raise InputError(
+            f"{len(left)} occurrence(s) of real addresses could not be rewritten (frames "
+            f"{', '.join(map(str, frames[:8]))}{'...' if len(frames) > 8 else ''}); "
+            "nothing written"
+        )
+    return out, rewriter.notes.line(), rewriter.notes.warns
+
+
+def _selected(
+    path: str, fid: str, matches: list[FlowMatch], listed: list[int]
+) -> list[tuple[int, RawPacket]]:
+    hits: list[int] = []
+    selected = list(select_packets(path, matches, listed, hits))
+    if not selected or (matches and 0 in hits):
+        raise InputError(
+            f"{path}: none of the packets of {fid} are in this file "
+            "(is it the capture the OUTDIR was made from?)"
+            if not any(hits)
+            else f"{path}: some flows of {fid} are missing from this file "
+            "(is it the capture the OUTDIR was made from?)"
+        )
+    return selected
+
+
+def _write(out: Path, packets: list[RawPacket]) -> tuple[int, bool]:
+    """Write ``packets``; (how many, whether as pcapng)."""
+    linktypes = {p.linktype for p in packets}
+    pcapng = out.suffix.lower() == ".pcapng" or len(linktypes) > 1
+    try:
+        with out.open("wb") as fh:
+            if pcapng:
+                return write_pcapng(fh, packets), True
+            return write_pcap(fh, packets, next(iter(linktypes))), False
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+
+
 def export_evidence(
     outdir: str | os.PathLike[str],
     finding_id: str,
     output: str | os.PathLike[str],
     capture: str | None = None,
+    map_file: str | None = None,
 ) -> EvidenceExport:
-    """Write the packets of ``finding_id`` (from the run in ``outdir``) to ``output``."""
+    """Write the packets of ``finding_id`` (from the run in ``outdir``) to ``output``.
+
+    A pseudonymised run's packets are rewritten with its map (``map_file`` names it when it
+    is not in the state folder); see the module doc."""
     finding, flows, summary = load_finding(outdir, finding_id)
     file = str(finding.get("file") or "")
+    pseudo, map_path = None, None
+    if summary.get("pseudonymized"):
+        pseudo, inputs, map_path = load_map(summary, map_file)
+        summary = {**summary, "inputs": inputs}
     path = _capture_path(summary, file, capture)
-    matches = [m for m in (_flow_match(f) for f in flows) if m is not None]
+    real = {v: k for k, v in pseudo.mapping.items()} if pseudo is not None else None
+    matches = [m for m in (_flow_match(f, real) for f in flows) if m is not None]
     listed = [int(x) for x in str(finding.get("frames") or "").split(";") if x.strip().isdigit()]
-    hits: list[int] = []
-    selected = list(select_packets(path, matches, listed, hits))
-    if not selected or (matches and 0 in hits):
-        raise InputError(
-            f"{path}: none of the packets of {finding['finding_id']} are in this file "
-            "(is it the capture the OUTDIR was made from?)"
-            if not any(hits)
-            else f"{path}: some flows of {finding['finding_id']} are missing from this file "
-            "(is it the capture the OUTDIR was made from?)"
-        )
-    linktypes = {p.linktype for _n, p in selected}
+    selected = _selected(path, str(finding["finding_id"]), matches, listed)
+    note, warn = "", False
+    if pseudo is not None and map_path is not None:
+        selected, note, warn = _pseudonymised(selected, pseudo)
+        try:
+            keep_extended(pseudo, summary, map_path)
+        except OutputError as exc:
+            note, warn = f"{note}; later exports may number new addresses differently ({exc})", True
     out = Path(output)
-    pcapng = out.suffix.lower() == ".pcapng" or len(linktypes) > 1
-    try:
-        with out.open("wb") as fh:
-            packets = (p for _n, p in selected)
-            count = (
-                write_pcapng(fh, packets)
-                if pcapng
-                else write_pcap(fh, packets, next(iter(linktypes)))
-            )
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    count, pcapng = _write(out, [p for _n, p in selected])
     return EvidenceExport(
         str(finding["finding_id"]),
         path,
@@ -335,4 +397,6 @@ def export_evidence(
         count,
         "pcapng" if pcapng else "pcap",
         tuple(n for n, _p in selected),
+        note,
+        warn,
     )

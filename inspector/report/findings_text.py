@@ -17,6 +17,7 @@ from inspector.findings import (
     evidence_frames,
     happened,
 )
+from inspector.report.text import count, named_by
 from inspector.report.verdict_text import verdict_text
 from inspector.schema.findings import FindingRow
 from inspector.vocab import OUTSIDE, FindingKind, Severity, Verdict
@@ -81,6 +82,8 @@ def _carried(g: Finding) -> str:
 def _first_party(g: Finding) -> str:
     org = g.first.att.owner.organisation or "an unidentified organisation"
     reason = g.first.a.role.party.reason
+    if reason.startswith(f"{org}: "):
+        reason = reason[len(org) + 2 :]  # the organisation is named in the sentence before
     own = f" First party: {reason}." if reason and g.first.a.role.party.party == "first" else ""
     return (
         f"{_during(g.session_app)} the device sent {_sent(g)} bytes to {g.destination}, a "
@@ -97,12 +100,36 @@ def _ecb(g: Finding) -> str:
     )
 
 
+#: What each weakness code of the ``tls.weak`` column means, for the finding's explanation.
+WEAKNESS_TEXT = {
+    "TLS<=1.1": "TLS 1.1 and older are deprecated (RFC 8996)",
+    "RC4": "the RC4 cipher is prohibited (RFC 7465)",
+    "3DES": "3DES has 64-bit blocks, open to Sweet32 collisions",
+    "NULL": "a NULL cipher authenticates the records but does not encrypt them",
+    "EXPORT": "export-grade ciphers use deliberately short keys",
+    "anon": "anonymous key exchange authenticates no server",
+    "static-RSA": "static RSA key exchange gives no forward secrecy",
+    "CBC-SHA1": "CBC with an HMAC-SHA1 MAC is open to padding-oracle attacks (Lucky 13)",
+}
+
+
 def _weak(g: Finding) -> str:
-    weak = str(g.first.a.verdict.facts.get("weak", "")).replace(";", ", ")
-    return (
-        f"The encrypted connection to {g.destination} uses outdated or weak TLS settings "
-        f"({weak}). It is still encrypted, but below current standards."
+    f = g.first.a.verdict.facts
+    codes = [c for c in str(f.get("weak", "")).split(";") if c]
+    suite = " with ".join(str(x) for x in (f.get("version"), f.get("cipher")) if x)
+    frame = f" (frame {f['frame']})" if f.get("frame") else ""
+    if f.get("hello_seen") and suite:
+        seen = f"negotiated {suite}{frame}"
+    else:
+        seen = f"offered only weak settings{frame} and no ServerHello was seen"
+    more = f" (the first of {count(len(g.records), 'connection')})" if len(g.records) > 1 else ""
+    why = "; ".join(WEAKNESS_TEXT.get(c, c) for c in codes) or "weak settings"
+    still = (
+        "The records are not encrypted."
+        if "NULL" in codes
+        else "It is still encrypted, but below current standards."
     )
+    return f"The TLS connection to {g.destination}{more} {seen}: {why}. {still}"
 
 
 def _dns(g: Finding) -> str:
@@ -224,7 +251,7 @@ def _group_row(g: Finding) -> FindingRow:
         bytes_from_server=sum(x.att.ends.server_bytes for x in g.records),
         first_seen=min(x.ev.conn.ts for x in g.records),
         last_seen=max(x.ev.conn.ts + x.ev.conn.duration_s for x in g.records),
-        attribution_source=r.att.owner.source,
+        attribution_source=named_by(r.att.owner.source),
     )
 
 
@@ -264,7 +291,7 @@ def _lookup_row(f: LookupFinding) -> FindingRow:
         bytes_from_server=0,
         first_seen=lk.ts,
         last_seen=f.last_seen,
-        attribution_source=lk.attribution_source,
+        attribution_source=named_by(lk.attribution_source),
     )
 
 

@@ -47,6 +47,8 @@ CONTRACT_TABLES = ("flows", "dns", "tls", "quic", "http", "stun", "dtls", "rtp",
 _OWN_NAME = re.compile(r"[a-z0-9_]+\.(csv|json|html|parquet)")
 #: Folders a run writes inside OUTDIR: Parquet datasets, per-capture pages, the resume cache.
 _OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
+#: What our folders hold: only such files there means the folder is ours to remove.
+_OWN_SUFFIX = {"parquet": ".parquet", "files": ".html", ".inspector-cache": ".pickle"}
 #: Kept from the previous outputs into the new ones (results of unchanged captures).
 _CARRIED = ".inspector-cache"
 _RENAME_EXCHANGE = 2
@@ -89,7 +91,7 @@ def write_outputs(
         raise OutputError(_describe(exc, out)) from exc
     try:
         names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs)]
-        _move_into_place(tmp, out)
+        _move_into_place(tmp, out, bool(result.summary.get("pseudonymized")))
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
     finally:  # also on KeyboardInterrupt and the CLI's SIGTERM exception
@@ -152,14 +154,18 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any."""
+def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
+    """``tmp`` (complete) becomes ``out``; afterwards ``tmp`` holds the old outputs, if any.
+
+    ``public`` (pseudonymised outputs): the resume cache of an earlier run, which holds real
+    addresses, is not carried over; from a folder that is kept (it holds other files), the
+    cache, Parquet datasets and per-capture pages an earlier run left are removed."""
     if not out.exists():
         os.rename(tmp, out)
         tmp.mkdir()  # so the caller's cleanup has something to remove
         return
     if _replaceable(out):
-        carried = _carry(out, tmp)
+        carried = _carry(out, tmp) if not public else False
         try:
             swapped = _exchange(tmp, out)
         except OSError:
@@ -171,6 +177,14 @@ def _move_into_place(tmp: Path, out: Path) -> None:
             os.rename(tmp, out)
             os.rename(old, tmp)
         return
+    if public:  # our own folders an earlier run left (cache, Parquet, pages) hold real addresses
+        for name, suffix in _OWN_SUFFIX.items():
+            folder = out / name
+            if (tmp / name).exists() or folder.is_symlink() or not folder.is_dir():
+                continue
+            ours = (suffix, suffix + ".tmp", "_metadata", "_common_metadata")
+            if all(p.is_dir() or p.name.endswith(ours) for p in folder.rglob("*")):
+                shutil.rmtree(folder, ignore_errors=True)
     for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
         target = out / item.name
         if item.is_dir() and target.is_dir() and not target.is_symlink():

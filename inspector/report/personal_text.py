@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from inspector.findings import display_filter
 from inspector.personal import DataFinding
+from inspector.report.text import named_by
 from inspector.schema.findings import FindingRow
 from inspector.vocab import OUTSIDE, FindingKind
 
@@ -60,7 +61,7 @@ def _row(f: DataFinding) -> FindingRow:
         bytes_from_server=sum(r.att.ends.server_bytes for r in recs),
         first_seen=min(r.ev.conn.ts for r in recs),
         last_seen=max(r.ev.conn.ts + r.ev.conn.duration_s for r in recs),
-        attribution_source=first.att.owner.source,
+        attribution_source=named_by(first.att.owner.source),
     )
 
 

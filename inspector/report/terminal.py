@@ -22,6 +22,7 @@ from inspector.report.text import (
     FINDING_TITLES,
     SEVERITY_ORDER,
     VERDICT_SHORT,
+    count,
     human_bytes,
     plain,
     safe_text,
@@ -69,7 +70,7 @@ def summary_lines(result: Result) -> list[str]:
         f"{pk.get('malformed_total', 0)} malformed"
     ]
     tables = ", ".join(f"{k} {v}" for k, v in s.get("tables", {}).items() if k != "flows" and v)
-    lines.append(f"{s.get('flows', 0)} flows" + (f"; {tables}" if tables else ""))
+    lines.append(count(int(s.get("flows", 0)), "flow") + (f"; {tables}" if tables else ""))
     return [safe_text(line) for line in lines]
 
 

@@ -22,8 +22,10 @@ __all__ = [
     "SEVERITY_TEXT",
     "VERDICT_MEANING",
     "VERDICT_SHORT",
+    "count",
     "human_bytes",
     "iso_time",
+    "named_by",
     "plain",
     "safe_text",
     "verdict_phrase",
@@ -171,3 +173,31 @@ def verdict_phrase(verdict: str, app: str = "") -> str:
         "UNKNOWN": "protection could not be determined from the capture",
     }
     return phrases.get(verdict, verdict.lower() or "not assessed")
+
+
+def count(n: int, word: str, plural: str = "") -> str:
+    """``1 flow``, ``2 flows`` (``plural`` when adding an ``s`` is wrong)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def named_by(source: str) -> str:
+    """An attribution's provenance with each source named once.
+
+    ``source`` is ``what: list ; list | what: list``: a list that names the same thing twice
+    (the same repository file quoted with two version labels) is kept once, first label wins.
+    """
+    parts = []
+    for part in source.split(" | "):
+        what, sep, lists = part.partition(": ")
+        if not sep:
+            parts.append(part)
+            continue
+        seen: set[str] = set()
+        kept = []
+        for item in lists.split(" ; "):
+            key = item.split(" (", 1)[0].strip()
+            if key not in seen:
+                seen.add(key)
+                kept.append(item.strip())
+        parts.append(f"{what}: {' ; '.join(kept)}")
+    return " | ".join(dict.fromkeys(parts))

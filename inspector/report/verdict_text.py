@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from inspector.report.text import count
+
 __all__ = ["E2E_UNKNOWABLE", "TEXTS", "verdict_text"]
 
 Facts = Mapping[str, object]
@@ -28,8 +30,9 @@ def _ecb_note(f: Facts) -> str:
     if not f.get("ecb_example"):
         return ""
     return (
-        f" Identical 16-byte ciphertext blocks recur across packets ({f['ecb_blocks']} distinct "
-        f"blocks at {f['ecb_positions']} block positions, e.g. {f['ecb_example']} at "
+        " Identical 16-byte ciphertext blocks recur across packets "
+        f"({count(int(str(f['ecb_blocks'])), 'distinct block')} at "
+        f"{count(int(str(f['ecb_positions'])), 'block position')}, e.g. {f['ecb_example']} at "
         f"{f['ecb_frame']}): the signature of deterministic (ECB-like) encryption."
     )
 
@@ -60,9 +63,17 @@ def _http(f: Facts) -> tuple[str, str]:
     )
 
 
+#: How QUIC version numbers read in a sentence ("QUIC version 1" reads like a count).
+_QUIC_VERSIONS = {
+    "": "QUIC (TLS 1.3)",
+    "1": "QUIC v1 (RFC 9000, TLS 1.3)",
+    "2": "QUIC v2 (RFC 9369, TLS 1.3)",
+}
+
+
 def _version(f: Facts) -> str:
     if f["proto"] == "QUIC":
-        return f"QUIC version {f['version']} (TLS 1.3)" if f["version"] else "QUIC (TLS 1.3)"
+        return _QUIC_VERSIONS.get(str(f["version"]), f"QUIC {f['version']} (TLS 1.3)")
     return str(f["version"] or "TLS")
 
 
@@ -129,7 +140,7 @@ def _tls_not_completed(f: Facts) -> tuple[str, str]:
 def _dtls_not_completed(f: Facts) -> tuple[str, str]:
     return (
         f"DTLS ClientHello to {f['name']} (frame {f['frame']}); the server answered "
-        f"({f['server_pkts']} packets) but sent no ServerHello.",
+        f"({count(int(str(f['server_pkts'])), 'packet')}) but sent no ServerHello.",
         "No DTLS session (and so no SRTP keys) was seen being set up; whether media followed "
         "elsewhere is not visible.",
     )

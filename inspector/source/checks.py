@@ -72,14 +72,19 @@ def check_client(text: str) -> str:
         ) from None
 
 
-def check_keylogs(paths: Iterable[str]) -> None:
-    """Every ``--keylog`` file is readable and holds at least one NSS key log line."""
+def check_keylogs(paths: Iterable[str], allow_empty: bool = False) -> None:
+    """Every ``--keylog`` file is readable and holds at least one NSS key log line.
+
+    ``allow_empty`` (live capture): an empty file is accepted, since the client under study
+    writes its keys while the capture runs; text that is not a key log is still refused."""
     for p in paths:
         try:
             with open(p, encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
         except OSError as exc:
             raise InputError(f"{p}: cannot read key log ({exc.strerror or exc})") from exc
+        if allow_empty and not text.strip():
+            continue
         masters, tls13, other = parse_keylog_all(text)
         if not masters and not tls13 and not other:
             raise InputError(

@@ -168,7 +168,7 @@ CASES: dict[str, tuple[Callable[[], Any], Verdict, str]] = {
             )
         ),
         Verdict.TRANSPORT_TLS,
-        "QUIC version 1 (TLS 1.3)",
+        "QUIC v1 (RFC 9000, TLS 1.3)",
     ),
     "codec_plaintext": (
         lambda: ctx(

@@ -41,14 +41,23 @@ def test_text_replacement_boundaries() -> None:
     p = Pseudonymizer()
     p.register("192.168.1.20", "client")
     assert p.text("ip.addr==192.168.1.20 && ip.addr==192.168.1.2") == (
-        "ip.addr==client-1 && ip.addr==local-1"
+        "ip.addr==192.0.2.1 && ip.addr==198.51.100.1"
     )
     assert p.text("DNS to 192.168.1.2:53 asking, then 192.168.1.2.") == (
-        "DNS to local-1:53 asking, then local-1."
+        "DNS to 198.51.100.1:53 asking, then 198.51.100.1."
     )
     assert p.text("version 1.192.168.1.20") == "version 1.192.168.1.20"  # not an address
-    assert p.text("[fe80::1%en0]:5353 and fe80::1") == "[local-2]:5353 and local-2"
-    assert p.text("mac 02:00:00:00:00:01 / 02-00-00-00-00-01") == "mac mac-1 / mac-1"
+    assert p.text("[fe80::1%en0]:5353 and fe80::1") == "[2001:db8:2::1]:5353 and 2001:db8:2::1"
+    assert p.text("PTR 2.1.168.192.in-addr.arpa") == "PTR 1.100.51.198.in-addr.arpa"
+    assert p.text("mac 02:00:00:00:00:01 / 02-00-00-00-00-01") == (
+        "mac 00:00:5e:00:53:01 / 00:00:5e:00:53:01"
+    )
+    # a real MAC is never its own pseudonym
+    assert p.text("and 00:00:5e:00:53:02") == "and 00:00:5e:00:53:03"
+    # pseudonyms are left alone when text is rewritten again
+    assert p.text("ip.addr==192.0.2.1 and 00:00:5e:00:53:01") == (
+        "ip.addr==192.0.2.1 and 00:00:5e:00:53:01"
+    )
     assert p.text("Alices-iPhone._airplay._tcp.local") == "host-1._airplay._tcp.local"
     assert p.text("_services._dns-sd._udp.local") == "_services._dns-sd._udp.local"
     assert p.text("157.240.1.1 time 22:13:20 cert AB:CD:EF:01:02:03:04:05:06") == (
@@ -62,18 +71,18 @@ def test_sample_every_output(sample_result: Result, tmp_path: Path) -> None:
     write_outputs(public, tmp_path)
     text = all_text(tmp_path)
     assert client not in text and "192.168." not in text
-    assert "client-1" in text and "local-1" in text
+    assert "192.0.2.1" in text and "198.51.100.1" in text
     servers = set(sample_result.flows["resp_h"]) - {
         a for a in sample_result.flows["resp_h"] if is_local_address(a)
     }
     for server in servers:
         assert server in text  # public server addresses are evidence and stay
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
-    assert summary["attribution"]["client"] == "client-1"
+    assert summary["attribution"]["client"] == "192.0.2.1"
     assert "abspath" not in summary["inputs"][0] and "/" not in summary["inputs"][0]["path"]
     assert summary["pseudonymized"]["tokens"]["client"] == 1
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "replaced by tokens" in page
+    assert "replaced by pseudonyms" in page
     assert str(tmp_path) not in page and "inspector evidence OUTDIR F0001" in page
     # the original result is untouched
     assert sample_result.summary["attribution"]["client"] == client
@@ -84,6 +93,8 @@ def test_tokens_are_stable(sample_result: Result) -> None:
     for name in a.tables:
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
         assert list(a.tables[name].dtypes) == list(sample_result.tables[name].dtypes)
+    # the map's key id is random (it must not be derived from the addresses); the rest is stable
+    assert a.summary["pseudonymized"].pop("key_id") != b.summary["pseudonymized"].pop("key_id")
     assert a.summary == b.summary
 
 
@@ -105,7 +116,33 @@ def test_peers_and_stun_reflexive_addresses() -> None:
     tables["sessions"] = sessions
     result = pseudonymize(Result(tables, {"attribution": {"client": "2a01:e0a::20"}}))
     f = result.tables["flows"]
-    assert list(f["orig_h"]) == ["client-1", "client-1"]  # a public client address too
-    assert list(f["resp_h"]) == ["peer-1", "157.240.1.1"]  # the other participant, not servers
-    assert f["encryption_evidence"].iloc[0] == "DTLS with peer-1"
-    assert result.tables["stun"]["xor_mapped"].iloc[0] == "[peer-2]:40000;peer-3:5000"
+    # a public client address too
+    assert list(f["orig_h"]) == ["2001:db8:1::1", "2001:db8:1::1"]
+    # the other participant, not servers
+    assert list(f["resp_h"]) == ["203.0.113.1", "157.240.1.1"]
+    assert f["encryption_evidence"].iloc[0] == "DTLS with 203.0.113.1"
+    # 203.0.113.9 is in the data, so it is never handed out as a pseudonym
+    assert result.tables["stun"]["xor_mapped"].iloc[0] == "[2001:db8:3::1]:40000;203.0.113.2:5000"
+
+
+def test_frame_clauses_become_dns_clauses_or_go() -> None:
+    tables = {name: empty_frame(name) for name in load_all()}
+    flows = tables["flows"].reindex(range(1))
+    flows["uid"], flows["ts"] = ["C1"], [1.0]
+    flows["first_frame"], flows["last_frame"] = [5, 9]
+    flows["orig_h"] = pd.array(["192.168.1.20"], dtype="string")
+    flows["resp_h"] = pd.array(["157.240.1.1"], dtype="string")
+    tables["flows"] = flows
+    findings = tables["findings"].reindex(range(3))
+    base = "(ip.addr==192.168.1.20 && ip.addr==157.240.1.1 && tcp.port==5 && tcp.port==443)"
+    findings["evidence_filter"] = pd.array(
+        [base + " || frame.number in {2}", base + " || frame.number in {6}", 'dns.qry.name == "x"'],
+        dtype="string",
+    )
+    findings["uids"] = pd.array(["C1", "C1", "D1"], dtype="string")
+    findings["frames"] = pd.array(["5;2", "5;6", "3"], dtype="string")
+    tables["findings"] = findings
+    result = pseudonymize(Result(tables, {"attribution": {"client": "192.168.1.20"}}))
+    got = list(result.tables["findings"]["evidence_filter"])
+    public = base.replace("192.168.1.20", "192.0.2.1")
+    assert got == [public + " || dns.a == 157.240.1.1", public, 'dns.qry.name == "x"']
