@@ -23,6 +23,10 @@ APPLICATION_DATA = 23
 #: RFC 5246 section 6.2.3: TLSCiphertext.length <= 2^14 + 2048
 MAX_RECORD = (1 << 14) + 2048
 _MAX_RECORDS = 10_000
+#: bytes of printable ASCII that open an application-data record whose cipher leaves it
+#: readable (a NULL cipher suite): ciphertext opens so with probability (98/256)^16 < 1e-6
+_READABLE = 16
+_TEXT = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,12 @@ def _header(data: bytes, pos: int, version: int | None) -> tuple[int, int, int]:
     return ctype, ver, length
 
 
+def _readable(data: bytes, pos: int, length: int) -> bool:
+    """An application-data record body that opens with readable text: not ciphertext."""
+    head = data[pos + 5 : pos + 5 + min(length, 64)]
+    return len(head) >= _READABLE and all(b in _TEXT for b in head)
+
+
 def parse_records(data: bytes) -> RecordRun:
     """The TLS records of ``data`` from offset 0 (see module doc). Walking stops at the end of
     the data or at the first header that is not a record; raises :class:`ParseError` when the
@@ -63,6 +73,9 @@ def parse_records(data: bytes) -> RecordRun:
             if not types:
                 raise
             break
+        if ctype == APPLICATION_DATA and _readable(data, pos, length):
+            # records are framed but not encrypted (NULL cipher): never called TLS protection
+            raise ParseError(f"readable application data at offset {pos}", "tls_record_readable")
         types.append(ctype)
         offsets.append(pos)
         if pos + 5 + length > len(data):

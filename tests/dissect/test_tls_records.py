@@ -38,6 +38,16 @@ def test_walk_stops_at_a_header_that_is_not_a_record() -> None:
     assert run.types == (23,) and run.end == 45 and not run.cut
 
 
+def test_readable_application_data_is_not_called_records() -> None:
+    """A NULL cipher frames records but leaves them readable: never TLS protection."""
+    body = b"GET /v1/events?device=iPhone12,1 HTTP/1.1\r\nHost: example.net\r\n\r\n"
+    with pytest.raises(ParseError, match="readable"):
+        parse_records(record(23, body))
+    # the same length of ciphertext-like bytes is records; 15 readable bytes are not enough
+    assert parse_records(record(23, bytes(range(128, 128 + len(body))))).types == (23,)
+    assert parse_records(record(23, b"A" * 15)).types == (23,)
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -77,3 +87,12 @@ def test_whole_and_segmented_streams_give_the_same_content_row(sizes: list[int])
     counts = [(r.classes, r.tls_record, r.tls_other, r.classified, r.unrecognised) for r in rows]
     assert counts[0] == counts[1]
     assert (rows[0].tls_record, rows[0].tls_other, rows[0].classified) == (3, 1, 4)
+
+
+def test_a_flow_of_readable_records_gets_no_tls_record_class() -> None:
+    from inspector.dissect.content import dissect
+
+    orig = record(23, b"POST /log HTTP/1.1\r\nHost: t.example\r\n\r\n{}")
+    resp = record(23, b"HTTP/1.1 204 No Content\r\n\r\n")
+    row = dissect(tcp_view(stream(orig, ()), stream(resp, ())))[0]
+    assert row.tls_record == 0 and row.tls_other == 0
