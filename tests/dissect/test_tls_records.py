@@ -94,5 +94,10 @@ def test_a_flow_of_readable_records_gets_no_tls_record_class() -> None:
 
     orig = record(23, b"POST /log HTTP/1.1\r\nHost: t.example\r\n\r\n{}")
     resp = record(23, b"HTTP/1.1 204 No Content\r\n\r\n")
-    row = dissect(tcp_view(stream(orig, ()), stream(resp, ())))[0]
-    assert row.tls_record == 0 and row.tls_other == 0
+    rows = dissect(tcp_view(stream(orig, ()), stream(resp, ())))
+    assert all(r.tls_record == 0 and r.tls_other == 0 for r in rows)
+    # the same flow with opaque bodies is classified as TLS records
+    opaque = dissect(
+        tcp_view(stream(record(23, b"\x9c" * 40), ()), stream(record(23, b"\xa1" * 30), ()))
+    )
+    assert opaque[0].tls_record == 2
