@@ -65,11 +65,26 @@ def neutralise(value: object) -> object:
     return value
 
 
+#: a cell can need :func:`neutralise` only if its first character is one of these
+_TRIGGERS = sorted({p[0] for p in FORMULA_PREFIXES} | set(_LEADING_BLANKS))
+
+
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for name, dtype in out.dtypes.items():
-        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
-            out[name] = out[name].map(neutralise, na_action="ignore")
+    """A shallow copy of ``frame`` with every text column's cells neutralised.
+
+    A text column is scanned by its first characters (vectorised); only the few cells that
+    start with a trigger go through :func:`neutralise`."""
+    out = frame.copy(deep=False)
+    for name, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.StringDtype):
+            column = frame[name]
+            hit = column.str[:1].isin(_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+            if hit.any():
+                column = column.copy()
+                column[hit] = column[hit].map(neutralise)
+                out[name] = column
+        elif pd.api.types.is_object_dtype(dtype):
+            out[name] = frame[name].map(neutralise, na_action="ignore")
     return out
 
 
