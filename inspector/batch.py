@@ -167,14 +167,23 @@ def _local(
         for t in tasks:
             yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
         return
-    import multiprocessing as mp
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
+    ctx = _forkserver()
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         futures = {pool.submit(run_task, t, config): t for t in tasks}
         for fut in as_completed(futures):
             yield futures[fut], task_output(fut)
+
+
+def _forkserver() -> Any:
+    """The forkserver context whose server imports :data:`PRELOAD` once; started (not awaited)
+    here, so its imports overlap with the main process's own work until the first worker."""
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+    return ctx
 
 
 def task_output(future: Any) -> tuple[Any, ...]:
@@ -324,6 +333,8 @@ def run_batch(
     whole = config or Config()
     # HAR / mitmproxy requests belong to no capture: added once to the union, never cached
     config = dataclasses.replace(whole, har=(), mitm=())
+    if scheduler is None and (jobs if jobs is not None else default_jobs()) > 1:
+        _forkserver()  # imports in the background while the inputs are checked and hashed
     good, failed, files = _readable(paths)
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)

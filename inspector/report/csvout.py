@@ -190,12 +190,24 @@ def _cell(name: str, value: object) -> object:
     return _wrap(text) if name in WRAPPED_COLUMNS else text
 
 
+class _Row(dict[str, object]):
+    """One findings row: its cells by column name, as attributes too (as a Series gives them)."""
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
     """The findings as the people-facing table of ``report.csv`` (not yet neutralised)."""
     names = [name for name, _doc, _fn in REPORT_COLUMNS]
+    columns = [str(c) for c in findings.columns]
     rows = []
-    for _, r in findings.iterrows():
-        rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])
+    for values in findings.values:  # the cells iterrows() would give, without a Series per row
+        r = _Row(zip(columns, values, strict=True))
+        rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])  # type: ignore[arg-type]
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     for name in ("Connections", "Bytes sent", "Bytes received"):
         frame[name] = pd.array(list(frame[name]), dtype="Int64")
