@@ -608,11 +608,16 @@ def _write_page(job: tuple[Result, Path, str]) -> Path:
 
 
 def write_run_html(
-    result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR", jobs: int = 1
+    result: Result,
+    outdir: str | Path,
+    outdir_hint: str = "OUTDIR",
+    jobs: int = 1,
+    pool: Any = None,
 ) -> list[Path]:
     """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``.
 
-    ``jobs`` > 1 renders the per-capture pages in that many processes.
+    ``jobs`` > 1 renders the per-capture pages in that many processes (those of ``pool``,
+    a :class:`concurrent.futures.Executor`, when given).
     """
     out = Path(outdir)
     split = _by_file(result)
@@ -625,15 +630,19 @@ def write_run_html(
         page.parent.mkdir(parents=True, exist_ok=True)
         pages.append((file_result(result, e, split, empty), page, outdir_hint))
     if jobs > 1 and len(pages) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        chunk = max(1, len(pages) // (4 * jobs))
+        if pool is not None:
+            written = list(pool.map(_write_page, pages, chunksize=chunk))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
 
-        from inspector.batch import PRELOAD
+            from inspector.batch import PRELOAD
 
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(list(PRELOAD))
-        with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as pool:
-            written = list(pool.map(_write_page, pages, chunksize=max(1, len(pages) // (4 * jobs))))
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(list(PRELOAD))
+            with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as own:
+                written = list(own.map(_write_page, pages, chunksize=chunk))
     else:
         written = [_write_page(p) for p in pages]
     text = _environment().get_template("index.html.j2").render(**index_context(result))
