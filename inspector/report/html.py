@@ -500,6 +500,10 @@ def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") ->
 # ---- a run of several captures: an index page and one page per capture
 
 
+#: the tables :func:`report_context` reads (a run's per-capture pages get only these)
+PAGE_TABLES = ("flows", "findings", "sessions", "destinations")
+
+
 def file_page_name(entry: Mapping[str, Any]) -> str:
     """``files/003-name.html``: numbered, with the capture name reduced to safe characters."""
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(entry.get("file", "")))
@@ -620,6 +624,9 @@ def write_run_html(
     a :class:`concurrent.futures.Executor`, when given).
     """
     out = Path(outdir)
+    # a page shows these tables only (report_context): the others are not cut per capture
+    shown = {n: f for n, f in result.tables.items() if n in PAGE_TABLES}
+    result = Result(shown, result.summary, result.warnings)
     split = _by_file(result)
     empty: dict[str, pd.DataFrame] = {}
     pages = []

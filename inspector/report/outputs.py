@@ -52,7 +52,7 @@ _OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
 #: Kept from the previous outputs into the new ones (results of unchanged captures).
 _CARRIED = ".inspector-cache"
 #: a table of this many rows is formatted in a worker process when the run has several
-_POOL_ROWS = 2_000
+_POOL_ROWS = 100
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
