@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markupsafe
 import pandas as pd
 
 from inspector import __version__
@@ -36,7 +35,12 @@ from inspector.report.charts import (
     timeline,
 )
 from inspector.report.data_matrix import data_matrix
-from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
+from inspector.report.destinations import (
+    SORT_COLUMNS,
+    destination_rows,
+    destinations_frame,
+    destinations_view,
+)
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -364,7 +368,7 @@ def _destinations_context(
     columns = [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)]
     return {
         "destinations": rows,
-        "destination_rows": _destination_rows(rows, len(columns)),
+        "destination_rows": destination_rows(rows, len(columns)),
         "dest_columns": columns,
         "dest_default_sort": 5,  # Sent: the frame's own order is by bytes
         "dest_open_max": 12,  # a longer table starts folded, behind a one-line summary
@@ -387,47 +391,6 @@ def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         "unread_how": HOW_TO_READ,
         "unread_guide": GUIDE,
     }
-
-
-_DEST_ROW = (
-    '<tr style="{style}"><td class="dname"><span class="mono">{destination}</span>{address}'
-    '<br><span class="note">{ports}</span></td><td>{organisation}</td><td>{party}</td>'
-    '<td>{category}</td><td>{country}</td><td class="num">{sent}</td>'
-    '<td class="num">{received}</td><td class="num">{flows}</td><td>{verdicts}</td>'
-    '<td>{apps}</td><td class="note">{first_seen}<br>to {last_seen}</td></tr>\n'
-)
-_DEST_TEXT = [
-    "destination",
-    "ports",
-    "organisation",
-    "party",
-    "category",
-    "country",
-    "sent",
-    "received",
-    "flows",
-    "verdicts",
-    "apps",
-    "first_seen",
-    "last_seen",
-]
-
-
-def _destination_rows(rows: list[dict[str, Any]], n_columns: int) -> markupsafe.Markup:
-    """The rows of the destinations table as HTML (escaped as the template escapes), built
-    here in one pass: a run can have thousands of destinations."""
-    if not rows:
-        return markupsafe.Markup("<tr><td>No flows.</td></tr>")
-    esc = markupsafe.escape
-    out = []
-    for d in rows:
-        cells = {k: esc(d[k]) for k in _DEST_TEXT}
-        address = ""
-        if d["address"] != d["destination"]:
-            address = f'<br><span class="note mono">{esc(d["address"])}</span>'
-        style = "".join(f"--r{i}:{esc(d[f'r{i}'])};" for i in range(n_columns))
-        out.append(_DEST_ROW.format(style=style, address=address, **cells))
-    return markupsafe.Markup("".join(out))
 
 
 def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any]:
@@ -501,7 +464,7 @@ def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") ->
 
 
 #: the tables :func:`report_context` reads (a run's per-capture pages get only these)
-PAGE_TABLES = ("flows", "findings", "sessions", "destinations")
+PAGE_TABLES = ("flows", "findings", "sessions", "destinations", "data_shared")
 
 
 def file_page_name(entry: Mapping[str, Any]) -> str:
