@@ -207,7 +207,7 @@ def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for values in findings.values:  # the cells iterrows() would give, without a Series per row
         r = _Row(zip(columns, values, strict=True))
-        rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])  # type: ignore[arg-type]
+        rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     for name in ("Connections", "Bytes sent", "Bytes received"):
         frame[name] = pd.array(list(frame[name]), dtype="Int64")

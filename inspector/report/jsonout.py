@@ -53,7 +53,7 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     return _encode(_clean(obj), indent)
 
 
-_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]  # ensure_ascii=False
+_STRING = json.encoder.encode_basestring  # ensure_ascii=False
 
 
 def _float_text(v: Any) -> str:
