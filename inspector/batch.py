@@ -16,23 +16,21 @@ given alone (its own client, sessions, findings) and writes the union of the tab
 - ``scheduler``: the same tasks go to a Dask distributed cluster (:mod:`inspector.batch_dask`);
   every worker must be able to read the input paths (shared storage).
 - ``cache_dir``: each capture's result is stored under the hash of its content, the tool
-  version and the configuration; a re-run with the same output folder reuses it.
+  version and the configuration, as data only (:mod:`inspector.batch_cache`: checked on load,
+  never unpickled); a re-run with the same output folder reuses it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from inspector import __version__
 from inspector.api import Result, analyze, run_stages, with_imports
+from inspector.batch_cache import Cache, file_digest, input_stamp
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
@@ -159,50 +157,6 @@ def _reason(message: str, path: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-# ---- the cache of per-capture results (resumable runs)
-
-
-def _config_key(config: Config) -> str:
-    return repr(dataclasses.replace(config, shard=None))
-
-
-def file_digest(path: str) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-class Cache:
-    """Per-capture results under ``folder``, keyed by content hash, version and configuration."""
-
-    def __init__(self, folder: str | os.PathLike[str], config: Config) -> None:
-        self.folder = Path(folder)
-        self.config = _config_key(config)
-
-    def key(self, digests: Sequence[str], label: str) -> str:
-        material = "|".join([__version__, self.config, label, *digests])
-        return hashlib.sha256(material.encode("utf-8", "backslashreplace")).hexdigest()[:32]
-
-    def get(self, key: str) -> Result | None:
-        path = self.folder / f"{key}.pickle"
-        try:
-            with open(path, "rb") as fh:
-                value = pickle.load(fh)  # our own output folder, written by put()
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
-        return value if isinstance(value, Result) else None
-
-    def put(self, key: str, result: Result) -> None:
-        """Keep ``result`` for a later run; a write error (full disk) only skips the caching."""
-        tmp = self.folder / f"{key}.pickle.tmp"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{key}.pickle")
-        except OSError:
-            tmp.unlink(missing_ok=True)
-
-
 # ---- executing tasks: here, in local processes, or on a Dask cluster
 
 
@@ -213,14 +167,23 @@ def _local(
         for t in tasks:
             yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
         return
-    import multiprocessing as mp
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
+    ctx = _forkserver()
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         futures = {pool.submit(run_task, t, config): t for t in tasks}
         for fut in as_completed(futures):
             yield futures[fut], task_output(fut)
+
+
+def _forkserver() -> Any:
+    """The forkserver context whose server imports :data:`PRELOAD` once; started (not awaited)
+    here, so its imports overlap with the main process's own work until the first worker."""
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+    return ctx
 
 
 def task_output(future: Any) -> tuple[Any, ...]:
@@ -245,6 +208,7 @@ class _Capture:
     label: str
     outcome: FileOutcome
     cache_key: str = ""
+    stamps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     parts: list[ShardPart] = dataclasses.field(default_factory=list)
     shards: int = 1  #: tasks the capture was split into
 
@@ -279,7 +243,8 @@ def _not_cached(captures: list[_Capture], cache: Cache | None) -> list[_Capture]
         digests = [file_digest(p) for p in c.paths]
         c.outcome.sha256 = digests[0] if len(digests) == 1 else ""
         c.cache_key = cache.key(digests, c.label or os.path.basename(c.paths[0]))
-        cached = cache.get(c.cache_key)
+        c.stamps = [input_stamp(p, d) for p, d in zip(c.paths, digests, strict=True)]
+        cached = cache.get(c.cache_key, c.stamps)
         if cached is None:
             todo.append(c)
         else:
@@ -346,7 +311,7 @@ def _drain(
             if c.outcome.result is not None:
                 prog.packets += int(c.outcome.result.summary.get("packets", {}).get("total", 0))
                 if cache is not None and c.outcome.status != "failed":
-                    cache.put(c.cache_key, c.outcome.result)
+                    cache.put(c.cache_key, c.stamps, c.outcome.result)
         prog.report()
 
 
@@ -368,6 +333,8 @@ def run_batch(
     whole = config or Config()
     # HAR / mitmproxy requests belong to no capture: added once to the union, never cached
     config = dataclasses.replace(whole, har=(), mitm=())
+    if scheduler is None and (jobs if jobs is not None else default_jobs()) > 1:
+        _forkserver()  # imports in the background while the inputs are checked and hashed
     good, failed, files = _readable(paths)
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)

@@ -165,6 +165,13 @@ cdef inline Side _side(dict sides, const unsigned char* k, Py_ssize_t n):
     return <Side>got
 
 
+cdef inline bint _in(set keys, const unsigned char* k, Py_ssize_t n):
+    """Whether the raw key ``k[:n]`` is in ``keys`` (other shards' flows; empty unless sharded)."""
+    if not keys:
+        return False
+    return PyBytes_FromStringAndSize(<const char*>k, n) in keys
+
+
 def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
     """Account every span to ``ingest``, as ``ingest.feed(ts, linktype, buf[start:end])`` would.
 
@@ -176,6 +183,8 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
     cdef dict udp_sides = table.sides[17]
     cdef dict icmp_sides = table.sides[1]
     cdef dict icmp6_sides = table.sides[58]
+    cdef set tcp_foreign = table.foreign[6]  # other shards' flows (empty unless sharded)
+    cdef set udp_foreign = table.foreign[17]
     tcp_data = table.tcp_data
     cdef double every = table.limits.sweep_every_s
     cdef Py_ssize_t max_datagrams = table.limits.udp_datagrams
@@ -245,6 +254,8 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
                                 side.flow.mark("A", side.from_orig)
                                 side.need_ack = False
                             continue
+                        if _in(tcp_foreign, b + h.key, h.klen):
+                            continue
             elif proto == 17 and h.end - h.l4 >= 8:
                 side = _side(udp_sides, b + h.key, h.klen)
                 if side is not None and side.fast:
@@ -268,6 +279,8 @@ def feed_spans(ingest, spans, tick=None, long long tick_every=1 << 14):
                             if len(kept) >= max_datagrams:
                                 table.datagrams_full(flow)
                         continue
+                if side is None and _in(udp_foreign, b + h.key, h.klen):
+                    continue
             elif (proto == 1 or proto == 58) and h.end - h.l4 >= 4:
                 # ICMP "ports": type and counterpart type (or code), as the decoder gives them
                 itype = b[h.l4]

@@ -65,11 +65,26 @@ def neutralise(value: object) -> object:
     return value
 
 
+#: a cell can need :func:`neutralise` only if its first character is one of these
+_TRIGGERS = sorted({p[0] for p in FORMULA_PREFIXES} | set(_LEADING_BLANKS))
+
+
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for name, dtype in out.dtypes.items():
-        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
-            out[name] = out[name].map(neutralise, na_action="ignore")
+    """A shallow copy of ``frame`` with every text column's cells neutralised.
+
+    A text column is scanned by its first characters (vectorised); only the few cells that
+    start with a trigger go through :func:`neutralise`."""
+    out = frame.copy(deep=False)
+    for name, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.StringDtype):
+            column = frame[name]
+            hit = column.str[:1].isin(_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+            if hit.any():
+                column = column.copy()
+                column[hit] = column[hit].map(neutralise)
+                out[name] = column
+        elif pd.api.types.is_object_dtype(dtype):
+            out[name] = frame[name].map(neutralise, na_action="ignore")
     return out
 
 
@@ -175,11 +190,23 @@ def _cell(name: str, value: object) -> object:
     return _wrap(text) if name in WRAPPED_COLUMNS else text
 
 
+class _Row(dict[str, object]):
+    """One findings row: its cells by column name, as attributes too (as a Series gives them)."""
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
     """The findings as the people-facing table of ``report.csv`` (not yet neutralised)."""
     names = [name for name, _doc, _fn in REPORT_COLUMNS]
+    columns = [str(c) for c in findings.columns]
     rows = []
-    for _, r in findings.iterrows():
+    for values in findings.values:  # the cells iterrows() would give, without a Series per row
+        r = _Row(zip(columns, values, strict=True))
         rows.append([_cell(name, fn(r)) for name, _doc, fn in REPORT_COLUMNS])
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     for name in ("Connections", "Bytes sent", "Bytes received"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 import pandas as pd
 
 from inspector.report.text import VERDICT_SHORT, human_bytes, iso_time, plain
@@ -17,7 +18,13 @@ from inspector.schema import columns
 from inspector.schema.destinations import DestinationRow
 from inspector.vocab import Verdict
 
-__all__ = ["SORT_COLUMNS", "destinations_frame", "destinations_view", "with_destinations"]
+__all__ = [
+    "SORT_COLUMNS",
+    "destination_rows",
+    "destinations_frame",
+    "destinations_view",
+    "with_destinations",
+]
 
 #: Columns of the report's table: (heading, view key, sort key, largest first). The page runs no
 #: script: each row carries its rank under every sort (CSS ``order``), a radio button picks one.
@@ -190,3 +197,44 @@ def destinations_view(frame: pd.DataFrame) -> list[dict[str, Any]]:
         for rank, (_k, j) in enumerate(sorted(keys)):
             out[j][f"r{i}"] = rank
     return out
+
+
+_DEST_ROW = (
+    '<tr style="{style}"><td class="dname"><span class="mono">{destination}</span>{address}'
+    '<br><span class="note">{ports}</span></td><td>{organisation}</td><td>{party}</td>'
+    '<td>{category}</td><td>{country}</td><td class="num">{sent}</td>'
+    '<td class="num">{received}</td><td class="num">{flows}</td><td>{verdicts}</td>'
+    '<td>{apps}</td><td class="note">{first_seen}<br>to {last_seen}</td></tr>\n'
+)
+_DEST_TEXT = [
+    "destination",
+    "ports",
+    "organisation",
+    "party",
+    "category",
+    "country",
+    "sent",
+    "received",
+    "flows",
+    "verdicts",
+    "apps",
+    "first_seen",
+    "last_seen",
+]
+
+
+def destination_rows(rows: list[dict[str, Any]], n_columns: int) -> markupsafe.Markup:
+    """The rows of the destinations table as HTML (escaped as the template escapes), built
+    here in one pass: a run can have thousands of destinations."""
+    if not rows:
+        return markupsafe.Markup("<tr><td>No flows.</td></tr>")
+    esc = markupsafe.escape
+    out = []
+    for d in rows:
+        cells = {k: esc(d[k]) for k in _DEST_TEXT}
+        address = ""
+        if d["address"] != d["destination"]:
+            address = f'<br><span class="note mono">{esc(d["address"])}</span>'
+        style = "".join(f"--r{i}:{esc(d[f'r{i}'])};" for i in range(n_columns))
+        out.append(_DEST_ROW.format(style=style, address=address, **cells))
+    return markupsafe.Markup("".join(out))

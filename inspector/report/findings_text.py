@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 from inspector.findings import (
@@ -203,16 +204,17 @@ def _evidence_caveat(r: FlowRecord) -> tuple[str, str]:
 
 
 def _frames(g: Finding) -> tuple[list[int], list[int]]:
-    frames: list[int] = []
+    """(the first MAX_FRAMES distinct evidence frames plus up to 4 DNS frames, the DNS ones)."""
+    in_flows: dict[int, None] = {}  # distinct frames, in order of first appearance
     for r in g.records:
         for n in evidence_frames(r):
-            if n not in frames:
-                frames.append(n)
-    frames = frames[:MAX_FRAMES]
+            in_flows.setdefault(n)
+    frames = list(itertools.islice(in_flows, MAX_FRAMES))
+    chosen = set(frames)
     for n in g.dns_frames[:4]:
-        if n not in frames:
+        if n not in chosen:
             frames.append(n)
-    in_flows = {n for r in g.records for n in evidence_frames(r)}
+            chosen.add(n)
     return frames, [n for n in frames if n not in in_flows]
 
 

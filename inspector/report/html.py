@@ -35,7 +35,12 @@ from inspector.report.charts import (
     timeline,
 )
 from inspector.report.data_matrix import data_matrix
-from inspector.report.destinations import SORT_COLUMNS, destinations_frame, destinations_view
+from inspector.report.destinations import (
+    SORT_COLUMNS,
+    destination_rows,
+    destinations_frame,
+    destinations_view,
+)
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -105,8 +110,14 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _flows_by_uid(flows: pd.DataFrame) -> dict[str, Any]:
-    return {str(f.uid): f for f in flows.itertuples(index=False)}
+def _flows_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
+    """The flows the findings name, by uid (a run can hold far more flows than findings)."""
+    wanted: set[str] = set()
+    if len(findings) and "uids" in findings:
+        for cell in findings["uids"].dropna():
+            wanted.update(str(cell).split(";"))
+    rows = flows[flows["uid"].isin(wanted)] if "uid" in flows else flows.iloc[0:0]
+    return {str(f.uid): f for f in rows.itertuples(index=False)}
 
 
 def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
@@ -353,11 +364,12 @@ def _destinations_context(
     tables: Mapping[str, pd.DataFrame], flows: pd.DataFrame
 ) -> dict[str, Any]:
     frame = tables.get("destinations")
+    rows = destinations_view(frame if frame is not None else destinations_frame(flows))
+    columns = [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)]
     return {
-        "destinations": destinations_view(
-            frame if frame is not None else destinations_frame(flows)
-        ),
-        "dest_columns": [(i, head) for i, (head, _v, _k, _b) in enumerate(SORT_COLUMNS)],
+        "destinations": rows,
+        "destination_rows": destination_rows(rows, len(columns)),
+        "dest_columns": columns,
         "dest_default_sort": 5,  # Sent: the frame's own order is by bytes
         "dest_open_max": 12,  # a longer table starts folded, behind a one-line summary
     }
@@ -387,7 +399,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     flows = tables.get("flows", pd.DataFrame())
     findings_df = tables.get("findings", pd.DataFrame())
     sessions_df = tables.get("sessions", pd.DataFrame())
-    by_uid = _flows_by_uid(flows) if len(flows) else {}
+    by_uid = _flows_by_uid(flows, findings_df) if len(flows) else {}
     findings = [_finding(r, by_uid, outdir_hint) for r in findings_df.itertuples(index=False)]
     by_session: dict[str, list[dict[str, Any]]] = {}
     for f, r in zip(findings, findings_df.itertuples(index=False), strict=True):
@@ -451,6 +463,10 @@ def write_html(result: Result, path: str | Path, outdir_hint: str = "OUTDIR") ->
 # ---- a run of several captures: an index page and one page per capture
 
 
+#: the tables :func:`report_context` reads (a run's per-capture pages get only these)
+PAGE_TABLES = ("flows", "findings", "sessions", "destinations", "data_shared")
+
+
 def file_page_name(entry: Mapping[str, Any]) -> str:
     """``files/003-name.html``: numbered, with the capture name reduced to safe characters."""
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(entry.get("file", "")))
@@ -458,27 +474,54 @@ def file_page_name(entry: Mapping[str, Any]) -> str:
 
 
 def _by_file(result: Result) -> dict[str, dict[str, pd.DataFrame]]:
-    """table -> file -> that file's rows (split once for all the pages of a run)."""
+    """table -> file -> that file's rows (split once for all the pages of a run).
+
+    A run's tables hold each capture's rows as one block (:func:`inspector.batch_union.union`
+    stacks them in input order), so a table is cut at the changes of its ``file`` column; a
+    table whose files are interleaved is grouped instead."""
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for name, frame in result.tables.items():
         if "file" in frame.columns and len(frame):
-            groups = frame.groupby(frame["file"].fillna("").astype(str), sort=False)
-            out[name] = {str(k): g.reset_index(drop=True) for k, g in groups}
+            out[name] = _split_blocks(frame) or {
+                str(k): g.reset_index(drop=True)
+                for k, g in frame.groupby(frame["file"].fillna("").astype(str), sort=False)
+            }
     return out
+
+
+def _split_blocks(frame: pd.DataFrame) -> dict[str, pd.DataFrame] | None:
+    """``file`` -> rows, when each file's rows are one contiguous block (else None)."""
+    files = frame["file"].fillna("").astype(str).to_numpy(dtype=object)
+    starts = [0, *(i for i in range(1, len(files)) if files[i] != files[i - 1])]
+    names = [str(files[i]) for i in starts]
+    if len(set(names)) != len(names):
+        return None
+    bounds = [*starts, len(files)]
+    return {
+        n: frame.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True) for k, n in enumerate(names)
+    }
 
 
 def file_result(
     result: Result,
     entry: Mapping[str, Any],
     split: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+    empty: dict[str, pd.DataFrame] | None = None,
 ) -> Result:
-    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result."""
+    """The part of a run's :class:`Result` that belongs to one capture, as a one-file result.
+
+    ``empty``: each table's empty frame, filled in here (shared by the pages of a run)."""
     file = str(entry.get("file", ""))
     split = _by_file(result) if split is None else split
+    empty = {} if empty is None else empty
     tables = {}
     for name, frame in result.tables.items():
         if name in split:
-            frame = split[name].get(file, frame.iloc[0:0].reset_index(drop=True))
+            frame = split[name].get(file)
+            if frame is None:
+                if name not in empty:
+                    empty[name] = result.tables[name].iloc[0:0].reset_index(drop=True)
+                frame = empty[name]
         tables[name] = frame
     inputs = [
         i for i in result.summary.get("inputs", []) if Path(str(i.get("path", ""))).name == file
@@ -532,31 +575,44 @@ def _write_page(job: tuple[Result, Path, str]) -> Path:
 
 
 def write_run_html(
-    result: Result, outdir: str | Path, outdir_hint: str = "OUTDIR", jobs: int = 1
+    result: Result,
+    outdir: str | Path,
+    outdir_hint: str = "OUTDIR",
+    jobs: int = 1,
+    pool: Any = None,
 ) -> list[Path]:
     """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``.
 
-    ``jobs`` > 1 renders the per-capture pages in that many processes.
+    ``jobs`` > 1 renders the per-capture pages in that many processes (those of ``pool``,
+    a :class:`concurrent.futures.Executor`, when given).
     """
     out = Path(outdir)
+    # a page shows these tables only (report_context): the others are not cut per capture
+    shown = {n: f for n, f in result.tables.items() if n in PAGE_TABLES}
+    result = Result(shown, result.summary, result.warnings)
     split = _by_file(result)
+    empty: dict[str, pd.DataFrame] = {}
     pages = []
     for e in result.summary.get("files", []):
         if e.get("status") == "failed":
             continue
         page = out / file_page_name(e)
         page.parent.mkdir(parents=True, exist_ok=True)
-        pages.append((file_result(result, e, split), page, outdir_hint))
+        pages.append((file_result(result, e, split, empty), page, outdir_hint))
     if jobs > 1 and len(pages) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        chunk = max(1, len(pages) // (4 * jobs))
+        if pool is not None:
+            written = list(pool.map(_write_page, pages, chunksize=chunk))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
 
-        from inspector.batch import PRELOAD
+            from inspector.batch import PRELOAD
 
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(list(PRELOAD))
-        with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as pool:
-            written = list(pool.map(_write_page, pages, chunksize=max(1, len(pages) // (4 * jobs))))
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(list(PRELOAD))
+            with ProcessPoolExecutor(min(jobs, len(pages)), mp_context=ctx) as own:
+                written = list(own.map(_write_page, pages, chunksize=chunk))
     else:
         written = [_write_page(p) for p in pages]
     text = _environment().get_template("index.html.j2").render(**index_context(result))

@@ -32,6 +32,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from inspector.api import Result
 from inspector.errors import OutputError
 from inspector.report.csvout import write_csv, write_report_csv
@@ -51,6 +53,8 @@ _OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
 _OWN_SUFFIX = {"parquet": ".parquet", "files": ".html", ".inspector-cache": ".pickle"}
 #: Kept from the previous outputs into the new ones (results of unchanged captures).
 _CARRIED = ".inspector-cache"
+#: a table of this many rows is formatted in a worker process when the run has several
+_POOL_ROWS = 100
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -99,6 +103,26 @@ def write_outputs(
     return [out / n for n in names]
 
 
+def _write_table(frame: pd.DataFrame, out: Path, name: str) -> list[Path]:
+    """``<name>.csv`` and ``<name>.json`` (in a worker process when the run has several)."""
+    csv_path, json_path = out / f"{name}.csv", out / f"{name}.json"
+    write_csv(frame, csv_path)
+    write_json(frame, json_path)
+    return [csv_path, json_path]
+
+
+def _writer_pool(jobs: int) -> Any:
+    """Worker processes for the outputs (the batch run's forkserver, its imports done)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from inspector.batch import PRELOAD
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ProcessPoolExecutor(jobs, mp_context=ctx)
+
+
 def _write_all(
     result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
 ) -> list[Path]:
@@ -107,26 +131,34 @@ def _write_all(
     # with them by pseudonymize); only a Result made without it gets it here
     if "destinations" not in result.tables:
         result = Result(with_destinations(result.tables), result.summary, result.warnings)
-    if "parquet" in formats:
-        from inspector.report.parquet import write_parquet
+    tables = list(result.tables.items()) if "csv" in formats else []
+    # jobs > 1: the larger tables (and a run's pages) are formatted in worker processes while
+    # this one writes the reports; every file is the same whichever process writes it
+    several = len(result.summary.get("files", ())) > 1
+    big = sorted((t for t in tables if len(t[1]) >= _POOL_ROWS), key=lambda t: -len(t[1]))
+    pool = _writer_pool(jobs) if jobs > 1 and (big or several) else None
+    with pool if pool is not None else contextlib.nullcontext():
+        pending = []
+        if pool is not None:
+            pending = [pool.submit(_write_table, frame, out, name) for name, frame in big]
+            tables = [t for t in tables if len(t[1]) < _POOL_ROWS]
+        if "parquet" in formats:
+            from inspector.report.parquet import write_parquet
 
-        written += write_parquet(result, out)
-    for name, frame in result.tables.items() if "csv" in formats else ():
-        path = out / f"{name}.csv"
-        write_csv(frame, path)
-        written.append(path)
-        path = out / f"{name}.json"
-        write_json(frame, path)
-        written.append(path)
-    if "findings" in result.tables:
-        path = out / "report.csv"
-        write_report_csv(result.tables["findings"], path)
-        written.append(path)
-    # A pseudonymised report is for publishing: do not print the local folder's path in it.
-    if len(result.summary.get("files", ())) > 1:
-        written += write_run_html(result, out, outdir_hint=hint, jobs=jobs)
-    else:
-        written.append(write_html(result, out / "report.html", outdir_hint=hint))
+            written += write_parquet(result, out)
+        for name, frame in tables:
+            written += _write_table(frame, out, name)
+        if "findings" in result.tables:
+            path = out / "report.csv"
+            write_report_csv(result.tables["findings"], path)
+            written.append(path)
+        # A pseudonymised report is for publishing: do not print the local folder's path in it.
+        if several:
+            written += write_run_html(result, out, outdir_hint=hint, jobs=jobs, pool=pool)
+        else:
+            written.append(write_html(result, out / "report.html", outdir_hint=hint))
+        for fut in pending:
+            written += fut.result()
     summary = out / "summary.json"  # last: its presence marks a complete folder
     summary.write_bytes(
         (dumps(summary_for_output(result)) + "\n").encode("utf-8", "backslashreplace")

@@ -93,6 +93,50 @@ def test_bundled_captures_identical_to_the_end(path: Path) -> None:
     assert results["native"]["flows"].count("\n") > 1
 
 
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
+def test_shards_identical_in_both_twins(path: Path) -> None:
+    """A shard's read (other shards' packets skipped by the fast path) is the same in both."""
+    import dataclasses
+
+    for k in range(2):
+        config = dataclasses.replace(Config(), shard=(k, 2))
+        native, pure = _both(str(path), config)
+        assert not _differences(native, pure), (k, _differences(native, pure))
+        assert native["summary"]["packets"]["total"] > 0
+
+
+def test_shard_skips_other_shards_packets_in_the_compiled_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compiled loop hands the packets of other shards' known flows to the slow path no more
+    often than the Python reference (which skips them): a shard's work is its own flows."""
+    import dataclasses
+
+    from inspector.pipeline import Ingest
+
+    calls = {"n": 0}
+    feed = Ingest.feed
+
+    def counted(self: Ingest, ts: float, linktype: int, data: bytes) -> None:
+        calls["n"] += 1
+        feed(self, ts, linktype, data)
+
+    monkeypatch.setattr(Ingest, "feed", counted)
+    path = str(ROOT / "captures" / "zoom-2020.pcap")
+    config = dataclasses.replace(Config(), shard=(0, 2))
+    before = _native.core
+    slow = {}
+    try:
+        for which in ("native", "pure"):
+            selected(which)
+            calls["n"] = 0
+            collect([path], config)
+            slow[which] = calls["n"]
+    finally:
+        _native.core = before
+    assert slow["native"] == slow["pure"]
+
+
 # ------------------------------------------------------------------ generated captures
 
 _MAC = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"

@@ -15,6 +15,7 @@ from inspector.report.csvout import (
     REPORT_COLUMNS,
     REPORT_ENCODING,
     WRAP_WIDTH,
+    _neutralised,
     neutralise,
     report_columns_markdown,
     report_frame,
@@ -146,3 +147,14 @@ def test_report_csv_wraps_long_texts_at_spaces(sample_result: Result) -> None:
         assert len(lines) > 1 and all(len(x) <= WRAP_WIDTH or " " not in x for x in lines)
         assert " ".join(lines) == " ".join(str(findings["explanation"].iloc[i]).split())
     assert all("\n" not in str(c) for c in frame["Destination"])  # short columns untouched
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.none() | st.text(st.sampled_from("=+-@ \t\r\n\u3000\uff1dax"), max_size=4)))
+def test_neutralised_columns_equal_cell_by_cell(values: list[str | None]) -> None:
+    """The vectorised scan of a text column neutralises exactly the cells neutralise() would."""
+    frame = pd.DataFrame({"s": pd.array(values, dtype="string")})
+    got = [None if v is pd.NA else v for v in _neutralised(frame)["s"].tolist()]
+    assert got == [v if v is None else neutralise(v) for v in values]
+    kept = [None if v is pd.NA else v for v in frame["s"].tolist()]
+    assert kept == values  # the caller's frame is not changed

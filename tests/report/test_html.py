@@ -191,3 +191,41 @@ def test_findings_outside_sessions(no_session_result: Result) -> None:
     ids = [a["id"] for t, a in doc.tags if t == "article"]
     assert ids == list(no_session_result.findings["finding_id"])
     assert "&lt;script&gt;" in page and "<script" not in page
+
+
+#: the destinations rows as the template wrote them before they were built in Python
+_DEST_LOOP = (
+    '{% for d in destinations %}<tr style="{% for i, head in dest_columns %}--r{{ i }}:'
+    '{{ d[\'r\' ~ i] }};{% endfor %}"><td class="dname"><span class="mono">'
+    '{{ d.destination }}</span>{% if d.address != d.destination %}<br><span class="note mono">'
+    '{{ d.address }}</span>{% endif %}<br><span class="note">{{ d.ports }}</span></td><td>'
+    "{{ d.organisation }}</td><td>{{ d.party }}</td><td>{{ d.category }}</td><td>{{ d.country }}"
+    '</td><td class="num">{{ d.sent }}</td><td class="num">{{ d.received }}</td>'
+    '<td class="num">{{ d.flows }}</td><td>{{ d.verdicts }}</td><td>{{ d.apps }}</td>'
+    '<td class="note">{{ d.first_seen }}<br>to {{ d.last_seen }}</td></tr>\n'
+    "{% else %}<tr><td>No flows.</td></tr>{% endfor %}\n"
+)
+
+
+def test_destination_rows_equal_the_template_loop(hostile_result: Result) -> None:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    for result in (hostile_result, Result({n: empty_frame(n) for n in load_all()}, {}, [])):
+        ctx = report_context(result)
+        want = env.from_string(_DEST_LOOP).render(**ctx)
+        assert str(ctx["destination_rows"]) == want
+
+
+def test_run_pages_split_blocks_like_groupby() -> None:
+    import pandas as pd
+
+    from inspector.report.html import _by_file
+
+    frame = pd.DataFrame({"file": pd.array(["a", "a", "b", None], dtype="string"), "x": range(4)})
+    split = _by_file(Result({"t": frame}, {}, []))["t"]
+    assert list(split) == ["a", "b", ""]
+    assert split["a"]["x"].tolist() == [0, 1] and split[""]["x"].tolist() == [3]
+    interleaved = frame.assign(file=pd.array(["a", "b", "a", "b"], dtype="string"))
+    split = _by_file(Result({"t": interleaved}, {}, []))["t"]
+    assert split["a"]["x"].tolist() == [0, 2] and split["b"]["x"].tolist() == [1, 3]

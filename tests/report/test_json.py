@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.api import Result
-from inspector.report.jsonout import dumps, records, write_json
+from inspector.report.jsonout import _encode, dumps, json_lines, records, write_json
 from tests.report.hostile import ESCAPE, FORMULA, SCRIPT
 
 
@@ -79,3 +81,32 @@ def test_summary_json_has_capture_location(sample_out: Path) -> None:
 def test_infinities_become_null(tmp_path: Path, value: float) -> None:
     write_json(pd.DataFrame({"f": [value]}), tmp_path / "x.json")
     assert strict_load(tmp_path / "x.json") == [{"f": None}]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | _TEXT,
+            st.none() | st.integers(-(2**63), 2**63 - 1),
+            st.none() | st.booleans(),
+            st.floats(allow_nan=True, allow_infinity=True),
+        ),
+        max_size=8,
+    )
+)
+def test_json_lines_equal_record_by_record_encoding(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """The column-wise writer gives exactly what encoding each record with ``json`` gives."""
+    frame = pd.DataFrame(
+        {
+            "s": pd.array([r[0] for r in rows], dtype="string"),
+            "i": pd.array([r[1] for r in rows], dtype="Int64"),
+            "b": pd.array([r[2] for r in rows], dtype="boolean"),
+            "f": pd.array([r[3] for r in rows], dtype="float64"),
+            "o": pd.Series([r[0] if k % 2 else r[1] for k, r in enumerate(rows)], dtype=object),
+        }
+    )
+    assert json_lines(frame) == [_encode(r, None) for r in records(frame)]
