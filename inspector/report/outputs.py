@@ -50,7 +50,12 @@ _OWN_NAME = re.compile(r"[a-z0-9_]+\.(csv|json|html|parquet)")
 #: Folders a run writes inside OUTDIR: Parquet datasets, per-capture pages, the resume cache.
 _OWN_FOLDERS = frozenset({"parquet", "files", ".inspector-cache"})
 #: What our folders hold: only such files there means the folder is ours to remove.
-_OWN_SUFFIX = {"parquet": ".parquet", "files": ".html", ".inspector-cache": ".pickle"}
+#: (the cache's entries are ``.arrows`` since it stopped being pickle, inspector.batch_cache)
+_OWN_SUFFIX = {
+    "parquet": (".parquet",),
+    "files": (".html",),
+    ".inspector-cache": (".arrows", ".pickle"),
+}
 #: Kept from the previous outputs into the new ones (results of unchanged captures).
 _CARRIED = ".inspector-cache"
 #: a table of this many rows is formatted in a worker process when the run has several
@@ -210,11 +215,11 @@ def _move_into_place(tmp: Path, out: Path, public: bool = False) -> None:
             os.rename(old, tmp)
         return
     if public:  # our own folders an earlier run left (cache, Parquet, pages) hold real addresses
-        for name, suffix in _OWN_SUFFIX.items():
+        for name, suffixes in _OWN_SUFFIX.items():
             folder = out / name
             if (tmp / name).exists() or folder.is_symlink() or not folder.is_dir():
                 continue
-            ours = (suffix, suffix + ".tmp", "_metadata", "_common_metadata")
+            ours = (*suffixes, *(s + ".tmp" for s in suffixes), "_metadata", "_common_metadata")
             if all(p.is_dir() or p.name.endswith(ours) for p in folder.rglob("*")):
                 shutil.rmtree(folder, ignore_errors=True)
     for item in sorted(tmp.iterdir(), key=lambda p: p.name == "summary.json"):
