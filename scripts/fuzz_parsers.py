@@ -16,8 +16,19 @@ captures for the readers. They live in ``WORKDIR/corpus/TARGET`` (default WORKDI
 ``/tmp/inspector-fuzz``), never in the repository: they are derived from the shared captures.
 
 Each target input is one selector byte (which entry point of the module) and the bytes for it.
-The compiled core, once it lands, is one more entry in ``TARGETS``. Without atheris the script
-falls back to a coverage-blind mutation loop over the same corpus (``--engine random``).
+Without atheris the script falls back to a coverage-blind mutation loop over the same corpus
+(``--engine random``).
+
+The compiled core (``inspector/_native``) is the ``native`` target: whole captures and runs of
+raw frames through the compiled core and through its pure-Python twin; any difference is a
+crasher (``NativeMismatch``). Its C code is fuzzed coverage-guided and under AddressSanitizer
+and UndefinedBehaviorSanitizer with an instrumented build made beside the normal one:
+
+    scripts/build_fuzz_native.sh build/fuzz-native            # needs clang
+    python scripts/fuzz_parsers.py native --seconds 600 --native-build build/fuzz-native
+
+(the children then run with the build's ``preload.so`` in ``LD_PRELOAD``; libFuzzer's own
+findings, e.g. a sanitizer report, are saved to ``WORKDIR/crashes/TARGET/crash-*``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +57,21 @@ def test_the_target_leaves_the_selected_path_alone() -> None:
 @pytest.mark.parametrize("flags", [0, 8 | (3 << 5), 16])
 def test_gzip_and_tight_limits_variants_agree(flags: int) -> None:
     fuzz_entry.native_frames(bytes([flags]) + _frames()[1:])
+
+
+def test_instrumented_build_runs_with_its_runtime_preloaded(tmp_path: Path) -> None:
+    assert fuzz_parsers.native_env(None) is None
+    env = fuzz_parsers.native_env(tmp_path)
+    assert env is not None and env["LD_PRELOAD"] == str(tmp_path / "preload.so")
+    assert "detect_leaks=0" in env["ASAN_OPTIONS"] and "halt_on_error=1" in env["UBSAN_OPTIONS"]
+    with pytest.raises(SystemExit, match=r"build_fuzz_native\.sh"):
+        fuzz_parsers.use_native_build(tmp_path)  # no _core*.so there
+
+
+def test_sanitizer_findings_count_as_crashes(tmp_path: Path) -> None:
+    """What libFuzzer saves itself (an ASan report's input) is reported, not only our .txt."""
+    (tmp_path / "crashes" / "native").mkdir(parents=True)
+    (tmp_path / "crashes" / "native" / "crash-0123abcd").write_bytes(b"x")
+    (tmp_path / "native.log").write_text("==1==ERROR: AddressSanitizer: heap-buffer-overflow\n")
+    got = fuzz_parsers._summarise("native", 1, 1.0, tmp_path)
+    assert got["libfuzzer_artifacts"] == ["crash-0123abcd"] and got["libfuzzer_error"]
