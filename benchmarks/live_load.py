@@ -8,7 +8,7 @@ A network namespace of its own (deleted after) keeps the traffic off every other
 process's RSS is sampled from ``/proc`` every 0.25 s. The checks (``problems``, also run by
 tests/test_live_load.py at a lower volume):
 
-- RSS after the warm-up (the first third of the run, at most 15 s), up to the end of the
+- RSS after the warm-up (the first half of the run, at most 15 s), up to the end of the
   traffic, stays within ``--rss-band`` (10 %) of its minimum;
 - the kernel's drop counter is reported, in summary.json and on stdout;
 - summary.json accounts for every packet: total = decoded + skipped + malformed,
@@ -138,9 +138,13 @@ def _wait_ready(proc: subprocess.Popen[str], lines: list[str], timeout: float) -
 
 
 def run(
-    seconds: float, pps: int, folder: Path, flows: int = 32, size: int = 172, margin: float = 2.0
+    seconds: float, pps: int, folder: Path, flows: int = 32, size: int = 172, margin: float = 4.0
 ) -> dict[str, Any]:
-    """One load run; a report with the sender's figures, RSS samples and summary.json."""
+    """One load run; a report with the sender's figures, RSS samples and summary.json.
+
+    The traffic starts ``margin`` seconds after the capture (after its first refresh, which
+    loads the later stages) and the capture runs ``margin`` seconds longer than the traffic.
+    """
     ns = Namespace()
     out = folder / "out"
     proc = None
@@ -187,7 +191,7 @@ def run(
 
 
 def warmup(seconds: float) -> float:
-    return min(15.0, seconds / 3)
+    return min(15.0, seconds / 2)
 
 
 def rss_band(report: dict[str, Any]) -> tuple[int, int]:

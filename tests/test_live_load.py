@@ -6,7 +6,7 @@ drop counter reported, every packet the kernel saw processed or counted as dropp
 packet sent seen exactly once. The full run (60 s at 20,000 packets/s) is
 ``python benchmarks/live_load.py --seconds 60 --pps 20000`` (figures in
 benchmarks/RESULTS-fuzz.md); it is not in the suite because on a loaded 2-core machine its
-run time (about 90 s) and drop count vary with the load.
+run time (about 80 s) and drop count vary with the load.
 """
 
 from __future__ import annotations
