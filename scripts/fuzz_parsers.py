@@ -295,12 +295,33 @@ def harness(target: str, crash_dir: Path | None) -> Callable[[bytes], None]:
     return one
 
 
+def import_all() -> list[str]:
+    """Import every module of :mod:`inspector` (not ``__main__``); the names that failed."""
+    import importlib
+    import pkgutil
+
+    import inspector
+
+    failed = []
+    for mod in pkgutil.walk_packages(inspector.__path__, "inspector."):
+        if mod.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(mod.name)
+        except Exception:  # an optional dependency missing: fuzz the rest
+            failed.append(mod.name)
+    return failed
+
+
 def run_atheris(target: str, seconds: int, workdir: Path) -> None:
     import atheris
 
     corpus = workdir / "corpus" / target
     with atheris.instrument_imports(include=["inspector", "fuzz_entry"]):
         one = harness(target, workdir / "crashes" / target)
+        # inside the block: modules the entries import lazily (source.open imports the pcap
+        # and pcapng readers inside _open) are instrumented only if imported here
+        import_all()
     args = [
         sys.argv[0],
         f"-max_total_time={seconds}",
