@@ -25,6 +25,9 @@ from inspector.errors import InputError
 
 __all__ = ["LIVE_EPILOG", "add_live_parser", "main", "render_findings", "run_live"]
 
+#: at most this long to analyse what is still queued when the capture stops
+DRAIN_S = 60.0
+
 LIVE_EPILOG = """\
 examples:
   sudo inspector live -i eth0 -o out                       # until Ctrl-C
@@ -343,9 +346,18 @@ def _loop(run: _Capture, stop: _Stop) -> None:
         if time.monotonic() >= next_refresh and not stop.reason:
             cost = _refresh(run)
             next_refresh = time.monotonic() + max(args.refresh, 4 * cost)
-    with contextlib.suppress(InputError):  # already warned by the loop
-        run.take(run.cap.drain())
     run.elapsed = time.monotonic() - run.started
+    with contextlib.suppress(InputError):  # already warned by the loop
+        _drain(run)
+
+
+def _drain(run: _Capture, max_seconds: float = DRAIN_S) -> None:
+    """Stop taking packets, then analyse what is queued: every packet the kernel counted is
+    then processed or dropped (the queue is finite once stopped; the bound is a safeguard)."""
+    run.cap.stop()
+    end = time.monotonic() + max_seconds
+    while time.monotonic() < end and (batch := run.cap.read(0.0)):
+        run.take(batch)
 
 
 def _capture_summary(run: _Capture, stop: _Stop, stats: Any) -> dict[str, Any]:
@@ -364,6 +376,7 @@ def _capture_summary(run: _Capture, stop: _Stop, stats: Any) -> dict[str, Any]:
         "packets_seen": seen,
         "packets_processed": run.ingest.frame,
         "packets_dropped_by_kernel": stats.kernel_dropped,
+        "packets_unread_at_stop": stats.unread,
         "kernel_drops": stats.drops_text,
         "loopback_duplicates_ignored": stats.loopback_duplicates,
         "written_to": run.args.write,

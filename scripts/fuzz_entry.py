@@ -17,13 +17,20 @@ PORTS = (443, 53, 80, 3478, 8801, 5353, 19302, 4433, 3480, 5004, 1234, 50000)
 
 
 def _read(data: bytes) -> int:
+    """The pure-Python reader (coverage-guided: atheris sees its branches); the compiled
+    walkers are fuzzed against it by the ``native`` target."""
+    from inspector import _native
     from inspector.source.open import _open
 
-    cap = _open("fuzz", io.BytesIO(data))  # type: ignore[arg-type]
-    n = 0
-    for _ in cap.spans():
-        n += 1
-    cap.close()
+    before, _native.core = _native.core, None
+    try:
+        cap = _open("fuzz", io.BytesIO(data))  # type: ignore[arg-type]
+        n = 0
+        for _ in cap.spans():
+            n += 1
+        cap.close()
+    finally:
+        _native.core = before
     return n
 
 
@@ -178,3 +185,103 @@ def pcap_to_pcapng(data: bytes) -> bytes:
         out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, incl, orig) + pkt))
         pos += 16 + incl
     return b"".join(out)
+
+
+# ---- the compiled core against its pure-Python twin -------------------------------------------
+
+#: flags byte of the native targets: bits 0-2 the format (0-3: a pcap magic, 4-7: pcapng),
+#: bit 3 gzip (then cut by bits 5-7 x 7 bytes), bit 4 tight flow limits (sweeps, evictions)
+_GZIP, _TIGHT = 8, 16
+
+
+def _paths_run(data: bytes, pure: bool, tight: bool) -> object:
+    """Everything one path makes of a capture: records, reader flags, summary, flows, views."""
+    from inspector import _native
+    from inspector.config import Config
+    from inspector.errors import InputError
+    from inspector.flows.fastloop import feed_spans
+    from inspector.flows.table import FlowLimits
+    from inspector.pipeline import Collected, Ingest
+    from inspector.source.open import _open
+
+    limits = FlowLimits()
+    if tight:
+        limits = FlowLimits(max_flows=3, tcp_bytes=50, udp_datagrams=2, sweep_every_s=1)
+    views: list[str] = []
+
+    def grab(view: FlowView) -> list:  # type: ignore[type-arg]
+        views.append(repr(view))
+        return []
+
+    before = _native.core
+    _native.use_pure(pure)
+    try:
+        cap = _open("fuzz", io.BytesIO(data))  # type: ignore[arg-type]
+        records = [(t, lt, bytes(b[s:e]), w) for t, lt, b, s, e, w in cap.spans()]
+        flags = (cap.truncated, cap.warnings, cap.skipped_blocks, cap.linktypes, cap.secrets)
+        out = Collected()
+        ingest = Ingest(Config(limits=limits), out, "fuzz", [("grab", grab)])
+        feed_spans(ingest, _open("fuzz", io.BytesIO(data)).spans())  # type: ignore[arg-type]
+        ingest.finish()
+    except InputError as exc:
+        return ("InputError", str(exc))
+    finally:
+        _native.core = before
+    flows = [repr(r) for r in out.rows.get("flows", [])]
+    weird = [repr(r) for r in out.rows.get("weird", [])]
+    return records, flags, ingest.frame, out.summary(), flows, weird, views
+
+
+def native_differential(data: bytes, flags: int) -> None:
+    """The capture ``data`` read and flowed by both twins; any difference is a crasher."""
+    from inspector import _native
+
+    if not _native.available():
+        raise RuntimeError(f"compiled core not built ({_native.build_error})")
+    if flags & _GZIP:
+        import gzip
+
+        whole = gzip.compress(data, mtime=0)
+        data = whole[: len(whole) - 7 * (flags >> 5)]
+    native = _paths_run(data, False, bool(flags & _TIGHT))
+    pure = _paths_run(data, True, bool(flags & _TIGHT))
+    if native != pure:
+        raise NativeMismatch(_first_difference(native, pure))
+
+
+class NativeMismatch(AssertionError):
+    """The compiled core and the pure-Python reference disagree on one input."""
+
+
+def _first_difference(native: object, pure: object) -> str:
+    if isinstance(native, tuple) and isinstance(pure, tuple) and len(native) == len(pure):
+        names = ("records", "reader flags", "frames", "summary", "flows", "weird", "views")
+        for name, a, b in zip(names, native, pure, strict=False):
+            if a != b:
+                return f"{name}: native {a!r:.600} != pure {b!r:.600}"
+    return f"native {native!r:.600} != pure {pure!r:.600}"
+
+
+def native_capture(data: bytes) -> None:
+    """A whole pcap (byte 0: flags, then the file after its magic) through both twins."""
+    if not data:
+        return
+    kind = data[0] & 7
+    magic = PCAP_MAGICS[kind] if kind < 4 else b"\x0a\x0d\x0d\x0a"
+    native_differential(magic + data[1:], data[0])
+
+
+def native_frames(data: bytes) -> None:
+    """Raw frames (byte 0: flags, byte 1: link type; 2-byte length prefixes) as a pcap, twice
+    over: the second round meets known flows, so it takes the compiled fast path."""
+    if len(data) < 2:
+        return
+    linktype = LINKTYPES[data[1] % len(LINKTYPES)]
+    frames = _chunks(data[2:])
+    gap = 7.0 if data[0] & _TIGHT else 0.001
+    records = [(1_600_000_000 + i * gap, f) for i, f in enumerate(frames + frames)]
+    pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for ts, f in records:
+        sec = int(ts)
+        pcap += struct.pack("<IIII", sec, round((ts - sec) * 1e6), len(f), len(f)) + f
+    native_differential(pcap, data[0] & ~7)

@@ -16,8 +16,19 @@ captures for the readers. They live in ``WORKDIR/corpus/TARGET`` (default WORKDI
 ``/tmp/inspector-fuzz``), never in the repository: they are derived from the shared captures.
 
 Each target input is one selector byte (which entry point of the module) and the bytes for it.
-The compiled core, once it lands, is one more entry in ``TARGETS``. Without atheris the script
-falls back to a coverage-blind mutation loop over the same corpus (``--engine random``).
+Without atheris the script falls back to a coverage-blind mutation loop over the same corpus
+(``--engine random``).
+
+The compiled core (``inspector/_native``) is the ``native`` target: whole captures and runs of
+raw frames through the compiled core and through its pure-Python twin; any difference is a
+crasher (``NativeMismatch``). Its C code is fuzzed coverage-guided and under AddressSanitizer
+and UndefinedBehaviorSanitizer with an instrumented build made beside the normal one:
+
+    scripts/build_fuzz_native.sh build/fuzz-native            # needs clang
+    python scripts/fuzz_parsers.py native --seconds 600 --native-build build/fuzz-native
+
+(the children then run with the build's ``preload.so`` in ``LD_PRELOAD``; libFuzzer's own
+findings, e.g. a sanitizer report, are saved to ``WORKDIR/crashes/TARGET/crash-*``).
 """
 
 from __future__ import annotations
@@ -126,6 +137,11 @@ TARGETS: dict[str, Target] = {
         16384,
     ),
     "dissectors": Target(("fuzz_entry:all_dissectors",), "", "flow", 8192),
+    # the compiled core (inspector/_native) against its pure-Python twin: any difference in
+    # records, reader flags, accounting, flows or flow contents is a crasher (NativeMismatch)
+    "native": Target(
+        ("fuzz_entry:native_capture", "fuzz_entry:native_frames"), "", "native", 16384
+    ),
 }
 
 
@@ -178,6 +194,8 @@ def seeds(target: str, limit: int = 600, shared: bool = True) -> list[bytes]:
     t = TARGETS[target]
     raw: list[bytes] = []
     files = capture_files(shared)
+    if t.seeds == "native":
+        return native_seeds(files, limit, t.max_len)
     if t.seeds == "capture":  # the entry adds the magic: pcap's is chosen by one byte
         small = [f.read_bytes() for f in files if f.stat().st_size <= t.max_len]
         if target == "pcap":
@@ -204,6 +222,38 @@ def seeds(target: str, limit: int = 600, shared: bool = True) -> list[bytes]:
     rnd.shuffle(uniq)
     per = limit // max(1, len(t.entries)) + 1
     return [(bytes([i]) + d)[: t.max_len] for d in uniq[:per] for i in range(len(t.entries))]
+
+
+def native_seeds(files: list[Path], limit: int, max_len: int) -> list[bytes]:
+    """Whole small captures (entry 0) and runs of their first frames (entry 1)."""
+    import io
+    import struct
+
+    from fuzz_entry import LINKTYPES, pcap_to_pcapng
+
+    from inspector.errors import InputError
+    from inspector.source.open import _open
+
+    whole, frames = [], []
+    for f in files:
+        data = f.read_bytes() if f.stat().st_size <= 1 << 22 else b""
+        if data[:4] != b"\xd4\xc3\xb2\xa1":
+            continue
+        if len(data) <= max_len:
+            whole += [b"\0" + data[4:], b"\4" + pcap_to_pcapng(data)[4:]]
+        try:
+            spans = list(_open(str(f), io.BytesIO(data)).spans())[:24]  # type: ignore[arg-type]
+        except InputError:
+            continue
+        if spans and spans[0][1] in LINKTYPES:
+            chunks = [struct.pack("!H", e - s) + bytes(b[s:e]) for _, _, b, s, e, _ in spans]
+            frames.append(bytes([0, LINKTYPES.index(spans[0][1])]) + b"".join(chunks)[:max_len])
+    rnd = random.Random(0)
+    for group in (whole, frames):
+        rnd.shuffle(group)
+    half = limit // 2
+    picked = [b"\0" + d for d in whole[:half]] + [b"\1" + d for d in frames[:half]]
+    return [d[:max_len] for d in picked]
 
 
 # ---- the harness -------------------------------------------------------------------------
@@ -245,12 +295,33 @@ def harness(target: str, crash_dir: Path | None) -> Callable[[bytes], None]:
     return one
 
 
+def import_all() -> list[str]:
+    """Import every module of :mod:`inspector` (not ``__main__``); the names that failed."""
+    import importlib
+    import pkgutil
+
+    import inspector
+
+    failed = []
+    for mod in pkgutil.walk_packages(inspector.__path__, "inspector."):
+        if mod.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(mod.name)
+        except Exception:  # an optional dependency missing: fuzz the rest
+            failed.append(mod.name)
+    return failed
+
+
 def run_atheris(target: str, seconds: int, workdir: Path) -> None:
     import atheris
 
     corpus = workdir / "corpus" / target
     with atheris.instrument_imports(include=["inspector", "fuzz_entry"]):
         one = harness(target, workdir / "crashes" / target)
+        # inside the block: modules the entries import lazily (source.open imports the pcap
+        # and pcapng readers inside _open) are instrumented only if imported here
+        import_all()
     args = [
         sys.argv[0],
         f"-max_total_time={seconds}",
@@ -258,10 +329,45 @@ def run_atheris(target: str, seconds: int, workdir: Path) -> None:
         "-timeout=20",
         "-rss_limit_mb=3072",
         "-print_final_stats=1",
+        f"-artifact_prefix={workdir / 'crashes' / target}/",  # ASan/UBSan/timeout/oom findings
         str(corpus),
     ]
     atheris.Setup(args, one)
     atheris.Fuzz()
+
+
+def use_native_build(build: Path) -> None:
+    """Import ``build/_core*.so`` (scripts/build_fuzz_native.sh) as the compiled core."""
+    import importlib.machinery
+    import importlib.util
+
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    so = build / f"_core{suffix}"
+    if not so.is_file():
+        raise SystemExit(f"fuzz_parsers: {so} missing: run scripts/build_fuzz_native.sh {build}")
+
+    class Finder:
+        @staticmethod
+        def find_spec(name: str, path: object = None, target: object = None) -> object:
+            if name == "inspector._native._core":
+                return importlib.util.spec_from_file_location(name, so)
+            return None
+
+    sys.meta_path.insert(0, Finder)  # type: ignore[arg-type]
+
+
+def native_env(build: Path | None) -> dict[str, str] | None:
+    """The child's environment for an instrumented build: its sanitizer runtime preloaded."""
+    if build is None:
+        return None
+    import os
+
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = str(build / "preload.so")
+    # python's own allocations are never freed at exit: no leak report; the rest is fatal
+    env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:symbolize=1"
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    return env
 
 
 def run_random(target: str, seconds: int, workdir: Path) -> None:
@@ -289,8 +395,18 @@ def run_random(target: str, seconds: int, workdir: Path) -> None:
 # ---- the driver ----------------------------------------------------------------------------
 
 
-def drive(targets: list[str], seconds: int, jobs: int, workdir: Path, engine: str) -> dict:
-    """Run each target in its own process (``jobs`` at a time); a JSON-able summary."""
+def drive(
+    targets: list[str],
+    seconds: int,
+    jobs: int,
+    workdir: Path,
+    engine: str,
+    native_build: Path | None = None,
+) -> dict:
+    """Run each target in its own process (``jobs`` at a time); a JSON-able summary.
+
+    ``native_build``: run on the instrumented core of scripts/build_fuzz_native.sh.
+    """
     results: dict[str, dict] = {}
     pending = list(targets)
     running: list[tuple[str, subprocess.Popen[str], float]] = []
@@ -303,8 +419,11 @@ def drive(targets: list[str], seconds: int, jobs: int, workdir: Path, engine: st
             seeds = sum(1 for _ in corpus.iterdir())
             cmd = [sys.executable, __file__, t, "--seconds", str(seconds), "--child"]
             cmd += ["--workdir", str(workdir), "--engine", engine]
+            if native_build is not None:
+                cmd += ["--native-build", str(native_build)]
             log = open(workdir / f"{t}.log", "w")  # noqa: SIM115 - closed below
-            p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+            env = native_env(native_build)
+            p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
             results[t] = {"seeds": seeds}
             running.append((t, p, time.monotonic()))
         time.sleep(1)
@@ -322,6 +441,9 @@ def _summarise(t: str, rc: int, wall: float, workdir: Path) -> dict:
     runs = re.findall(r"Done (\d+) runs in (\d+) second", log)
     cov = re.findall(r"#\d+\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)", log)
     crashes = sorted(p.stem for p in (workdir / "crashes" / t).glob("*.txt"))
+    # what libFuzzer itself saved: a sanitizer report, a timeout, an out-of-memory
+    artifacts = sorted(p.name for p in (workdir / "crashes" / t).glob("*-*") if p.is_file())
+    native = re.search(r"Loaded \d+ modules\s+\((\d+) inline 8-bit counters", log)
     return {
         "exit": rc,
         "wall_s": round(wall, 1),
@@ -332,7 +454,10 @@ def _summarise(t: str, rc: int, wall: float, workdir: Path) -> dict:
         "crashes": [
             (workdir / "crashes" / t / f"{c}.txt").read_text().split("\n")[0] for c in crashes
         ],
+        "libfuzzer_artifacts": artifacts,
         "libfuzzer_error": "ERROR: libFuzzer" in log or "==ERROR" in log,
+        "preloaded_libfuzzer": "Using preloaded libfuzzer" in log,
+        "native_edges": int(native.group(1)) if native else None,
     }
 
 
@@ -345,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engine", choices=("atheris", "random"), default="")
     p.add_argument("--report", default="")
     p.add_argument("--list", action="store_true")
+    p.add_argument(
+        "--native-build",
+        default="",
+        help="run on the instrumented core built by scripts/build_fuzz_native.sh DIR",
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.list:
@@ -353,20 +483,26 @@ def main(argv: list[str] | None = None) -> int:
     engine = args.engine or _default_engine()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    build = Path(args.native_build).resolve() if args.native_build else None
     if args.child:
+        if build is not None:
+            use_native_build(build)
         (run_atheris if engine == "atheris" else run_random)(args.target, args.seconds, workdir)
         return 0
     targets = list(TARGETS) if args.target == "all" else args.target.split(",")
     report = {
         "engine": engine,
         "seconds_per_target": args.seconds,
-        "targets": drive(targets, args.seconds, args.jobs, workdir, engine),
+        "native_build": str(build or ""),
+        "targets": drive(targets, args.seconds, args.jobs, workdir, engine, build),
     }
     text = json.dumps(report, indent=1)
     if args.report:
         Path(args.report).write_text(text + "\n")
     print(text)
-    return 1 if any(r.get("crashes") for r in report["targets"].values()) else 0
+    results = report["targets"].values()
+    found = any(r.get("crashes") or r.get("libfuzzer_artifacts") for r in results)
+    return 1 if found else 0
 
 
 def _default_engine() -> str:

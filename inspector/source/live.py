@@ -8,6 +8,10 @@ filter is compiled by libpcap through scapy and attached before the socket is bo
 timestamps come with each frame (``SO_TIMESTAMPNS``), VLAN tags the kernel stripped are put back
 (``PACKET_AUXDATA``), outgoing copies on loopback devices are ignored (each packet is seen again
 as incoming, as libpcap does), and the kernel's drop counter is read with ``PACKET_STATISTICS``.
+On a loopback device the outgoing copies are dropped by the socket filter itself (a prefix on
+the packet type), so the kernel's counters count each packet once; and when the capture stops,
+a filter that passes nothing is attached before the queue is drained, so every packet the
+kernel counted is either read or counted as dropped (:attr:`CaptureStats.unread` is 0).
 Ethernet and loopback devices give Ethernet frames (link type 1), address-less devices (tun,
 WireGuard) raw IP (101), every other device type and the pseudo-interface ``any`` Linux cooked
 frames (113). Elsewhere scapy's layer-2 listening socket is used, without drop statistics.
@@ -65,6 +69,8 @@ PACKET_STATISTICS = 6
 PACKET_AUXDATA = 8
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
+SKF_AD_OFF = -0x1000
+SKF_AD_PKTTYPE = 4
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 TP_STATUS_VLAN_VALID = 1 << 4
@@ -90,13 +96,23 @@ class CaptureStats:
     ``loopback_duplicates`` were outgoing copies on a loopback device, ignored because each is
     seen again as incoming. ``kernel_received`` / ``kernel_dropped`` are the kernel's own
     counters (packets that passed the filter, and those lost because the buffer was full);
-    ``None`` when the platform does not report them.
+    ``None`` when the platform does not report them. Every packet the kernel counted was
+    read (``received`` or a loopback duplicate), dropped, or still queued when the capture
+    closed (:attr:`unread`).
     """
 
     received: int = 0
     loopback_duplicates: int = 0
     kernel_received: int | None = None
     kernel_dropped: int | None = None
+
+    @property
+    def unread(self) -> int | None:
+        """Packets the kernel counted and queued that were never read (the capture closed)."""
+        if self.kernel_received is None:
+            return None
+        read = self.received + self.loopback_duplicates
+        return max(0, self.kernel_received - (self.kernel_dropped or 0) - read)
 
     @property
     def drops_text(self) -> str:
@@ -186,15 +202,43 @@ def check_filter(bpf: str, iface: str) -> None:
     free_filter(_compile(bpf, link_type(iface)))
 
 
-def _attach(sock: socket.socket, bpf: str, linktype: int) -> None:
-    from scapy.arch.common import free_filter
-    from scapy.libs.structures import sock_fprog
+# classic BPF (linux/filter.h): load the packet type, compare, return
+_INSN = struct.Struct("=HBBI")
+_LD_PKTTYPE = _INSN.pack(0x20, 0, 0, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFFFFFF)
+#: prefix that drops outgoing copies: if pkttype == PACKET_OUTGOING return 0, else go on
+_SKIP_OUTGOING = _LD_PKTTYPE + _INSN.pack(0x15, 0, 1, PACKET_OUTGOING) + _INSN.pack(6, 0, 0, 0)
+#: a filter that passes nothing: attached when the capture stops
+_NOTHING = _INSN.pack(6, 0, 0, 0)
 
-    prog = _compile(bpf, linktype)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, sock_fprog(prog.bf_len, prog.bf_insns))
-    finally:
-        free_filter(prog)
+
+def _set_filter(sock: socket.socket, program: bytes) -> None:
+    """Attach the classic BPF ``program`` (8-byte instructions) to ``sock``."""
+    import ctypes
+
+    insns = ctypes.create_string_buffer(program, len(program))
+
+    class _Fprog(ctypes.Structure):
+        _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+    fprog = _Fprog(len(program) // _INSN.size, ctypes.addressof(insns))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))
+
+
+def _attach(sock: socket.socket, bpf: str, linktype: int, skip_outgoing: bool) -> None:
+    """Attach the user's filter, behind the prefix that drops outgoing copies if asked."""
+    program = _INSN.pack(6, 0, 0, SNAPLEN)  # everything
+    if bpf:
+        import ctypes
+
+        from scapy.arch.common import free_filter
+
+        prog = _compile(bpf, linktype)
+        try:
+            program = ctypes.string_at(prog.bf_insns, prog.bf_len * _INSN.size)
+        finally:
+            free_filter(prog)
+    # jumps are relative, so the user's program runs unchanged behind the prefix
+    _set_filter(sock, (_SKIP_OUTGOING if skip_outgoing else b"") + program)
 
 
 # ----------------------------------------------------------------------------- capture
@@ -222,6 +266,9 @@ class LiveCapture:
 
     def stats(self) -> CaptureStats:
         raise NotImplementedError
+
+    def stop(self) -> None:
+        """Take no more packets; what is queued can still be read (then :meth:`drain`)."""
 
     def close(self) -> None:
         raise NotImplementedError
@@ -262,9 +309,12 @@ class _LinuxCapture(LiveCapture):
         self.sock = sock
         self._received = self._dups = self._k_packets = self._k_drops = 0
         self._k_reported = True
+        # on a loopback device the kernel drops the outgoing copies, so its counters count
+        # each packet once ("any" keeps them: outgoing packets of other devices are wanted)
+        skip_outgoing = iface != ANY and iface in self._loopbacks
         try:
-            if bpf:
-                _attach(sock, bpf, self.linktype)
+            if bpf or skip_outgoing:
+                _attach(sock, bpf, self.linktype, skip_outgoing)
             for opt, value in ((SO_RCVBUFFORCE, RCVBUF), (socket.SO_RCVBUF, RCVBUF)):
                 try:
                     sock.setsockopt(socket.SOL_SOCKET, opt, value)
@@ -366,6 +416,10 @@ class _LinuxCapture(LiveCapture):
             kernel_received=self._k_packets if self._k_reported else None,
             kernel_dropped=self._k_drops if self._k_reported else None,
         )
+
+    def stop(self) -> None:
+        if self.sock.fileno() >= 0:
+            _set_filter(self.sock, _NOTHING)
 
     def close(self) -> None:
         if self.sock.fileno() >= 0:

@@ -65,3 +65,14 @@ def test_flow_serialization_round_trips() -> None:
     assert view.datagrams[0].payload == b"abc" and view.datagrams[0].from_orig
     again = fuzz_entry.deserialize_flow(fuzz_entry.serialize_flow(view))
     assert again.datagrams == view.datagrams
+
+
+def test_every_module_imports_for_instrumentation() -> None:
+    """atheris instruments what is imported inside its block: the lazily imported readers and
+    dissectors too, once import_all has imported every module there."""
+    import sys
+
+    assert fuzz_parsers.import_all() == []
+    assert {"inspector.source.pcap", "inspector.source.pcapng", "inspector.dissect.rtp"} <= set(
+        sys.modules
+    )
