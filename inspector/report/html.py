@@ -74,7 +74,15 @@ GENERAL_CAVEATS = (
     "where the server physically is.",
 )
 
-_ALERT_KINDS = ("plaintext_media", "plaintext_http", "ecb_suspected", "weak_tls", "cleartext_dns")
+_ALERT_KINDS = (
+    "personal_data",
+    "plaintext_media",
+    "plaintext_http",
+    "cleartext_signalling",
+    "ecb_suspected",
+    "weak_tls",
+    "cleartext_dns",
+)
 
 
 def _s(value: object) -> str:

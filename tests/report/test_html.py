@@ -191,6 +191,21 @@ def test_findings_outside_sessions(no_session_result: Result) -> None:
     ids = [a["id"] for t, a in doc.tags if t == "article"]
     assert ids == list(no_session_result.findings["finding_id"])
     assert "&lt;script&gt;" in page and "<script" not in page
+    assert "<ul></ul>" not in page  # no empty "in short" box
+
+
+def test_personal_data_outside_sessions_has_its_headline() -> None:
+    """A capture with no session whose only finding is personal data: the outside section
+    opens with a line naming the destination, not an empty box."""
+    import inspector
+    from inspector.config import Config
+
+    root = Path(__file__).resolve().parents[2] / "captures"
+    keys = (str(root / "telemetry-tls13.keys"),)
+    result = inspector.analyze(str(root / "telemetry-tls13.pcapng"), Config(keylogs=keys))
+    page = render_html(result)
+    assert "<ul></ul>" not in page
+    assert "<li>Personal data sent to a destination: graph.facebook.com.</li>" in page
 
 
 #: the destinations rows as the template wrote them before they were built in Python
