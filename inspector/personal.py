@@ -27,6 +27,9 @@ class DataFinding:
     organisation: str
     party: str
     file: str
+    #: the party the flow's own rules decided (``unknown`` when its app is not identified;
+    #: ``party`` then comes from the database row's kind of endpoint)
+    flow_party: str = ""
     records: list[FlowRecord] = field(default_factory=list)
     rows: list[DataSharedRow] = field(default_factory=list)
 
@@ -62,7 +65,9 @@ def build_data_findings(
         key = (rec.ev.conn.file, dest)
         g = groups.get(key)
         if g is None:
-            g = groups[key] = DataFinding(dest, row.organisation, row.party, rec.ev.conn.file)
+            flow_party = str(rec.a.role.party.party)
+            g = DataFinding(dest, row.organisation, row.party, rec.ev.conn.file, flow_party)
+            groups[key] = g
         if rec not in g.records:
             g.records.append(rec)
         g.rows.append(row)

@@ -45,6 +45,23 @@ def test_the_sdk_capture_names_what_meta_received() -> None:
     assert row.destination == "graph.facebook.com" and row.severity == "high"
     assert row.category.split(";") == sorted(set(data.category))
     assert "third party" in row.explanation and "device model" in row.explanation
+    # no app is identified in this capture (flows.party unknown): the text says whose word it is
+    assert set(r.flows[r.flows.server_name == "graph.facebook.com"].party) == {"unknown"}
+    assert "the app that sent it is not identified in the capture" in row.explanation
+
+
+def test_party_wording_follows_the_flow_party() -> None:
+    from inspector.report.personal_text import data_rows
+
+    rec = _record("C1")  # the factory's flow has no app: its party is unknown
+    (f,) = build_data_findings([_data("C1", "device_model")], [rec])
+    assert f.flow_party == "unknown"
+    decided = DataFinding(
+        f.destination, f.organisation, "third", f.file, "third", f.records, f.rows
+    )
+    texts = [row.explanation for row in data_rows([f, decided])]
+    assert "not identified in the capture" in texts[0]
+    assert "; third party) received" in texts[1]
 
 
 def test_without_keys_nothing_is_claimed() -> None:

@@ -19,8 +19,19 @@ def _label(category: str) -> str:
     return category.replace("_", " ")
 
 
-def _explanation(f: DataFinding) -> str:
+def _party(f: DataFinding) -> str:
     party = _PARTY.get(f.party, f.party)
+    if f.party == "third" and f.flow_party == "unknown":
+        # the flow's app is not identified: the party is the endpoint's kind in the database
+        return (
+            f"{party} by the kind of endpoint the bundled database lists; the app that sent it "
+            "is not identified in the capture"
+        )
+    return party
+
+
+def _explanation(f: DataFinding) -> str:
+    party = _party(f)
     who = f"{f.destination} ({f.organisation or 'organisation unknown'}; {party})"
     fields = sorted({r.field for r in f.rows})
     shown = ", ".join(fields[:6]) + (f" and {len(fields) - 6} more" if len(fields) > 6 else "")
