@@ -323,6 +323,8 @@ def _analyze(args: argparse.Namespace) -> int:
         "jobs": args.jobs,
         "scheduler": args.scheduler,
         "merge": args.merge,
+        # the workers render the per-capture pages, unless the outputs are rewritten first
+        "pages": None if args.pseudonymize else str(args.outdir),
         # a pseudonymised OUTDIR keeps no cache: its results carry the real addresses
         "cache_dir": None
         if args.no_resume or args.pseudonymize
@@ -347,7 +349,8 @@ def _analyze(args: argparse.Namespace) -> int:
         for entry in result.summary.get("files", []):
             entry.pop("path", None)
             entry.pop("merged", None)
-    write_outputs(result, args.outdir, args.format, jobs=batch.jobs)
+    pages = None if args.pseudonymize else batch.pages
+    write_outputs(result, args.outdir, args.format, jobs=batch.jobs, pages=pages)
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 

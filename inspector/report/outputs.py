@@ -74,13 +74,18 @@ def summary_for_output(result: Result) -> dict[str, Any]:
 
 
 def write_outputs(
-    result: Result, outdir: str | Path, formats: tuple[str, ...] = ("csv",), jobs: int = 1
+    result: Result,
+    outdir: str | Path,
+    formats: tuple[str, ...] = ("csv",),
+    jobs: int = 1,
+    pages: tuple[dict[int, str], str] | None = None,
 ) -> list[Path]:
     """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths.
 
     ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
     A run of several captures gets an index ``report.html`` and one page per capture (rendered
-    by ``jobs`` processes). All or nothing (see the module docstring); raises
+    by ``jobs`` processes; ``pages``: those the batch workers rendered, see
+    :func:`inspector.report.html.write_run_html`). All or nothing (see the module docstring); raises
     :class:`OutputError` on a write error.
     """
     out = Path(outdir)
@@ -94,7 +99,7 @@ def write_outputs(
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
     try:
-        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs)]
+        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs, pages)]
         _move_into_place(tmp, out, bool(result.summary.get("pseudonymized")))
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
@@ -124,7 +129,12 @@ def _writer_pool(jobs: int) -> Any:
 
 
 def _write_all(
-    result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
+    result: Result,
+    out: Path,
+    hint: str,
+    formats: tuple[str, ...],
+    jobs: int,
+    pages: tuple[dict[int, str], str] | None,
 ) -> list[Path]:
     written: list[Path] = []
     # destinations.csv is a view of the published flows, built by api.result_from (and rewritten
@@ -136,7 +146,7 @@ def _write_all(
     # this one writes the reports; every file is the same whichever process writes it
     several = len(result.summary.get("files", ())) > 1
     big = sorted((t for t in tables if len(t[1]) >= _POOL_ROWS), key=lambda t: -len(t[1]))
-    pool = _writer_pool(jobs) if jobs > 1 and (big or several) else None
+    pool = _writer_pool(jobs) if jobs > 1 and (big or (several and not pages)) else None
     with pool if pool is not None else contextlib.nullcontext():
         pending = []
         if pool is not None:
@@ -154,7 +164,9 @@ def _write_all(
             written.append(path)
         # A pseudonymised report is for publishing: do not print the local folder's path in it.
         if several:
-            written += write_run_html(result, out, outdir_hint=hint, jobs=jobs, pool=pool)
+            written += write_run_html(
+                result, out, outdir_hint=hint, jobs=jobs, pool=pool, rendered=pages
+            )
         else:
             written.append(write_html(result, out / "report.html", outdir_hint=hint))
         for fut in pending:
