@@ -40,11 +40,11 @@ from inspector.batch_pages import new_nonce
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
-from inspector.dissect.registry import DISSECTOR_MODULES
 from inspector.errors import InputError
 from inspector.schema import load_all
 from inspector.source import expand_paths, open_capture
 from inspector.tables import empty_frame
+from inspector.workers import SPLIT_BYTES, default_jobs, start_server, worth_workers
 
 __all__ = [
     "EXIT_SOME_FAILED",
@@ -58,18 +58,8 @@ __all__ = [
 #: CLI exit code when the run finished but some inputs could not be analysed (a cut file is
 #: analysed up to the cut: listed as ``partial`` with a warning, exit 0 as for one capture)
 EXIT_SOME_FAILED = 3
-#: a capture is split across workers only from this size on
-DEFAULT_SPLIT_BYTES = 32 << 20
 CACHE_FOLDER = ".inspector-cache"
-#: imported once by the fork server, so worker processes start with them loaded
-PRELOAD = (
-    "inspector.batch",
-    "inspector.attribute.stage",
-    "inspector.assess.stage",
-    "inspector.findings",
-    "inspector.report.html",
-    *(mod for _, mod in DISSECTOR_MODULES),
-)
+DEFAULT_SPLIT_BYTES = SPLIT_BYTES
 
 #: (task, what ran in the worker: ("result", Result) | ("part", ShardPart) | ("error", str, bool))
 Done = tuple["Task", tuple[Any, ...]]
@@ -249,15 +239,8 @@ def _local(
 
 
 def _forkserver() -> Any:
-    """The forkserver context whose server imports :data:`PRELOAD` once; started (not awaited)
-    here, so its imports overlap with the main process's own work until the first worker."""
-    import multiprocessing as mp
-    from multiprocessing import forkserver
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
-    forkserver.ensure_running()
-    return ctx
+    """The forkserver context (:func:`inspector.workers.start_server`)."""
+    return start_server()
 
 
 def task_output(future: Any) -> tuple[Any, ...]:
@@ -266,10 +249,6 @@ def task_output(future: Any) -> tuple[Any, ...]:
         return tuple(future.result())
     except Exception as exc:  # BrokenProcessPool, a killed Dask worker, ...
         return ("error", f"internal error: worker failed: {type(exc).__name__}: {exc}", True)
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # ---- the run
@@ -407,14 +386,6 @@ def _drain(
         prog.report()
 
 
-def _parallel(files: Sequence[str], jobs: int | None, split_bytes: int) -> bool:
-    """True when local worker processes have something to share: several files, or one that
-    is split by flow. One small capture is analysed here, without starting any."""
-    if (jobs if jobs is not None else default_jobs()) <= 1:
-        return False
-    return len(files) > 1 or any(os.path.getsize(p) >= split_bytes for p in files)
-
-
 def run_batch(
     paths: Sequence[str | os.PathLike[str]],
     config: Config | None = None,
@@ -439,7 +410,7 @@ def run_batch(
     config = dataclasses.replace(whole, har=(), mitm=())
     good, failed, files = _readable(paths)
     several = len(files) > 1 and not merge
-    if scheduler is None and _parallel(good, jobs, split_bytes):
+    if scheduler is None and worth_workers(good, jobs, split_bytes):
         _forkserver()  # imports in the background while the inputs are hashed
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)

@@ -619,7 +619,7 @@ def write_run_html(
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            from inspector.batch import PRELOAD
+            from inspector.workers import PRELOAD
 
             ctx = mp.get_context("forkserver")
             ctx.set_forkserver_preload(list(PRELOAD))

@@ -121,7 +121,7 @@ def _writer_pool(jobs: int) -> Any:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    from inspector.batch import PRELOAD
+    from inspector.workers import PRELOAD
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))
