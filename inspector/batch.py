@@ -36,7 +36,7 @@ import pandas as pd
 
 from inspector.api import Result, analyze, run_stages, with_imports
 from inspector.batch_cache import Cache, file_digest, input_stamp
-from inspector.batch_pages import new_nonce
+from inspector.batch_pages import Prebuilt, new_nonce, run_report
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
@@ -102,7 +102,7 @@ def run_task(
     try:
         if task.plain:
             result = analyze(task.paths[0], config, progress=tick)
-            return ("result", result, _page(task, result))
+            return ("result", result, *_page(task, result))
         return (
             "part",
             read_capture(task.paths, dataclasses.replace(config, shard=task.shard), task.label),
@@ -144,25 +144,29 @@ def _blank(name: str, frame: pd.DataFrame) -> bool:
 
 
 def _full(result: Result) -> Result:
+    """The result :func:`run_remote` sent, its empty tables back. They are one shared frame per
+    table (copying 700 empty frames costs more than the rest of the union): a capture's result
+    is only read here (union, summary, cache), never changed in place."""
     if all(f is not None for f in result.tables.values()):
         return result
-    tables = {n: _empty_frame(n).copy() if f is None else f for n, f in result.tables.items()}
+    tables = {n: _empty_frame(n) if f is None else f for n, f in result.tables.items()}
     return Result(tables, result.summary, result.warnings)
 
 
-def _page(task: Task, result: Result) -> str | None:
-    """The capture's run page as text (None: not asked for, or left to the main process)."""
+def _page(task: Task, result: Result) -> tuple[str | None, pd.DataFrame | None]:
+    """The capture's run page as text and its ``report.csv`` rows (None: not asked for, or left
+    to the main process)."""
     if task.page is None:
-        return None
-    from inspector.batch_pages import render_page
+        return None, None
+    from inspector.batch_pages import render_page, report_rows
 
     job = task.page
     o = FileOutcome(task.paths[0], job.index, result=result, sha256=job.sha256)
     o.status, o.reason = cut_status(result)
     try:
-        return render_page(o, job.outdir_hint, job.nonce)
-    except Exception:  # the main process renders it again and reports what fails there
-        return None
+        return render_page(o, job.outdir_hint, job.nonce), report_rows(o)
+    except Exception:  # the main process makes them again and reports what fails there
+        return None, None
 
 
 def plan(
@@ -188,8 +192,8 @@ class BatchResult:
     result: Result
     outcomes: list[FileOutcome]
     jobs: int = 1  #: local worker processes the run used (1 on a Dask cluster)
-    #: (capture index -> run page text, nonce): the pages the workers rendered
-    pages: tuple[dict[int, str], str] | None = None
+    #: what the workers made for the outputs (run pages, report.csv rows)
+    prebuilt: Prebuilt | None = None
 
     @property
     def exit_code(self) -> int:
@@ -265,6 +269,7 @@ class _Capture:
     parts: list[ShardPart] = dataclasses.field(default_factory=list)
     shards: int = 1  #: tasks the capture was split into
     page: str | None = None  #: its run page as the worker rendered it
+    report: pd.DataFrame | None = None  #: its report.csv rows as the worker made them
 
 
 def _captures(good: Sequence[str], index: dict[str, int], merge: bool) -> list[_Capture]:
@@ -302,7 +307,8 @@ def _not_cached(captures: list[_Capture], cache: Cache | None) -> list[_Capture]
         if cached is None:
             todo.append(c)
         else:
-            _finish(c, cached, cached=True)
+            _finish(c, cached)
+            c.outcome.cached = True
     return todo
 
 
@@ -422,10 +428,18 @@ def run_batch(
     _drain(todo, stream, config, cache, prog)
     outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
     result = with_imports(union(outcomes), whole)
-    sent = {c.outcome.index: c.page for c in todo if c.page is not None}
     # one task: nothing ran in parallel, and the outputs need no worker processes either
     used = 1 if scheduler or len(tasks) <= 1 else workers
-    return BatchResult(result, outcomes, used, (sent, page[1]) if page else None)
+    return BatchResult(result, outcomes, used, _prebuilt(captures, page[1]) if page else None)
+
+
+def _prebuilt(captures: list[_Capture], nonce: str) -> Prebuilt:
+    pages = {c.outcome.index: c.page for c in captures if isinstance(c.page, str)}
+    ordered = sorted(captures, key=lambda c: c.outcome.index)  # the union's order
+    done = [c for c in ordered if c.outcome.result is not None]
+    if all(isinstance(c.report, pd.DataFrame) for c in done):
+        return Prebuilt(nonce, pages, run_report([c.report for c in done]))
+    return Prebuilt(nonce, pages)
 
 
 def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> bool:
@@ -437,7 +451,7 @@ def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> b
             c.outcome.internal = bool(out[2])
         c.parts.append(ShardPart(collected=None, shard=task.shard))  # type: ignore[arg-type]
     elif kind == "result":
-        _finish(c, _full(out[1]), page=out[2] if len(out) > 2 else None)
+        _finish(c, _full(out[1]), *out[2:4])
         return True
     else:
         c.parts.append(out[1])
@@ -471,11 +485,9 @@ def cut_status(result: Result) -> tuple[str, str]:
     return "partial", f"file cut short: analysed up to the cut ({names})"
 
 
-def _finish(c: _Capture, result: Result, cached: bool = False, page: Any = None) -> None:
+def _finish(c: _Capture, result: Result, page: Any = None, report: Any = None) -> None:
     c.outcome.result = result
-    c.outcome.cached = cached
-    if isinstance(page, str):
-        c.page = page
+    c.page, c.report = page, report
     status, reason = cut_status(result)
     if status != "ok":
         c.outcome.status, c.outcome.reason = status, reason

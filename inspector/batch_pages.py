@@ -13,12 +13,16 @@ random token of the run that no capture can contain; the main process replaces e
 by the finding's run-wide id (``F{offset + i:04d}``) when it writes the page. Findings are sorted
 on the page by id within a severity; the markers sort as the final ids do while those have four
 digits, so a capture whose ids reach five digits is rendered again by the main process instead.
+
+The worker also makes its capture's rows of ``report.csv`` (:func:`report_rows`); the main
+process stacks them and numbers the ``Finding ID`` column through the run, as the union does.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -26,10 +30,20 @@ import pandas as pd
 from inspector.api import Result
 from inspector.batch_union import FileOutcome, file_entry, stack
 
-__all__ = ["new_nonce", "page_text", "render_page", "with_ids"]
+__all__ = ["Prebuilt", "new_nonce", "page_text", "render_page", "report_rows", "with_ids"]
 
 #: a capture's findings are renumbered in the page only while the run's ids have four digits
 _MAX_ID = 9999
+
+
+@dataclass
+class Prebuilt:
+    """What the workers of a run of several captures made for the outputs."""
+
+    nonce: str
+    pages: dict[int, str] = field(default_factory=dict)  #: capture index -> page text
+    #: the run's ``report.csv`` rows (ids numbered through the run); None: made from the union
+    report: pd.DataFrame | None = None
 
 
 def new_nonce() -> str:
@@ -66,6 +80,27 @@ def render_page(o: FileOutcome, outdir_hint: str, nonce: str) -> str:
     from inspector.report.html import render_html
 
     return render_html(_page_result(o, nonce), outdir_hint=outdir_hint)
+
+
+def report_rows(o: FileOutcome) -> pd.DataFrame:
+    """The capture's rows of ``report.csv`` (ids of the capture alone; see the module docstring)."""
+    from inspector.report.csvout import report_frame
+
+    assert o.result is not None
+    findings = o.result.tables.get("findings")
+    if findings is None or not len(findings):
+        return pd.DataFrame()
+    return report_frame(stack("findings", [(o, findings)]))
+
+
+def run_report(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The run's ``report.csv`` rows from the captures' (in run order), ids renumbered."""
+    present = [f for f in frames if len(f)]
+    if not present:
+        return None
+    frame = pd.concat(present, ignore_index=True)
+    frame["Finding ID"] = [f"F{i:04d}" for i in range(1, len(frame) + 1)]
+    return frame
 
 
 def with_ids(text: str, nonce: str, offset: int) -> str:

@@ -357,8 +357,8 @@ def _analyze(args: argparse.Namespace) -> int:
         for entry in result.summary.get("files", []):
             entry.pop("path", None)
             entry.pop("merged", None)
-    pages = None if args.pseudonymize else batch.pages
-    write_outputs(result, args.outdir, args.format, jobs=batch.jobs, pages=pages)
+    prebuilt = None if args.pseudonymize else batch.prebuilt
+    write_outputs(result, args.outdir, args.format, jobs=batch.jobs, prebuilt=prebuilt)
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 

@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from inspector.api import Result
+from inspector.batch_pages import Prebuilt
 from inspector.errors import OutputError
 from inspector.report.csvout import write_csv, write_report_csv
 from inspector.report.destinations import with_destinations
@@ -78,14 +79,14 @@ def write_outputs(
     outdir: str | Path,
     formats: tuple[str, ...] = ("csv",),
     jobs: int = 1,
-    pages: tuple[dict[int, str], str] | None = None,
+    prebuilt: Prebuilt | None = None,
 ) -> list[Path]:
     """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths.
 
     ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
     A run of several captures gets an index ``report.html`` and one page per capture (rendered
-    by ``jobs`` processes; ``pages``: those the batch workers rendered, see
-    :func:`inspector.report.html.write_run_html`). All or nothing (see the module docstring); raises
+    by ``jobs`` processes; ``prebuilt``: the pages and ``report.csv`` rows the batch workers
+    made, :mod:`inspector.batch_pages`). All or nothing (see the module docstring); raises
     :class:`OutputError` on a write error.
     """
     out = Path(outdir)
@@ -99,7 +100,7 @@ def write_outputs(
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
     try:
-        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs, pages)]
+        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs, prebuilt)]
         _move_into_place(tmp, out, bool(result.summary.get("pseudonymized")))
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
@@ -134,7 +135,7 @@ def _write_all(
     hint: str,
     formats: tuple[str, ...],
     jobs: int,
-    pages: tuple[dict[int, str], str] | None,
+    prebuilt: Prebuilt | None,
 ) -> list[Path]:
     written: list[Path] = []
     # destinations.csv is a view of the published flows, built by api.result_from (and rewritten
@@ -146,7 +147,7 @@ def _write_all(
     # this one writes the reports; every file is the same whichever process writes it
     several = len(result.summary.get("files", ())) > 1
     big = sorted((t for t in tables if len(t[1]) >= _POOL_ROWS), key=lambda t: -len(t[1]))
-    pool = _writer_pool(jobs) if jobs > 1 and (big or (several and not pages)) else None
+    pool = _writer_pool(jobs) if jobs > 1 and (big or (several and not prebuilt)) else None
     with pool if pool is not None else contextlib.nullcontext():
         pending = []
         if pool is not None:
@@ -160,12 +161,18 @@ def _write_all(
             written += _write_table(frame, out, name)
         if "findings" in result.tables:
             path = out / "report.csv"
-            write_report_csv(result.tables["findings"], path)
+            rows = prebuilt.report if prebuilt is not None else None
+            write_report_csv(result.tables["findings"], path, rows)
             written.append(path)
         # A pseudonymised report is for publishing: do not print the local folder's path in it.
         if several:
             written += write_run_html(
-                result, out, outdir_hint=hint, jobs=jobs, pool=pool, rendered=pages
+                result,
+                out,
+                outdir_hint=hint,
+                jobs=jobs,
+                pool=pool,
+                rendered=(prebuilt.pages, prebuilt.nonce) if prebuilt is not None else None,
             )
         else:
             written.append(write_html(result, out / "report.html", outdir_hint=hint))
