@@ -23,6 +23,7 @@ PRELOAD = (
     "inspector.findings",
     "inspector.report.html",
     *(mod for _, mod in DISSECTOR_MODULES),
+    "inspector.workers_warm",
 )
 #: a capture is split across workers only from this size on
 SPLIT_BYTES = 32 << 20

@@ -445,6 +445,12 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def warm_templates() -> None:
+    """Compile the report templates now (the batch worker server, before it forks)."""
+    for name in ("report.html.j2", "index.html.j2"):
+        _environment().get_template(name)
+
+
 def render_html(result: Result, outdir_hint: str = "OUTDIR") -> str:
     """The report page as text."""
     return (

@@ -159,23 +159,7 @@ def _write_all(
             written += write_parquet(result, out)
         for name, frame in tables:
             written += _write_table(frame, out, name)
-        if "findings" in result.tables:
-            path = out / "report.csv"
-            rows = prebuilt.report if prebuilt is not None else None
-            write_report_csv(result.tables["findings"], path, rows)
-            written.append(path)
-        # A pseudonymised report is for publishing: do not print the local folder's path in it.
-        if several:
-            written += write_run_html(
-                result,
-                out,
-                outdir_hint=hint,
-                jobs=jobs,
-                pool=pool,
-                rendered=(prebuilt.pages, prebuilt.nonce) if prebuilt is not None else None,
-            )
-        else:
-            written.append(write_html(result, out / "report.html", outdir_hint=hint))
+        written += _write_reports(result, out, hint, jobs, pool, prebuilt)
         for fut in pending:
             written += fut.result()
     summary = out / "summary.json"  # last: its presence marks a complete folder
@@ -185,6 +169,31 @@ def _write_all(
     written.append(summary)
     for path in written:
         _fsync(path)
+    return written
+
+
+def _write_reports(
+    result: Result, out: Path, hint: str, jobs: int, pool: Any, prebuilt: Prebuilt | None
+) -> list[Path]:
+    """``report.csv`` and the HTML report (a run's index and pages, or one page)."""
+    written = []
+    if "findings" in result.tables:
+        path = out / "report.csv"
+        rows = prebuilt.report if prebuilt is not None else None
+        write_report_csv(result.tables["findings"], path, rows)
+        written.append(path)
+    # A pseudonymised report is for publishing: do not print the local folder's path in it.
+    if len(result.summary.get("files", ())) > 1:
+        written += write_run_html(
+            result,
+            out,
+            outdir_hint=hint,
+            jobs=jobs,
+            pool=pool,
+            rendered=(prebuilt.pages, prebuilt.nonce) if prebuilt is not None else None,
+        )
+    else:
+        written.append(write_html(result, out / "report.html", outdir_hint=hint))
     return written
 
 
