@@ -15,6 +15,8 @@ given alone (its own client, sessions, findings) and writes the union of the tab
   workers by flow (:mod:`inspector.batch_shard`), with results identical to one process.
 - ``scheduler``: the same tasks go to a Dask distributed cluster (:mod:`inspector.batch_dask`);
   every worker must be able to read the input paths (shared storage).
+- A run of several captures has a page per capture: the worker that analysed a whole capture
+  renders its page too (:mod:`inspector.batch_pages`), so the main process only writes it.
 - ``cache_dir``: each capture's result is stored under the hash of its content, the tool
   version and the configuration, as data only (:mod:`inspector.batch_cache`: checked on load,
   never unpickled); a re-run with the same output folder reuses it.
@@ -23,20 +25,26 @@ given alone (its own client, sessions, findings) and writes the union of the tab
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from inspector.api import Result, analyze, run_stages, with_imports
 from inspector.batch_cache import Cache, file_digest, input_stamp
+from inspector.batch_pages import Prebuilt, new_nonce, run_report
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
-from inspector.dissect.registry import DISSECTOR_MODULES
 from inspector.errors import InputError
+from inspector.schema import load_all
 from inspector.source import expand_paths, open_capture
+from inspector.tables import empty_frame
+from inspector.workers import SPLIT_BYTES, default_jobs, start_server, worth_workers
 
 __all__ = [
     "EXIT_SOME_FAILED",
@@ -50,21 +58,21 @@ __all__ = [
 #: CLI exit code when the run finished but some inputs could not be analysed (a cut file is
 #: analysed up to the cut: listed as ``partial`` with a warning, exit 0 as for one capture)
 EXIT_SOME_FAILED = 3
-#: a capture is split across workers only from this size on
-DEFAULT_SPLIT_BYTES = 32 << 20
 CACHE_FOLDER = ".inspector-cache"
-#: imported once by the fork server, so worker processes start with them loaded
-PRELOAD = (
-    "inspector.batch",
-    "inspector.attribute.stage",
-    "inspector.assess.stage",
-    "inspector.findings",
-    "inspector.report.html",
-    *(mod for _, mod in DISSECTOR_MODULES),
-)
+DEFAULT_SPLIT_BYTES = SPLIT_BYTES
 
 #: (task, what ran in the worker: ("result", Result) | ("part", ShardPart) | ("error", str, bool))
 Done = tuple["Task", tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """What a worker needs to render its capture's run page (:mod:`inspector.batch_pages`)."""
+
+    index: int  #: the capture's 1-based position in the run (``summary.json`` ``files``)
+    outdir_hint: str
+    nonce: str
+    sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,7 @@ class Task:
     shard: tuple[int, int] | None = None
     size: int = 0  #: bytes this task reads (for scheduling and progress)
     label: str = ""  #: the ``file`` column of a merged capture
+    page: PageJob | None = None  #: render the capture's run page too (whole files only)
 
     @property
     def plain(self) -> bool:
@@ -92,7 +101,8 @@ def run_task(
     """
     try:
         if task.plain:
-            return ("result", analyze(task.paths[0], config, progress=tick))
+            result = analyze(task.paths[0], config, progress=tick)
+            return ("result", result, *_page(task, result))
         return (
             "part",
             read_capture(task.paths, dataclasses.replace(config, shard=task.shard), task.label),
@@ -101,6 +111,62 @@ def run_task(
         return ("error", str(exc), False)
     except Exception as exc:  # one bad file must not end the run; reported as an internal error
         return ("error", f"internal error: {type(exc).__name__}: {exc}", True)
+
+
+def run_remote(task: Task, config: Config) -> tuple[Any, ...]:
+    """:func:`run_task` in another process: the result's empty tables are sent as None (most
+    tables of a small capture are empty, and unpickling an empty frame costs as much as making
+    one); :func:`_full` puts them back."""
+    out = run_task(task, config)
+    if out[0] != "result":
+        return out
+    r = out[1]
+    tables = {n: None if _blank(n, f) else f for n, f in r.tables.items()}
+    return ("result", Result(tables, r.summary, r.warnings), *out[2:])
+
+
+@functools.cache
+def _empty_frame(name: str) -> pd.DataFrame:
+    return empty_frame(name)
+
+
+def _blank(name: str, frame: pd.DataFrame) -> bool:
+    """True for an empty table that is exactly the schema's empty frame."""
+    if len(frame) or name not in load_all():
+        return False
+    e = _empty_frame(name)
+    return (
+        list(frame.columns) == list(e.columns)
+        and list(frame.dtypes) == list(e.dtypes)
+        and type(frame.index) is type(e.index)
+        and frame.attrs == e.attrs
+    )
+
+
+def _full(result: Result) -> Result:
+    """The result :func:`run_remote` sent, its empty tables back. They are one shared frame per
+    table (copying 700 empty frames costs more than the rest of the union): a capture's result
+    is only read here (union, summary, cache), never changed in place."""
+    if all(f is not None for f in result.tables.values()):
+        return result
+    tables = {n: _empty_frame(n) if f is None else f for n, f in result.tables.items()}
+    return Result(tables, result.summary, result.warnings)
+
+
+def _page(task: Task, result: Result) -> tuple[str | None, pd.DataFrame | None]:
+    """The capture's run page as text and its ``report.csv`` rows (None: not asked for, or left
+    to the main process)."""
+    if task.page is None:
+        return None, None
+    from inspector.batch_pages import render_page, report_rows
+
+    job = task.page
+    o = FileOutcome(task.paths[0], job.index, result=result, sha256=job.sha256)
+    o.status, o.reason = cut_status(result)
+    try:
+        return render_page(o, job.outdir_hint, job.nonce), report_rows(o)
+    except Exception:  # the main process makes them again and reports what fails there
+        return None, None
 
 
 def plan(
@@ -126,6 +192,8 @@ class BatchResult:
     result: Result
     outcomes: list[FileOutcome]
     jobs: int = 1  #: local worker processes the run used (1 on a Dask cluster)
+    #: what the workers made for the outputs (run pages, report.csv rows)
+    prebuilt: Prebuilt | None = None
 
     @property
     def exit_code(self) -> int:
@@ -169,21 +237,14 @@ def _local(
         return
     ctx = _forkserver()
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-        futures = {pool.submit(run_task, t, config): t for t in tasks}
+        futures = {pool.submit(run_remote, t, config): t for t in tasks}
         for fut in as_completed(futures):
             yield futures[fut], task_output(fut)
 
 
 def _forkserver() -> Any:
-    """The forkserver context whose server imports :data:`PRELOAD` once; started (not awaited)
-    here, so its imports overlap with the main process's own work until the first worker."""
-    import multiprocessing as mp
-    from multiprocessing import forkserver
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
-    forkserver.ensure_running()
-    return ctx
+    """The forkserver context (:func:`inspector.workers.start_server`)."""
+    return start_server()
 
 
 def task_output(future: Any) -> tuple[Any, ...]:
@@ -192,10 +253,6 @@ def task_output(future: Any) -> tuple[Any, ...]:
         return tuple(future.result())
     except Exception as exc:  # BrokenProcessPool, a killed Dask worker, ...
         return ("error", f"internal error: worker failed: {type(exc).__name__}: {exc}", True)
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # ---- the run
@@ -211,6 +268,8 @@ class _Capture:
     stamps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     parts: list[ShardPart] = dataclasses.field(default_factory=list)
     shards: int = 1  #: tasks the capture was split into
+    page: str | None = None  #: its run page as the worker rendered it
+    report: pd.DataFrame | None = None  #: its report.csv rows as the worker made them
 
 
 def _captures(good: Sequence[str], index: dict[str, int], merge: bool) -> list[_Capture]:
@@ -248,7 +307,8 @@ def _not_cached(captures: list[_Capture], cache: Cache | None) -> list[_Capture]
         if cached is None:
             todo.append(c)
         else:
-            _finish(c, cached, cached=True)
+            _finish(c, cached)
+            c.outcome.cached = True
     return todo
 
 
@@ -278,6 +338,7 @@ def _schedule(
     scheduler: str | None,
     split_bytes: int,
     prog: _Progress,
+    page: tuple[str, str] | None = None,
 ) -> tuple[list[Task], Iterable[tuple[Task, Any]], int]:
     sizes = [(c.paths, sum(os.path.getsize(p) for p in c.paths), c.label) for c in todo]
     workers = jobs if jobs is not None else default_jobs()
@@ -285,15 +346,31 @@ def _schedule(
         from inspector.batch_dask import cluster_threads, execute
 
         workers = cluster_threads(scheduler) if jobs is None else jobs
-        tasks = plan(sizes, workers, split_bytes)
+        tasks = _with_pages(plan(sizes, workers, split_bytes), todo, page)
         stream: Iterable[tuple[Task, Any]] = execute(tasks, config, scheduler)
     else:
-        tasks = plan(sizes, workers, split_bytes)
+        tasks = _with_pages(plan(sizes, workers, split_bytes), todo, page)
         within = prog.within if prog.callback is not None else None
         stream = _local(tasks, config, workers, within)
     for t in tasks:
         todo[t.capture].shards = t.shard[1] if t.shard else 1
     return tasks, stream, workers
+
+
+def _with_pages(
+    tasks: list[Task], todo: list[_Capture], page: tuple[str, str] | None
+) -> list[Task]:
+    """Whole-file tasks also render their capture's run page when ``page`` (hint, nonce)."""
+    if page is None:
+        return tasks
+    return [
+        dataclasses.replace(
+            t, page=PageJob(todo[t.capture].outcome.index, *page, todo[t.capture].outcome.sha256)
+        )
+        if t.plain
+        else t
+        for t in tasks
+    ]
 
 
 def _drain(
@@ -325,27 +402,44 @@ def run_batch(
     cache_dir: str | os.PathLike[str] | None = None,
     split_bytes: int = DEFAULT_SPLIT_BYTES,
     progress: Callable[[int, int, int, int], None] | None = None,
+    pages: str | None = None,
 ) -> BatchResult:
     """Analyse every capture under ``paths``; see the module docstring.
 
     ``progress(files_done, files_total, bytes_done, packets_done)`` is called as captures finish.
+    ``pages``: the OUTDIR as the run pages print it; when given, the workers render the run
+    pages of the captures they analyse whole (:attr:`BatchResult.pages`). Leave it None when the
+    outputs are rewritten before they are written (pseudonymised).
     """
     whole = config or Config()
     # HAR / mitmproxy requests belong to no capture: added once to the union, never cached
     config = dataclasses.replace(whole, har=(), mitm=())
-    if scheduler is None and (jobs if jobs is not None else default_jobs()) > 1:
-        _forkserver()  # imports in the background while the inputs are checked and hashed
     good, failed, files = _readable(paths)
+    several = len(files) > 1 and not merge
+    if scheduler is None and worth_workers(good, jobs, split_bytes):
+        _forkserver()  # imports in the background while the inputs are hashed
     index = {p: i for i, p in enumerate(files, 1)}
     captures = _captures(good, index, merge)
     cache = Cache(cache_dir, config) if cache_dir is not None else None
     todo = _not_cached(captures, cache)
     prog = _Progress(progress, len(captures), len(captures) - len(todo))
-    _tasks, stream, workers = _schedule(todo, config, jobs, scheduler, split_bytes, prog)
+    page = (pages, new_nonce()) if pages is not None and several and whole == config else None
+    tasks, stream, workers = _schedule(todo, config, jobs, scheduler, split_bytes, prog, page)
     _drain(todo, stream, config, cache, prog)
     outcomes = sorted([c.outcome for c in captures] + failed, key=lambda o: o.index)
     result = with_imports(union(outcomes), whole)
-    return BatchResult(result, outcomes, 1 if scheduler else workers)
+    # one task: nothing ran in parallel, and the outputs need no worker processes either
+    used = 1 if scheduler or len(tasks) <= 1 else workers
+    return BatchResult(result, outcomes, used, _prebuilt(captures, page[1]) if page else None)
+
+
+def _prebuilt(captures: list[_Capture], nonce: str) -> Prebuilt:
+    pages = {c.outcome.index: c.page for c in captures if isinstance(c.page, str)}
+    ordered = sorted(captures, key=lambda c: c.outcome.index)  # the union's order
+    done = [c for c in ordered if c.outcome.result is not None]
+    if all(isinstance(c.report, pd.DataFrame) for c in done):
+        return Prebuilt(nonce, pages, run_report([c.report for c in done]))
+    return Prebuilt(nonce, pages)
 
 
 def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> bool:
@@ -357,7 +451,7 @@ def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> b
             c.outcome.internal = bool(out[2])
         c.parts.append(ShardPart(collected=None, shard=task.shard))  # type: ignore[arg-type]
     elif kind == "result":
-        _finish(c, out[1])
+        _finish(c, _full(out[1]), *out[2:4])
         return True
     else:
         c.parts.append(out[1])
@@ -382,14 +476,18 @@ def _collect(c: _Capture, task: Task, out: tuple[Any, ...], config: Config) -> b
     return True
 
 
-def _finish(c: _Capture, result: Result, cached: bool = False) -> None:
-    c.outcome.result = result
-    c.outcome.cached = cached
+def cut_status(result: Result) -> tuple[str, str]:
+    """(status, reason) of a capture analysed without error: ``partial`` when a file was cut."""
     cut = [i.get("path", "") for i in result.summary.get("inputs", []) if i.get("truncated")]
-    if cut:
-        c.outcome.status = "partial"
-        c.outcome.reason = (
-            "file cut short: analysed up to the cut ("
-            + ", ".join(os.path.basename(p) for p in cut)
-            + ")"
-        )
+    if not cut:
+        return "ok", ""
+    names = ", ".join(os.path.basename(p) for p in cut)
+    return "partial", f"file cut short: analysed up to the cut ({names})"
+
+
+def _finish(c: _Capture, result: Result, page: Any = None, report: Any = None) -> None:
+    c.outcome.result = result
+    c.page, c.report = page, report
+    status, reason = cut_status(result)
+    if status != "ok":
+        c.outcome.status, c.outcome.reason = status, reason

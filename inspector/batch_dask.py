@@ -50,13 +50,13 @@ def execute(tasks: Sequence[Task], config: Config, address: str) -> Iterator[tup
     """Submit every task; yield ``(task, output)`` as each finishes."""
     from distributed import as_completed
 
-    from inspector.batch import run_task, task_output
+    from inspector.batch import run_remote, task_output
 
     client = connect(address)
     run = uuid.uuid4().hex[:12]
     try:
         futures = {
-            client.submit(run_task, t, config, pure=False, key=f"inspector-{run}-{i}"): t
+            client.submit(run_remote, t, config, pure=False, key=f"inspector-{run}-{i}"): t
             for i, t in enumerate(tasks)
         }
         for fut in as_completed(futures, loop=client.loop):

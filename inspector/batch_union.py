@@ -29,7 +29,7 @@ from inspector.api import Result
 from inspector.schema import load_all
 from inspector.tables import empty_frame
 
-__all__ = ["FileOutcome", "file_entry", "union", "worst_verdict"]
+__all__ = ["FileOutcome", "file_entry", "stack", "union", "worst_verdict"]
 
 #: worst first (``inspector.assess.encryption.VERDICTS``): a file's "worst verdict"
 VERDICT_RANK = (
@@ -134,7 +134,7 @@ def union(outcomes: Sequence[FileOutcome], extra: dict[str, Any] | None = None) 
         if not several:
             tables[name] = frames[0] if frames else empty_frame(name)
             continue
-        tables[name] = _stack(name, [(o, o.result.tables.get(name)) for o in done])  # type: ignore[union-attr]
+        tables[name] = stack(name, [(o, o.result.tables.get(name)) for o in done])  # type: ignore[union-attr]
     warnings = [
         f"{o.file}: {w}" if several else w
         for o in done
@@ -146,7 +146,7 @@ def union(outcomes: Sequence[FileOutcome], extra: dict[str, Any] | None = None) 
     return Result(tables, summary, warnings)
 
 
-def _stack(name: str, parts: Sequence[tuple[FileOutcome, pd.DataFrame | None]]) -> pd.DataFrame:
+def stack(name: str, parts: Sequence[tuple[FileOutcome, pd.DataFrame | None]]) -> pd.DataFrame:
     """One table of several captures: rows in input order, ``file`` column, namespaced ids."""
     present = [(o, f) for o, f in parts if f is not None and len(f)]
     if not present:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from inspector import __version__
-from inspector.api import Result
 from inspector.errors import InputError, OutputError
 from inspector.live import add_live_parser, run_live
-from inspector.report.cli_support import add_evidence_parser, run_evidence
-from inspector.report.compare import add_compare_parser, run_compare
+
+if TYPE_CHECKING:
+    from inspector.api import Result
 
 __all__ = ["main"]
 
@@ -110,6 +111,18 @@ def _parser() -> argparse.ArgumentParser:
         epilog=ANALYZE_EPILOG.replace("{outputs}", outputs_help()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_analyze_arguments(a)
+    add_live_parser(sub)
+    sub.add_parser("schema", help="print the column reference of every output table")
+    from inspector.report.cli_support import add_evidence_parser
+    from inspector.report.compare import add_compare_parser
+
+    add_evidence_parser(sub)
+    add_compare_parser(sub)
+    return p
+
+
+def _add_analyze_arguments(a: argparse.ArgumentParser) -> None:
     a.add_argument("paths", nargs="+", metavar="PATH", help="capture file or folder")
     a.add_argument(
         "-o",
@@ -190,11 +203,6 @@ def _parser() -> argparse.ArgumentParser:
         "`inspector evidence` exports; public server addresses are kept as evidence",
     )
     _add_batch_arguments(a)
-    add_live_parser(sub)
-    sub.add_parser("schema", help="print the column reference of every output table")
-    add_evidence_parser(sub)
-    add_compare_parser(sub)
-    return p
 
 
 def _add_batch_arguments(a: argparse.ArgumentParser) -> None:
@@ -323,6 +331,8 @@ def _analyze(args: argparse.Namespace) -> int:
         "jobs": args.jobs,
         "scheduler": args.scheduler,
         "merge": args.merge,
+        # the workers render the per-capture pages, unless the outputs are rewritten first
+        "pages": None if args.pseudonymize else str(args.outdir),
         # a pseudonymised OUTDIR keeps no cache: its results carry the real addresses
         "cache_dir": None
         if args.no_resume or args.pseudonymize
@@ -347,7 +357,8 @@ def _analyze(args: argparse.Namespace) -> int:
         for entry in result.summary.get("files", []):
             entry.pop("path", None)
             entry.pop("merged", None)
-    write_outputs(result, args.outdir, args.format, jobs=batch.jobs)
+    prebuilt = None if args.pseudonymize else batch.prebuilt
+    write_outputs(result, args.outdir, args.format, jobs=batch.jobs, prebuilt=prebuilt)
     from inspector.report.cli_support import render_terminal
     from inspector.report.text import safe_text
 
@@ -423,7 +434,33 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+class _Peek(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def _start_workers(argv: Sequence[str]) -> None:
+    """``analyze`` of several captures with worker processes: start their server (it imports
+    the analysis modules) before this process imports them, so that both import at once. Any
+    doubt (a usage error, one file) leaves it to :func:`inspector.batch.run_batch`."""
+    if list(argv[:1]) != ["analyze"]:
+        return
+    peek = _Peek(add_help=False)
+    _add_analyze_arguments(peek)
+    try:
+        args = peek.parse_args(argv[1:])
+    except (ValueError, SystemExit):
+        return
+    from inspector.workers import start_server, worth_workers
+
+    if args.scheduler is None and worth_workers(args.paths, args.jobs):
+        with contextlib.suppress(OSError, ValueError):
+            start_server()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _start_workers(argv)
     args = _parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
@@ -435,8 +472,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             return _schema()
         if args.command == "evidence":
+            from inspector.report.cli_support import run_evidence
+
             return run_evidence(args)
         if args.command == "compare":
+            from inspector.report.compare import run_compare
+
             return run_compare(args)
         _parser().print_help()
         return 2

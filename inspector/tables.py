@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import pandas as pd
@@ -14,6 +15,17 @@ __all__ = ["empty_frame", "to_frame"]
 
 def to_frame(name: str, rows: Sequence[Row]) -> pd.DataFrame:
     """A DataFrame of table ``name`` with one column per declared field, typed as declared."""
+    if not rows:  # most tables of a small capture: a copy of the one empty frame per table
+        return _empty(name).copy()
+    return _build(name, rows)
+
+
+@functools.cache
+def _empty(name: str) -> pd.DataFrame:
+    return _build(name, [])
+
+
+def _build(name: str, rows: Sequence[Row]) -> pd.DataFrame:
     spec = load_all()[name]
     data = {}
     for col_name, dtype, _doc in columns(spec.row):

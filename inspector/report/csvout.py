@@ -214,9 +214,13 @@ def report_frame(findings: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_report_csv(findings: pd.DataFrame, path: str | Path) -> None:
-    """Write ``report.csv``: Windows-1252, CRLF, plain column names, formula-safe cells."""
-    _neutralised(report_frame(findings)).to_csv(
+def write_report_csv(
+    findings: pd.DataFrame, path: str | Path, rows: pd.DataFrame | None = None
+) -> None:
+    """Write ``report.csv``: Windows-1252, CRLF, plain column names, formula-safe cells.
+
+    ``rows``: :func:`report_frame` of ``findings`` when already made (by the batch workers)."""
+    _neutralised(report_frame(findings) if rows is None else rows).to_csv(
         path,
         index=False,
         encoding=REPORT_ENCODING,

@@ -453,6 +453,12 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def warm_templates() -> None:
+    """Compile the report templates now (the batch worker server, before it forks)."""
+    for name in ("report.html.j2", "index.html.j2"):
+        _environment().get_template(name)
+
+
 def render_html(result: Result, outdir_hint: str = "OUTDIR") -> str:
     """The report page as text."""
     return (
@@ -588,25 +594,37 @@ def write_run_html(
     outdir_hint: str = "OUTDIR",
     jobs: int = 1,
     pool: Any = None,
+    rendered: tuple[dict[int, str], str] | None = None,
 ) -> list[Path]:
     """``report.html`` as a table of the run's captures, linking to ``files/NNN-name.html``.
 
     ``jobs`` > 1 renders the per-capture pages in that many processes (those of ``pool``,
-    a :class:`concurrent.futures.Executor`, when given).
+    a :class:`concurrent.futures.Executor`, when given). ``rendered``: (capture index -> page
+    text, nonce), the pages the batch workers rendered (:mod:`inspector.batch_pages`).
     """
+    from inspector.batch_pages import page_text
+
     out = Path(outdir)
     # a page shows these tables only (report_context): the others are not cut per capture
     shown = {n: f for n, f in result.tables.items() if n in PAGE_TABLES}
     result = Result(shown, result.summary, result.warnings)
-    split = _by_file(result)
-    empty: dict[str, pd.DataFrame] = {}
-    pages = []
+    sent, nonce = rendered or ({}, "")
+    todo, done, offset = [], [], 0
     for e in result.summary.get("files", []):
         if e.get("status") == "failed":
             continue
         page = out / file_page_name(e)
         page.parent.mkdir(parents=True, exist_ok=True)
-        pages.append((file_result(result, e, split, empty), page, outdir_hint))
+        text = page_text(sent, nonce, e, offset)
+        offset += int(e.get("findings", 0) or 0)
+        if text is not None:
+            page.write_bytes(text.encode("utf-8", "backslashreplace"))
+            done.append(page)
+        else:
+            todo.append((e, page))
+    split = _by_file(result) if todo else {}
+    empty: dict[str, pd.DataFrame] = {}
+    pages = [(file_result(result, e, split, empty), page, outdir_hint) for e, page in todo]
     if jobs > 1 and len(pages) > 1:
         chunk = max(1, len(pages) // (4 * jobs))
         if pool is not None:
@@ -615,7 +633,7 @@ def write_run_html(
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            from inspector.batch import PRELOAD
+            from inspector.workers import PRELOAD
 
             ctx = mp.get_context("forkserver")
             ctx.set_forkserver_preload(list(PRELOAD))
@@ -626,4 +644,4 @@ def write_run_html(
     text = _environment().get_template("index.html.j2").render(**index_context(result))
     index = out / "report.html"
     index.write_bytes(text.encode("utf-8", "backslashreplace"))
-    return [index, *written]
+    return [index, *done, *written]

@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from inspector.api import Result
+from inspector.batch_pages import Prebuilt
 from inspector.errors import OutputError
 from inspector.report.csvout import write_csv, write_report_csv
 from inspector.report.destinations import with_destinations
@@ -79,13 +80,18 @@ def summary_for_output(result: Result) -> dict[str, Any]:
 
 
 def write_outputs(
-    result: Result, outdir: str | Path, formats: tuple[str, ...] = ("csv",), jobs: int = 1
+    result: Result,
+    outdir: str | Path,
+    formats: tuple[str, ...] = ("csv",),
+    jobs: int = 1,
+    prebuilt: Prebuilt | None = None,
 ) -> list[Path]:
     """Write every table as CSV and JSON, the reports and ``summary.json``; return the paths.
 
     ``formats``: ``csv`` (CSV and JSON tables), ``parquet`` (:mod:`inspector.report.parquet`).
     A run of several captures gets an index ``report.html`` and one page per capture (rendered
-    by ``jobs`` processes). All or nothing (see the module docstring); raises
+    by ``jobs`` processes; ``prebuilt``: the pages and ``report.csv`` rows the batch workers
+    made, :mod:`inspector.batch_pages`). All or nothing (see the module docstring); raises
     :class:`OutputError` on a write error.
     """
     out = Path(outdir)
@@ -99,7 +105,7 @@ def write_outputs(
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
     try:
-        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs)]
+        names = [p.relative_to(tmp) for p in _write_all(result, tmp, hint, formats, jobs, prebuilt)]
         _move_into_place(tmp, out, bool(result.summary.get("pseudonymized")))
     except OSError as exc:
         raise OutputError(_describe(exc, out)) from exc
@@ -121,7 +127,7 @@ def _writer_pool(jobs: int) -> Any:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    from inspector.batch import PRELOAD
+    from inspector.workers import PRELOAD
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))
@@ -129,7 +135,12 @@ def _writer_pool(jobs: int) -> Any:
 
 
 def _write_all(
-    result: Result, out: Path, hint: str, formats: tuple[str, ...], jobs: int
+    result: Result,
+    out: Path,
+    hint: str,
+    formats: tuple[str, ...],
+    jobs: int,
+    prebuilt: Prebuilt | None,
 ) -> list[Path]:
     written: list[Path] = []
     # destinations.csv is a view of the published flows, built by api.result_from (and rewritten
@@ -141,7 +152,7 @@ def _write_all(
     # this one writes the reports; every file is the same whichever process writes it
     several = len(result.summary.get("files", ())) > 1
     big = sorted((t for t in tables if len(t[1]) >= _POOL_ROWS), key=lambda t: -len(t[1]))
-    pool = _writer_pool(jobs) if jobs > 1 and (big or several) else None
+    pool = _writer_pool(jobs) if jobs > 1 and (big or (several and not prebuilt)) else None
     with pool if pool is not None else contextlib.nullcontext():
         pending = []
         if pool is not None:
@@ -153,15 +164,7 @@ def _write_all(
             written += write_parquet(result, out)
         for name, frame in tables:
             written += _write_table(frame, out, name)
-        if "findings" in result.tables:
-            path = out / "report.csv"
-            write_report_csv(result.tables["findings"], path)
-            written.append(path)
-        # A pseudonymised report is for publishing: do not print the local folder's path in it.
-        if several:
-            written += write_run_html(result, out, outdir_hint=hint, jobs=jobs, pool=pool)
-        else:
-            written.append(write_html(result, out / "report.html", outdir_hint=hint))
+        written += _write_reports(result, out, hint, jobs, pool, prebuilt)
         for fut in pending:
             written += fut.result()
     summary = out / "summary.json"  # last: its presence marks a complete folder
@@ -171,6 +174,31 @@ def _write_all(
     written.append(summary)
     for path in written:
         _fsync(path)
+    return written
+
+
+def _write_reports(
+    result: Result, out: Path, hint: str, jobs: int, pool: Any, prebuilt: Prebuilt | None
+) -> list[Path]:
+    """``report.csv`` and the HTML report (a run's index and pages, or one page)."""
+    written = []
+    if "findings" in result.tables:
+        path = out / "report.csv"
+        rows = prebuilt.report if prebuilt is not None else None
+        write_report_csv(result.tables["findings"], path, rows)
+        written.append(path)
+    # A pseudonymised report is for publishing: do not print the local folder's path in it.
+    if len(result.summary.get("files", ())) > 1:
+        written += write_run_html(
+            result,
+            out,
+            outdir_hint=hint,
+            jobs=jobs,
+            pool=pool,
+            rendered=(prebuilt.pages, prebuilt.nonce) if prebuilt is not None else None,
+        )
+    else:
+        written.append(write_html(result, out / "report.html", outdir_hint=hint))
     return written
 
 
