@@ -475,6 +475,12 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="run on the instrumented core built by scripts/build_fuzz_native.sh DIR",
     )
+    p.add_argument(
+        "--bundled-only",
+        action="store_true",
+        help="seed empty corpora from the repository's own captures only (a corpus that may be "
+        "committed: tests/fuzz/corpus; the shared captures' bytes may not)",
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.list:
@@ -490,6 +496,10 @@ def main(argv: list[str] | None = None) -> int:
         (run_atheris if engine == "atheris" else run_random)(args.target, args.seconds, workdir)
         return 0
     targets = list(TARGETS) if args.target == "all" else args.target.split(",")
+    for t in targets if args.bundled_only else ():
+        corpus = workdir / "corpus" / t
+        if not corpus.is_dir() or not any(corpus.iterdir()):
+            make_seeds(t, corpus, shared=False)
     report = {
         "engine": engine,
         "seconds_per_target": args.seconds,
