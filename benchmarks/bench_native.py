@@ -77,8 +77,9 @@ def _commands(
     if tool in ("inspector", "inspector-pure"):
         if tool == "inspector-pure":
             env["INSPECTOR_PURE_PYTHON"] = "1"
+        # one process, as the target says (the default uses every core: bench_jobs.py)
         cmd = [sys.executable, "-m", "inspector", "analyze", path, "-o", outdir, "--no-progress"]
-        return cmd, env
+        return [*cmd, "--jobs", "1"], env
     if tool == "ndpiReader":
         return ["ndpiReader", "-i", path, "-q"], env
     return [nfs_python, "-c", NFSTREAM_CODE, path], env
