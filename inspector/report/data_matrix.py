@@ -86,15 +86,33 @@ def _ordered(present: set[str]) -> list[str]:
     return sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
 
 
+#: the party when no flow's own rules decided it (no app identified; or an imported request):
+#: it is the bundled database's kind of endpoint, as personal_text words it for the finding
+BY_ENDPOINT_KIND = (
+    "third party by the kind of endpoint the bundled database lists; the app that sent it is "
+    "not identified"
+)
+
+
+def _party_label(party: str, items: list[Any], decided: frozenset[str] | None) -> str:
+    if decided is not None and party == "third" and not any(plain(r.uid) in decided for r in items):
+        return BY_ENDPOINT_KIND
+    return PARTY_LABELS.get(party, "party not determined")
+
+
 def _row_view(
-    key: tuple[str, str, str], by_cat: dict[str, list[Any]], categories: list[str], anchor: str
+    key: tuple[str, str, str],
+    by_cat: dict[str, list[Any]],
+    categories: list[str],
+    anchor: str,
+    decided: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     dest, org, party = key
     items = [r for rows in by_cat.values() for r in rows]
     return {
         "destination": dest,
         "organisation": org or "organisation unknown",
-        "party": PARTY_LABELS.get(party, "party not determined"),
+        "party": _party_label(party, items, decided),
         "third": party == "third",
         "anchor": anchor,
         "sources": sorted({plain(r.source) or "capture" for r in items}),
@@ -109,13 +127,20 @@ def _row_view(
     }
 
 
-def data_matrix(shared: pd.DataFrame | None) -> dict[str, Any]:
+def data_matrix(shared: pd.DataFrame | None, flows: pd.DataFrame | None = None) -> dict[str, Any]:
     """``{"categories": [(key, label)], "rows": [...]}`` for the template; rows sorted third
-    party first, then by the number of categories received."""
+    party first, then by the number of categories received. ``flows``: the flows whose own
+    rules decided their party (``third``/``first``); a "third party" no such flow backs is
+    worded as the database's kind of endpoint."""
     if shared is None or shared.empty:
         return {"categories": [], "rows": []}
+    decided: frozenset[str] | None = None
+    if flows is not None and "party" in flows:
+        decided = frozenset(flows.loc[flows["party"].isin(["third", "first"]), "uid"].astype(str))
     groups = _groups(shared)
     categories = _ordered({c for by_cat in groups.values() for c in by_cat})
     keys = sorted(groups, key=lambda k: (k[2] != "third", -len(groups[k]), k[0]))
-    rows = [_row_view(k, groups[k], categories, f"pd{i}") for i, k in enumerate(keys, start=1)]
+    rows = [
+        _row_view(k, groups[k], categories, f"pd{i}", decided) for i, k in enumerate(keys, start=1)
+    ]
     return {"categories": [(c, _label(c)) for c in categories], "rows": rows}

@@ -389,7 +389,7 @@ def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         # a run's per-capture page: this capture's flows, and the imported (HAR/mitmproxy) rows
         keep = shared["uid"].isin(flows["uid"]) | (shared["source"].fillna("") != "capture")
         shared = shared[keep]
-    matrix = data_matrix(shared)
+    matrix = data_matrix(shared, flows)
     closed = unread(flows)
     return {
         "pd_categories": matrix["categories"],

@@ -11,7 +11,7 @@ import pytest
 import inspector
 from inspector.api import Result
 from inspector.config import Config
-from inspector.report.data_matrix import data_matrix
+from inspector.report.data_matrix import BY_ENDPOINT_KIND, data_matrix
 from inspector.report.html import render_html
 from inspector.schema.data_shared import DataSharedRow
 from inspector.tables import to_frame
@@ -67,6 +67,14 @@ def test_cells_count_items_and_link_to_them() -> None:
     assert third["summary"] == "advertiser id, device model"
 
 
+def test_a_third_party_no_flow_decided_says_whose_word_it_is() -> None:
+    shared = _shared(_row("t.example", "device_model"), _row("u.example", "locale", uid="C2"))
+    flows = pd.DataFrame({"uid": ["C1", "C2"], "party": ["unknown", "third"]})
+    rows = {r["destination"]: r["party"] for r in data_matrix(shared, flows)["rows"]}
+    assert rows["t.example"] == BY_ENDPOINT_KIND  # no app identified on its flow
+    assert rows["u.example"] == "third party"  # its flow's own rules said third party
+
+
 def _result(shared: pd.DataFrame) -> Result:
     base = inspector.analyze(CAPTURES / "zoom-2020.pcap")
     return Result({**base.tables, "data_shared": shared}, base.summary, [])
@@ -111,8 +119,11 @@ def telemetry_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_telemetry_matrix_names_meta_as_third_party(telemetry_out: Path) -> None:
     page = (telemetry_out / "report.html").read_text(encoding="utf-8")
     assert 'id="personal-data-matrix"' in page
+    # data_shared says third party (the database's kind of endpoint); no app is identified in
+    # this capture (flows.party unknown), and the line says whose word "third party" is
     assert (
-        "graph.facebook.com</a> (Meta Platforms, Inc.; third party) received: advertiser id" in page
+        f"graph.facebook.com</a> (Meta Platforms, Inc.; {BY_ENDPOINT_KIND}) received: "
+        "advertiser id" in page
     )
     assert 'id="unread"' not in page  # the one TLS flow was decrypted
 
