@@ -46,6 +46,19 @@ SUFFIX = ".arrows"
 #: a header larger than this is not one we wrote
 MAX_HEADER = 64 << 20
 _LEN = struct.Struct(">I")
+#: what a damaged or forged entry can raise while it is read and checked: ours (ValueError),
+#: the JSON and UTF-8 decoders' (ValueError), a short read (struct.error), malformed entries
+#: (TypeError, KeyError, IndexError) and Arrow's (:func:`_damaged`); anything else is a bug
+#: and is not hidden
+_DAMAGED = (OSError, ValueError, TypeError, KeyError, IndexError, struct.error)
+
+
+@functools.cache
+def _damaged() -> tuple[type[BaseException], ...]:
+    """:data:`_DAMAGED` and Arrow's errors (pyarrow imported only when an entry fails)."""
+    import pyarrow as pa
+
+    return (*_DAMAGED, NotImplementedError, pa.ArrowException)
 
 
 def file_digest(path: str) -> str:
@@ -148,7 +161,7 @@ class Cache:
         return hashlib.sha256(material.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
     def get(self, key: str, stamps: list[dict[str, Any]]) -> Result | None:
-        """The cached result, or None when there is none or it fails any check (never raises)."""
+        """The cached result, or None when there is none or it fails any check."""
         try:
             data = (self.folder / f"{key}{SUFFIX}").read_bytes()
             header, body = _header(data)
@@ -164,7 +177,7 @@ class Cache:
             if not all(isinstance(w, str) for w in warnings):
                 return None
             return Result(_tables(header, data, body), summary, warnings)
-        except Exception:  # a damaged or forged entry of a shared folder: analyse again
+        except _damaged():  # a damaged or forged entry of a shared folder: analyse again
             return None
 
     def put(self, key: str, stamps: list[dict[str, Any]], result: Result) -> None:
