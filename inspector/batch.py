@@ -154,8 +154,8 @@ def _full(result: Result) -> Result:
 
 
 def _page(task: Task, result: Result) -> tuple[str | None, pd.DataFrame | None]:
-    """The capture's run page as text and its ``report.csv`` rows (None: not asked for, or left
-    to the main process)."""
+    """The capture's run page as text and its ``report.csv`` rows (None: not asked for). A
+    failure here is an internal error of the task (:func:`run_task`), as anywhere else in it."""
     if task.page is None:
         return None, None
     from inspector.batch_pages import render_page, report_rows
@@ -163,10 +163,7 @@ def _page(task: Task, result: Result) -> tuple[str | None, pd.DataFrame | None]:
     job = task.page
     o = FileOutcome(task.paths[0], job.index, result=result, sha256=job.sha256)
     o.status, o.reason = cut_status(result)
-    try:
-        return render_page(o, job.outdir_hint, job.nonce), report_rows(o)
-    except Exception:  # the main process makes them again and reports what fails there
-        return None, None
+    return render_page(o, job.outdir_hint, job.nonce), report_rows(o)
 
 
 def plan(
