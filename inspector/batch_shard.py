@@ -93,19 +93,15 @@ def _dissectors(config: Config) -> tuple[list[Any], KeyLog]:
     return dissectors, keylog
 
 
-def live_dissectors(config: Config, follow: list[str] | None = None) -> list[Any]:
-    """The dissectors of a live capture: as for a file, with the user's key logs.
+def live_dissectors(
+    config: Config, follow: list[str] | None = None
+) -> tuple[list[Any], Callable[[Callable[[], Any]], bool] | None]:
+    """The dissectors of a live capture, as for a file, with the user's key logs; and the flow
+    table's key check on the same key log (flows whose secrets are in it are kept past the
+    budgets, as for files).
 
     ``follow``: key-log text the live run keeps appending to (lines written to the key log
     files after the capture started), read at each lookup."""
-    return live_keyed_dissectors(config, follow)[0]
-
-
-def live_keyed_dissectors(
-    config: Config, follow: list[str] | None = None
-) -> tuple[list[Any], Callable[[Callable[[], Any]], bool] | None]:
-    """:func:`live_dissectors` and the flow table's key check on the same (growing) key log:
-    flows whose secrets are in the key log are kept past the budgets, as for files."""
     dissectors, keylog = _dissectors(config)
     if follow is not None:
         keylog.follow(follow)

@@ -260,7 +260,7 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     check_filter(args.bpf, args.interface)
     if _interface_down(args.interface) and not args.quiet:
         print(f"inspector: warning: interface {args.interface!r} is down", file=sys.stderr)
-    from inspector.batch_shard import live_keyed_dissectors
+    from inspector.batch_shard import live_dissectors
     from inspector.source.checks import check_client, check_keylogs
 
     check_keylogs(getattr(args, "keylog", []), allow_empty=True)
@@ -273,7 +273,7 @@ def _prepare(args: argparse.Namespace) -> _Capture:
     collected.rows.setdefault("flows", [])
     label = os.path.basename(args.write) if args.write else args.interface
     keys = _KeyLogTail.start(config.keylogs) if config.keylogs else None
-    dissectors, keyed = live_keyed_dissectors(config, keys.texts if keys is not None else None)
+    dissectors, keyed = live_dissectors(config, keys.texts if keys is not None else None)
     ingest = Ingest(config, collected, label, dissectors, keyed)
     return _Capture(args, config, ingest, collected, keys=keys)
 

@@ -50,5 +50,5 @@ def test_live_dissectors_decrypt_with_keys() -> None:
     from inspector.batch_shard import live_dissectors
     from inspector.config import Config
 
-    names = [name for name, _fn in live_dissectors(Config())]
+    names = [name for name, _fn in live_dissectors(Config())[0]]
     assert "tls_decrypt" in names

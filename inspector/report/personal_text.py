@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from inspector.findings import display_filter
 from inspector.personal import DataFinding
+from inspector.report.data_matrix import BY_ENDPOINT_KIND
 from inspector.report.text import named_by
 from inspector.schema.findings import FindingRow
 from inspector.vocab import OUTSIDE, FindingKind
@@ -23,10 +24,7 @@ def _party(f: DataFinding) -> str:
     party = _PARTY.get(f.party, f.party)
     if f.party == "third" and f.flow_party == "unknown":
         # the flow's app is not identified: the party is the endpoint's kind in the database
-        return (
-            f"{party} by the kind of endpoint the bundled database lists; the app that sent it "
-            "is not identified in the capture"
-        )
+        return f"{BY_ENDPOINT_KIND} in the capture"
     return party
 
 
