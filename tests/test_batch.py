@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from inspector.api import analyze
-from inspector.batch import EXIT_SOME_FAILED, Task, plan, run_batch
+from inspector.batch import EXIT_SOME_FAILED, Task, chunks, plan, run_batch
 from inspector.batch_shard import merge_shards, read_capture
 from inspector.cli import main
 from inspector.config import Config
@@ -132,6 +132,33 @@ def test_plan_splits_only_a_capture_larger_than_its_share() -> None:
         Task(1, ("a",), None, 1 << 20),
         Task(2, ("b",), None, 1 << 20),
     ]
+
+
+def _tasks(sizes: list[int], shards: int = 0) -> list[Task]:
+    tasks = [Task(i, (f"f{i}",), None, s) for i, s in enumerate(sizes)]
+    tasks += [Task(len(sizes), ("big",), (k, shards), 1 << 30) for k in range(shards)]
+    return sorted(tasks, key=lambda t: -t.size)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 8])
+def test_chunks_keep_every_task_once_in_order(workers: int) -> None:
+    tasks = _tasks([(i * 7919) % 5000 << 10 for i in range(300)], shards=2)
+    got = chunks(tasks, workers)
+    assert [t for c in got for t in c] == tasks
+    assert all(len(c) == 1 for c in got if any(t.shard for t in c))  # a shard is alone
+
+
+def test_chunks_shrink_toward_the_end_of_the_run() -> None:
+    got = chunks(_tasks([100 << 10] * 400), 2)
+    sizes = [len(c) for c in got]
+    assert sizes[0] > 10 * sizes[-1]  # few round trips early, fine-grained at the end
+    assert sizes == sorted(sizes, reverse=True)
+    assert len(got) < 100
+
+
+def test_one_large_capture_among_small_ones_is_a_chunk_of_its_own() -> None:
+    got = chunks(_tasks([1 << 30] + [10 << 10] * 50), 2)
+    assert len(got[0]) == 1 and got[0][0].size == 1 << 30
 
 
 def test_shard_of_ignores_direction() -> None:
@@ -294,3 +321,15 @@ def test_a_dead_worker_is_an_error_row_not_a_dead_run() -> None:
     kind, reason, internal = task_output(fut)
     assert (kind, internal) == ("error", True)
     assert "BrokenProcessPool" in reason
+
+
+def test_a_dead_worker_fails_each_capture_of_its_chunk() -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from inspector.batch import chunk_output
+
+    fut: Future[list[tuple[str, str]]] = Future()
+    fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    outs = chunk_output(fut, 3)
+    assert len(outs) == 3 and all(o[0] == "error" and o[2] is True for o in outs)
