@@ -272,11 +272,25 @@ def _local(
             yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
         return
     ctx = _forkserver()
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-        futures = {pool.submit(run_chunk, c, config): c for c in chunks(tasks, jobs)}
+    here = _shard_here(tasks, jobs)
+    rest = [t for t in tasks if t is not here]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), mp_context=ctx) as pool:
+        futures = {pool.submit(run_chunk, c, config): c for c in chunks(rest, jobs)}
+        if here is not None:
+            yield here, run_task(here, config)
         for fut in as_completed(futures):
             outs = chunk_output(fut, len(futures[fut]))
             yield from zip(futures[fut], outs, strict=True)
+
+
+def _shard_here(tasks: Sequence[Task], jobs: int) -> Task | None:
+    """The shard this process reads itself when the run is one capture split across ``jobs``:
+    it starts before the worker processes have finished their imports, and its rows need no
+    pickling; the later stages run here anyway. None for any other run (then this process only
+    collects, and leaves the cores to the workers)."""
+    if len(tasks) == jobs and all(t.shard is not None and t.capture == 0 for t in tasks):
+        return tasks[0]
+    return None
 
 
 def _forkserver() -> Any:

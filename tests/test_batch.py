@@ -161,6 +161,15 @@ def test_one_large_capture_among_small_ones_is_a_chunk_of_its_own() -> None:
     assert len(got[0]) == 1 and got[0][0].size == 1 << 30
 
 
+def test_this_process_reads_a_shard_only_of_a_lone_split_capture() -> None:
+    from inspector.batch import _shard_here
+
+    lone = [Task(0, ("big",), (k, 2), 1 << 30) for k in range(2)]
+    assert _shard_here(lone, 2) is lone[0]
+    assert _shard_here([*lone, Task(1, ("a",), None, 1 << 20)], 2) is None
+    assert _shard_here(_tasks([1 << 20, 1 << 20]), 2) is None  # whole captures: workers only
+
+
 def test_shard_of_ignores_direction() -> None:
     a, b = bytes([10, 0, 0, 1]), bytes([93, 184, 216, 34])
     for n in (2, 3, 7):
