@@ -27,8 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +35,7 @@ import pandas as pd
 
 from inspector.api import Result, analyze, run_stages, with_imports
 from inspector.batch_cache import Cache, file_digest, input_stamp
+from inspector.batch_local import local_stream, worker_failed
 from inspector.batch_pages import Prebuilt, new_nonce, run_report
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
@@ -50,7 +50,6 @@ __all__ = [
     "EXIT_SOME_FAILED",
     "BatchResult",
     "Task",
-    "chunks",
     "plan",
     "run_batch",
     "run_task",
@@ -226,73 +225,6 @@ def _reason(message: str, path: str) -> str:
 # ---- executing tasks: here, in local processes, or on a Dask cluster
 
 
-#: a chunk of small tasks costs about this many bytes of capture per task on top of its size
-#: (opening, the later stages and the page of a capture, whatever its size)
-TASK_COST_BYTES = 256 << 10
-#: chunks per worker at the start of a run (they shrink as the run goes: see :func:`chunks`)
-CHUNKS_PER_WORKER = 4
-
-
-def chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
-    """``tasks`` (largest first) in chunks that a worker takes at once: one round trip to the
-    main process per chunk instead of per capture (about 10 ms each, and on a machine whose
-    cores the workers fill, the main process's turn comes late). Guided self-scheduling: each
-    chunk costs about a ``CHUNKS_PER_WORKER * workers``-th of what remains, so the chunks
-    shrink toward the end of the run and the workers finish together. A shard of a split
-    capture is always a chunk of its own."""
-    cost = [t.size + TASK_COST_BYTES for t in tasks]
-    remaining = sum(cost)
-    out: list[list[Task]] = []
-    i = 0
-    while i < len(tasks):
-        share = remaining / (CHUNKS_PER_WORKER * max(1, workers))
-        chunk, spent = [tasks[i]], cost[i]
-        i += 1
-        while i < len(tasks) and chunk[0].shard is None and tasks[i].shard is None:
-            if spent + cost[i] > share:
-                break
-            chunk.append(tasks[i])
-            spent += cost[i]
-            i += 1
-        remaining -= spent
-        out.append(chunk)
-    return out
-
-
-def run_chunk(tasks: Sequence[Task], config: Config) -> list[tuple[Any, ...]]:
-    """:func:`run_remote` for each task of a chunk, in order."""
-    return [run_remote(t, config) for t in tasks]
-
-
-def _local(
-    tasks: Sequence[Task], config: Config, jobs: int, tick: Callable[[int], None] | None = None
-) -> Iterator[Done]:
-    if jobs <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            yield t, run_task(t, config, (lambda p, pos, size: tick(pos)) if tick else None)
-        return
-    ctx = _forkserver()
-    here = _shard_here(tasks, jobs)
-    rest = [t for t in tasks if t is not here]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), mp_context=ctx) as pool:
-        futures = {pool.submit(run_chunk, c, config): c for c in chunks(rest, jobs)}
-        if here is not None:
-            yield here, run_task(here, config)
-        for fut in as_completed(futures):
-            outs = chunk_output(fut, len(futures[fut]))
-            yield from zip(futures[fut], outs, strict=True)
-
-
-def _shard_here(tasks: Sequence[Task], jobs: int) -> Task | None:
-    """The shard this process reads itself when the run is one capture split across ``jobs``:
-    it starts before the worker processes have finished their imports, and its rows need no
-    pickling; the later stages run here anyway. None for any other run (then this process only
-    collects, and leaves the cores to the workers)."""
-    if len(tasks) == jobs and all(t.shard is not None and t.capture == 0 for t in tasks):
-        return tasks[0]
-    return None
-
-
 def _forkserver() -> Any:
     """The forkserver context (:func:`inspector.workers.start_server`)."""
     return start_server()
@@ -303,20 +235,7 @@ def task_output(future: Any) -> tuple[Any, ...]:
     try:
         return tuple(future.result())
     except Exception as exc:  # BrokenProcessPool, a killed Dask worker, ...
-        return _worker_failed(exc)
-
-
-def chunk_output(future: Any, n: int) -> list[tuple[Any, ...]]:
-    """The outputs of a finished chunk of ``n`` tasks (:func:`run_chunk`); when its worker
-    died, each task of the chunk is an error row."""
-    try:
-        return [tuple(o) for o in future.result()]
-    except Exception as exc:  # BrokenProcessPool: the worker died during the chunk
-        return [_worker_failed(exc)] * n
-
-
-def _worker_failed(exc: BaseException) -> tuple[Any, ...]:
-    return ("error", f"internal error: worker failed: {type(exc).__name__}: {exc}", True)
+        return worker_failed(exc)
 
 
 # ---- the run
@@ -415,7 +334,7 @@ def _schedule(
     else:
         tasks = _with_pages(plan(sizes, workers, split_bytes), todo, page)
         within = prog.within if prog.callback is not None else None
-        stream = _local(tasks, config, workers, within)
+        stream = local_stream(tasks, config, workers, within)
     for t in tasks:
         todo[t.capture].shards = t.shard[1] if t.shard else 1
     return tasks, stream, workers

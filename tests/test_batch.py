@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from inspector.api import analyze
-from inspector.batch import EXIT_SOME_FAILED, Task, chunks, plan, run_batch
+from inspector.batch import EXIT_SOME_FAILED, Task, plan, run_batch
+from inspector.batch_local import chunks
 from inspector.batch_shard import merge_shards, read_capture
 from inspector.cli import main
 from inspector.config import Config
@@ -162,12 +163,38 @@ def test_one_large_capture_among_small_ones_is_a_chunk_of_its_own() -> None:
 
 
 def test_this_process_reads_a_shard_only_of_a_lone_split_capture() -> None:
-    from inspector.batch import _shard_here
+    from inspector.batch_local import _shard_here
 
     lone = [Task(0, ("big",), (k, 2), 1 << 30) for k in range(2)]
     assert _shard_here(lone, 2) is lone[0]
     assert _shard_here([*lone, Task(1, ("a",), None, 1 << 20)], 2) is None
     assert _shard_here(_tasks([1 << 20, 1 << 20]), 2) is None  # whole captures: workers only
+
+
+def test_this_process_keeps_only_small_tasks_and_leaves_work_to_the_pool() -> None:
+    from inspector.batch_local import _spare
+
+    tasks = _tasks([(i + 1) * 10_000 for i in range(100)])
+    spare = _spare(tasks, 2)
+    assert 0 < len(spare) < len(tasks)
+    assert spare == tasks[len(tasks) - len(spare) :]  # the smallest
+    assert _spare(tasks[:1], 2) == []  # a lone task goes to the workers
+    assert _spare(_tasks([], shards=2), 2) == []  # never a shard
+
+
+def test_chunks_that_cannot_be_submitted_are_error_rows() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from inspector.batch_local import _Submitter
+
+    pool = ProcessPoolExecutor(1)
+    pool.shutdown()
+    todo = [_tasks([1 << 20, 2 << 20]), _tasks([3 << 20])]
+    sub = _Submitter(pool, todo, Config())
+    assert sub.join() == {}
+    outs = list(sub.unsent())
+    assert [t for t, _ in outs] == [t for c in todo for t in c]
+    assert all(o[0] == "error" and o[2] is True for _, o in outs)
 
 
 def test_shard_of_ignores_direction() -> None:
@@ -336,7 +363,7 @@ def test_a_dead_worker_fails_each_capture_of_its_chunk() -> None:
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from inspector.batch import chunk_output
+    from inspector.batch_local import chunk_output
 
     fut: Future[list[tuple[str, str]]] = Future()
     fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
