@@ -118,19 +118,22 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _flows_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
-    """The flows the findings name, by uid (a run can hold far more flows than findings)."""
+def _sdk_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
+    """The ``sdk_name`` of the flows the findings name, by uid (read column-wise: a run can hold
+    far more flows than findings, and a row-wise walk of a large table is slow)."""
     wanted: set[str] = set()
     if len(findings) and "uids" in findings:
-        for cell in findings["uids"].dropna():
+        for cell in findings["uids"].dropna().tolist():
             wanted.update(str(cell).split(";"))
-    rows = flows[flows["uid"].isin(wanted)] if "uid" in flows else flows.iloc[0:0]
-    return {str(f.uid): f for f in rows.itertuples(index=False)}
+    if not wanted or "uid" not in flows:
+        return {}
+    sdk = flows["sdk_name"].tolist() if "sdk_name" in flows else [""] * len(flows)
+    return {str(u): s for u, s in zip(flows["uid"].tolist(), sdk, strict=True) if u in wanted}
 
 
-def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
+def _finding(r: Any, sdk_of: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
     uids = [u for u in _s(r.uids).split(";") if u]
-    sdk = next((_s(flows[u].sdk_name) for u in uids if u in flows and _s(flows[u].sdk_name)), "")
+    sdk = next((_s(sdk_of[u]) for u in uids if u in sdk_of and _s(sdk_of[u])), "")
     verdict = _s(r.verdict)
     category = _s(r.category).replace("_", " ")
     who = [_s(r.organisation) or "organisation not in the database", sdk]
@@ -266,7 +269,9 @@ def _session_view(
     fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
     start, end = float(s.start_ts), float(s.end_ts)
     svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}", TIMELINE_ROWS)
-    shown_roles = {_s(r) or "other" for r in fl["role"]} if len(fl) and "role" in fl else set()
+    shown_roles = (
+        {_s(r) or "other" for r in fl["role"].tolist()} if len(fl) and "role" in fl else set()
+    )
     items = _sort(by_session.get(sid, []))
     return {
         "id": sid,
@@ -316,9 +321,11 @@ def _inputs_view(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _charts(flows: pd.DataFrame) -> tuple[list[Bar], list[Bar]]:
     def colour_of(key: str, subset: pd.DataFrame) -> str:
-        roles = subset["role"].fillna("").astype(str) if "role" in subset else []
-        parties = subset["party"].fillna("").astype(str) if "party" in subset else []
+        roles = subset["role"].fillna("").astype(str).tolist() if "role" in subset else []
+        parties = subset["party"].fillna("").astype(str).tolist() if "party" in subset else []
         return PARTY_COLOURS[party_of(roles, parties)]
+
+    flows = _narrow(flows, _CHART_COLUMNS)  # bytes_by cuts the frame once per bar
 
     org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
     cat_bars = [
@@ -356,6 +363,28 @@ def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, A
     }
 
 
+#: the flows' columns each part of the page reads (it works on those only: cutting and walking a
+#: large table costs by its number of columns)
+_CHART_COLUMNS = ("organisation", "category", "orig_bytes", "resp_bytes", "role", "party")
+_TIMELINE_COLUMNS = (
+    "session_id",
+    "ts",
+    "uid",
+    "duration_s",
+    "orig_bytes",
+    "resp_bytes",
+    "role",
+    "server_name",
+    "resp_h",
+)
+_UNREAD_COLUMNS = ("content_decrypted", "server_name", "resp_h", "proto", "uid")
+
+
+def _narrow(flows: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
+    """``flows`` with only the ``wanted`` columns it has (in that order)."""
+    return flows[[c for c in wanted if c in flows.columns]]
+
+
 def _charts_context(flows: pd.DataFrame) -> dict[str, Any]:
     org_bars, cat_bars = _charts(flows)
     drawn = {b.colour for b in org_bars + cat_bars}
@@ -390,7 +419,7 @@ def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         keep = shared["uid"].isin(flows["uid"]) | (shared["source"].fillna("") != "capture")
         shared = shared[keep]
     matrix = data_matrix(shared, flows)
-    closed = unread(flows)
+    closed = unread(None if flows is None else _narrow(flows, _UNREAD_COLUMNS))
     return {
         "pd_categories": matrix["categories"],
         "pd_rows": matrix["rows"],
@@ -407,12 +436,15 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     flows = tables.get("flows", pd.DataFrame())
     findings_df = tables.get("findings", pd.DataFrame())
     sessions_df = tables.get("sessions", pd.DataFrame())
-    by_uid = _flows_by_uid(flows, findings_df) if len(flows) else {}
-    findings = [_finding(r, by_uid, outdir_hint) for r in findings_df.itertuples(index=False)]
+    sdk_of = _sdk_by_uid(flows, findings_df) if len(flows) else {}
+    findings = [_finding(r, sdk_of, outdir_hint) for r in findings_df.itertuples(index=False)]
     by_session: dict[str, list[dict[str, Any]]] = {}
     for f, r in zip(findings, findings_df.itertuples(index=False), strict=True):
         by_session.setdefault(_s(r.session_id) or "outside", []).append(f)
-    sessions = [_session_view(s, flows, by_session) for s in sessions_df.itertuples(index=False)]
+    timeline_flows = _narrow(flows, _TIMELINE_COLUMNS)  # cut once per session
+    sessions = [
+        _session_view(s, timeline_flows, by_session) for s in sessions_df.itertuples(index=False)
+    ]
     known = {sess["id"] for sess in sessions}
     outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
 
