@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import markupsafe
+import numpy as np
 import pandas as pd
 
 from inspector.report.text import VERDICT_SHORT, human_bytes, iso_time, plain
@@ -69,7 +70,10 @@ def _values(flows: pd.DataFrame, name: str) -> list[Any]:
 
 
 def _texts(flows: pd.DataFrame, name: str) -> list[str]:
-    return list(map(plain, _values(flows, name)))
+    """The column as display text (:func:`plain`), each distinct value made safe once."""
+    codes, uniques = pd.factorize(_col(flows, name), use_na_sentinel=True)
+    shown = np.array([*map(plain, uniques.tolist()), ""], dtype=object)  # code -1: missing
+    return list(shown[codes])
 
 
 def _number(value: Any) -> float:
@@ -87,7 +91,8 @@ class _Acc:
 
     def __init__(self) -> None:
         self.ports: set[str] = set()
-        self.text: dict[str, set[str]] = {c: set() for c in _TEXT}
+        #: the values of each _TEXT column, in that order
+        self.text: tuple[set[str], ...] = (set(), set(), set(), set(), set(), set())
         self.sent = self.received = 0.0
         self.flows = 0
         self.start = float("inf")
@@ -95,7 +100,7 @@ class _Acc:
 
 
 def _gather(flows: pd.DataFrame) -> dict[tuple[str, str, str], _Acc]:
-    text = [(c, _texts(flows, c)) for c in _TEXT]
+    text = [_texts(flows, c) for c in _TEXT]
     files, names, addresses, protos, ports = (
         _texts(flows, c) for c in ("file", "server_name", "resp_h", "proto", "resp_p")
     )
@@ -111,8 +116,8 @@ def _gather(flows: pd.DataFrame) -> dict[tuple[str, str, str], _Acc]:
             acc = out[key] = _Acc()
         proto, port = protos[i], ports[i]
         acc.ports.add(f"{proto}/{port}" if port else proto)
-        for c, values in text:
-            acc.text[c].add(values[i])
+        for seen, values in zip(acc.text, text, strict=True):
+            seen.add(values[i])
         acc.sent += sent[i]
         acc.received += received[i]
         acc.flows += 1
@@ -128,19 +133,20 @@ def _joined_set(items: set[str], key: Any = None) -> str:
 
 def _row(key: tuple[str, str, str], a: _Acc) -> dict[str, Any]:
     file, destination, address = key
+    text = dict(zip(_TEXT, a.text, strict=True))
     return {
         "destination": destination,
         "address": address,
         "ports": _joined_set(a.ports),
-        "organisation": _joined_set(a.text["organisation"]),
-        "party": _joined_set(a.text["party"]),
-        "category": _joined_set(a.text["category"]),
-        "country": _joined_set(a.text["country"]),
+        "organisation": _joined_set(text["organisation"]),
+        "party": _joined_set(text["party"]),
+        "category": _joined_set(text["category"]),
+        "country": _joined_set(text["country"]),
         "bytes_sent": int(a.sent),
         "bytes_received": int(a.received),
         "flows": a.flows,
-        "verdicts": _joined_set(a.text["encryption_verdict"], key=_verdict_rank),
-        "apps": _joined_set(a.text["app"]),
+        "verdicts": _joined_set(text["encryption_verdict"], key=_verdict_rank),
+        "apps": _joined_set(text["app"]),
         "first_seen": a.start,
         "last_seen": a.last,
         "file": file,
@@ -153,8 +159,9 @@ def destinations_frame(flows: pd.DataFrame) -> pd.DataFrame:
     if flows is not None and len(flows):
         rows = [_row(key, acc) for key, acc in _gather(flows).items()]
         rows.sort(key=lambda r: (-(r["bytes_sent"] + r["bytes_received"]), r["destination"]))
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
-    return frame.astype(_DTYPES) if len(frame) else frame.astype(_DTYPES, errors="ignore")
+    if not rows:
+        return pd.DataFrame(rows, columns=_COLUMNS).astype(_DTYPES, errors="ignore")
+    return pd.DataFrame({c: [r[c] for r in rows] for c in _COLUMNS}).astype(_DTYPES)
 
 
 def with_destinations(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
