@@ -216,8 +216,9 @@ def destinations_view(frame: pd.DataFrame) -> list[dict[str, Any]]:
         )
     for i, (_head, _view, key, largest_first) in enumerate(SORT_COLUMNS):
         keys = [(_rank(row[key], largest_first), j) for j, row in enumerate(out)]
+        name = f"r{i}"
         for rank, (_k, j) in enumerate(sorted(keys)):
-            out[j][f"r{i}"] = rank
+            out[j][name] = rank
     return out
 
 
@@ -263,13 +264,14 @@ def destination_rows(rows: list[dict[str, Any]], n_columns: int) -> markupsafe.M
     if not rows:
         return markupsafe.Markup("<tr><td>No flows.</td></tr>")
     esc = _escaper()
+    ranks = [(f"--r{i}:", f"r{i}") for i in range(n_columns)]
     out = []
     for d in rows:
         cells = {k: esc(d[k]) for k in _DEST_TEXT}
         address = ""
         if d["address"] != d["destination"]:
             address = f'<br><span class="note mono">{esc(d["address"])}</span>'
-        style = "".join(f"--r{i}:{esc(d[f'r{i}'])};" for i in range(n_columns))
+        style = "".join([head + esc(d[key]) + ";" for head, key in ranks])
         out.append(_DEST_ROW.format(style=style, address=address, **cells))
     return markupsafe.Markup("".join(out))
 
