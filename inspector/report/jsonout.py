@@ -85,11 +85,10 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
         return []
     keys = [_STRING(str(c)) for c in frame.columns]
     texts = [_column_texts(frame.iloc[:, i]) for i in range(len(keys))]
-    parts = [("{" if i == 0 else ", ") + k + ": " for i, k in enumerate(keys)]
-    out = []
-    for row in zip(*texts, strict=True):
-        out.append("".join([p + v for p, v in zip(parts, row, strict=True)]) + "}")
-    return out
+    # one format string per table ({"a": {}, "b": {}}): each record is one C-level format call
+    braced = [k.replace("{", "{{").replace("}", "}}") + ": {}" for k in keys]
+    record = "{{" + ", ".join(braced) + "}}"
+    return [record.format(*row) for row in zip(*texts, strict=True)]
 
 
 def write_json(frame: pd.DataFrame, path: str | Path) -> None:
