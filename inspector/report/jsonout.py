@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["dumps", "json_lines", "records", "write_json"]
@@ -66,9 +67,11 @@ def _column_texts(column: pd.Series) -> list[str]:
     Declared dtypes take a fast path per column; anything else is encoded value by value
     exactly as :func:`records` + :func:`_encode` would."""
     dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):  # each distinct string encoded once (code -1: NA)
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        encoded = np.array([*map(_STRING, uniques.tolist()), "null"], dtype=object)
+        return list(encoded[codes])
     values = column.tolist()
-    if isinstance(dtype, pd.StringDtype):
-        return ["null" if v is None or v is pd.NA else _STRING(v) for v in values]
     if isinstance(dtype, pd.BooleanDtype):
         return ["null" if v is pd.NA else ("true" if v else "false") for v in values]
     if isinstance(dtype, pd.Int64Dtype):
