@@ -41,6 +41,7 @@ from inspector.report.destinations import (
     destinations_frame,
     destinations_view,
 )
+from inspector.report.headlines import headlines
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -51,7 +52,6 @@ from inspector.report.text import (
     human_bytes,
     iso_time,
     plain,
-    verdict_phrase,
 )
 from inspector.report.unread import GUIDE, HOW_TO_READ, headline, unread
 
@@ -74,16 +74,6 @@ GENERAL_CAVEATS = (
     "where the server physically is.",
 )
 
-_ALERT_KINDS = (
-    "personal_data",
-    "plaintext_media",
-    "plaintext_http",
-    "cleartext_signalling",
-    "ecb_suspected",
-    "weak_tls",
-    "cleartext_dns",
-)
-
 
 def _s(value: object) -> str:
     return plain(value)
@@ -91,13 +81,6 @@ def _s(value: object) -> str:
 
 def _int(value: object) -> int:
     return 0 if _s(value) == "" else int(value)  # type: ignore[call-overload]
-
-
-def _bool(value: object) -> bool:
-    try:
-        return bool(value)
-    except TypeError:  # pandas NA
-        return False
 
 
 def _duration(seconds: float) -> str:
@@ -110,12 +93,6 @@ def _duration(seconds: float) -> str:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _sdk_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
@@ -173,67 +150,6 @@ def _finding(r: Any, sdk_of: Mapping[str, Any], outdir_hint: str) -> dict[str, A
     }
 
 
-def _tracker_lines(who: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
-    trackers: dict[str, str] = {}
-    for f in findings:
-        if f["kind"] == "third_party_telemetry" and f["destination"] not in trackers:
-            about = "; ".join(x for x in (f["organisation"], f["sdk"] or f["category"]) if x)
-            trackers[f["destination"]] = (
-                f"{f['destination']} ({about})" if about else f["destination"]
-            )
-    if trackers:
-        n = len(trackers)
-        noun = "tracker" if n == 1 else "trackers"
-        return [f"{who} contacted {n} third-party {noun}: {_join(list(trackers.values()))}."]
-    if session is not None:
-        return [f"{who} contacted no third-party tracker known to the bundled database."]
-    return []
-
-
-def _media_lines(app: str, session: Any) -> list[str]:
-    if session is None:
-        return []
-    lines: list[str] = []
-    verdicts = [v for v in _s(session.media_verdicts).split(";") if v]
-    if verdicts:
-        kinds = _s(session.media_kinds).replace(";", ", ").replace("_", " ")
-        label = f"Media ({kinds})" if kinds else "Media (audio/video)"
-        lines.append(
-            f"{label}: " + "; and partly ".join(verdict_phrase(v, app) for v in verdicts) + "."
-        )
-    else:
-        lines.append("No audio or video flows were recognised in this session.")
-    if _bool(session.peer_to_peer):
-        lines.append("Some media went directly between participants (peer-to-peer).")
-    return lines
-
-
-def _kind_lines(app: str, findings: list[dict[str, Any]]) -> list[str]:
-    lines: list[str] = []
-    signalling = sorted({f["verdict"] for f in findings if f["kind"] == "signalling_encryption"})
-    if signalling:
-        phrases = "; and partly ".join(verdict_phrase(v, app) for v in signalling)
-        lines.append(f"Call set-up (signalling): {phrases}.")
-    for kind in _ALERT_KINDS:
-        dests = sorted({f["destination"] for f in findings if f["kind"] == kind})
-        if dests:
-            shown = _join(dests[:5]) + (f" and {len(dests) - 5} more" if len(dests) > 5 else "")
-            lines.append(f"{FINDING_TITLES[kind]}: {shown}.")
-    first = sorted({f["destination"] for f in findings if f["kind"] == "first_party_telemetry"})
-    if first:
-        lines.append(f"Telemetry sent to the vendor's own services: {_join(first[:5])}.")
-    return lines
-
-
-def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
-    who = f"This {app} session" if app else "Outside any conferencing session, the device"
-    return (
-        _tracker_lines(who, session, findings)
-        + _media_lines(app, session)
-        + _kind_lines(app, findings)
-    )
-
-
 def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
 
@@ -285,7 +201,7 @@ def _session_view(
         "bytes": human_bytes(_int(s.bytes_total)),
         "weakest": _s(s.weakest_verdict),
         "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
-        "headlines": _headlines(app, s, items),
+        "headlines": headlines(app, s, items),
         "findings": items,
         "groups": finding_groups(items),
         "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
@@ -462,7 +378,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "sessions": sessions,
         "outside": outside,
         "outside_groups": finding_groups(outside),
-        "outside_headlines": _headlines("", None, outside) if outside else [],
+        "outside_headlines": headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
         **_destinations_context(tables, flows),
         **_personal_context(tables),
