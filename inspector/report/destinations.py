@@ -60,6 +60,10 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
+#: a flows table this long has its text columns factorized (below, factorize costs more than
+#: the calls to plain() it saves)
+_FACTORIZE_ROWS = 1000
+
 _TEXT = ("organisation", "party", "category", "country", "app", "encryption_verdict")
 
 
@@ -70,7 +74,10 @@ def _values(flows: pd.DataFrame, name: str) -> list[Any]:
 
 
 def _texts(flows: pd.DataFrame, name: str) -> list[str]:
-    """The column as display text (:func:`plain`), each distinct value made safe once."""
+    """The column as display text (:func:`plain`); a long column's distinct values made safe
+    once each."""
+    if len(flows) < _FACTORIZE_ROWS:
+        return list(map(plain, _values(flows, name)))
     codes, uniques = pd.factorize(_col(flows, name), use_na_sentinel=True)
     shown = np.array([*map(plain, uniques.tolist()), ""], dtype=object)  # code -1: missing
     return list(shown[codes])

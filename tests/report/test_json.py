@@ -129,3 +129,12 @@ def test_json_lines_repeated_and_empty_strings() -> None:
     values = ["a\x1b", None, "", "a\x1b", "\u202e", None, ""]
     frame = pd.DataFrame({"s": pd.array(values, dtype="string")})
     assert json_lines(frame) == [_encode({"s": v}, None) for v in values]
+
+
+def test_json_lines_long_text_columns() -> None:
+    """A long text column takes the per-distinct-value path: same text as record by record."""
+    values = ["a\x1b", None, "", "b", "\u202e"] * 300
+    frame = pd.DataFrame(
+        {"s": pd.array(values, dtype="string"), "i": pd.array(range(1500), dtype="Int64")}
+    )
+    assert json_lines(frame) == [_encode(r, None) for r in records(frame)]
