@@ -72,10 +72,16 @@ def _with_file(name: str, frame: pd.DataFrame, file: str) -> pd.DataFrame:
     return frame
 
 
+def _present(column: pd.Series) -> list[str]:
+    """The column's values that are not missing, as text (read with ``tolist``: a capture's
+    small tables cost more in pandas' per-call overhead than in their rows)."""
+    return [v if type(v) is str else str(v) for v in column.tolist() if not pd.isna(v)]
+
+
 def worst_verdict(flows: pd.DataFrame) -> str:
     if not len(flows) or "encryption_verdict" not in flows.columns:
         return ""
-    present = set(flows["encryption_verdict"].dropna().astype(str))
+    present = set(_present(flows["encryption_verdict"]))
     for v in VERDICT_RANK:
         if v in present:
             return v
@@ -100,9 +106,9 @@ def file_entry(o: FileOutcome) -> dict[str, Any]:
         entry["flows"] = len(t.get("flows", ()))
         entry["sessions"] = len(t.get("sessions", ()))
         entry["findings"] = len(t.get("findings", ()))
-        apps = t["sessions"]["app"].dropna().astype(str) if "sessions" in t else []
+        apps = _present(t["sessions"]["app"]) if "sessions" in t else []
         entry["apps"] = sorted({a for a in apps if a})
-        entry["worst_verdict"] = worst_verdict(t.get("flows", pd.DataFrame()))
+        entry["worst_verdict"] = worst_verdict(t["flows"]) if "flows" in t else ""
         if "attribution" in s:
             entry["attribution"] = s["attribution"]
     entry.update(o.extra)

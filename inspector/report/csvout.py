@@ -29,6 +29,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from inspector.report.text import FINDING_TITLES, VERDICT_SHORT, iso_time, plain
@@ -67,18 +68,22 @@ def neutralise(value: object) -> object:
 
 #: a cell can need :func:`neutralise` only if its first character is one of these
 _TRIGGERS = sorted({p[0] for p in FORMULA_PREFIXES} | set(_LEADING_BLANKS))
+_TRIGGER_SET = frozenset(_TRIGGERS)
 
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A shallow copy of ``frame`` with every text column's cells neutralised.
 
-    A text column is scanned by its first characters (vectorised); only the few cells that
-    start with a trigger go through :func:`neutralise`."""
+    A text column is scanned by its first characters (one pass over ``tolist``, cheaper than
+    pandas' ``str``/``isin`` per column); only the few cells that start with a trigger go
+    through :func:`neutralise`."""
     out = frame.copy(deep=False)
     for name, dtype in frame.dtypes.items():
         if isinstance(dtype, pd.StringDtype):
             column = frame[name]
-            hit = column.str[:1].isin(_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+            hit = np.array(
+                [type(v) is str and v[:1] in _TRIGGER_SET for v in column.tolist()], dtype=bool
+            )
             if hit.any():
                 column = column.copy()
                 column[hit] = column[hit].map(neutralise)

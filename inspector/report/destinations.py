@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import markupsafe
+import numpy as np
 import pandas as pd
 
 from inspector.report.text import VERDICT_SHORT, human_bytes, iso_time, plain
@@ -59,11 +60,27 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
+#: a flows table this long has its text columns factorized (below, factorize costs more than
+#: the calls to plain() it saves)
+_FACTORIZE_ROWS = 1000
+
 _TEXT = ("organisation", "party", "category", "country", "app", "encryption_verdict")
 
 
 def _values(flows: pd.DataFrame, name: str) -> list[Any]:
-    return list(_col(flows, name))
+    """The column as a list of Python values (``tolist``: a row-wise walk of an Arrow-backed
+    column costs ten times more)."""
+    return _col(flows, name).tolist()
+
+
+def _texts(flows: pd.DataFrame, name: str) -> list[str]:
+    """The column as display text (:func:`plain`); a long column's distinct values made safe
+    once each."""
+    if len(flows) < _FACTORIZE_ROWS:
+        return list(map(plain, _values(flows, name)))
+    codes, uniques = pd.factorize(_col(flows, name), use_na_sentinel=True)
+    shown = np.array([*map(plain, uniques.tolist()), ""], dtype=object)  # code -1: missing
+    return list(shown[codes])
 
 
 def _number(value: Any) -> float:
@@ -81,7 +98,8 @@ class _Acc:
 
     def __init__(self) -> None:
         self.ports: set[str] = set()
-        self.text: dict[str, set[str]] = {c: set() for c in _TEXT}
+        #: the values of each _TEXT column, in that order
+        self.text: tuple[set[str], ...] = (set(), set(), set(), set(), set(), set())
         self.sent = self.received = 0.0
         self.flows = 0
         self.start = float("inf")
@@ -89,27 +107,30 @@ class _Acc:
 
 
 def _gather(flows: pd.DataFrame) -> dict[tuple[str, str, str], _Acc]:
-    cols = {c: _values(flows, c) for c in (*_TEXT, "server_name", "resp_h", "file", "proto")}
-    nums = {
-        c: _values(flows, c) for c in ("resp_p", "orig_bytes", "resp_bytes", "ts", "duration_s")
-    }
+    text = [_texts(flows, c) for c in _TEXT]
+    files, names, addresses, protos, ports = (
+        _texts(flows, c) for c in ("file", "server_name", "resp_h", "proto", "resp_p")
+    )
+    sent, received, starts, durations = (
+        [_number(v) for v in _values(flows, c)]
+        for c in ("orig_bytes", "resp_bytes", "ts", "duration_s")
+    )
     out: dict[tuple[str, str, str], _Acc] = {}
-    for i in range(len(flows)):
-        address = plain(cols["resp_h"][i])
-        key = (plain(cols["file"][i]), plain(cols["server_name"][i]) or address, address)
+    for i, address in enumerate(addresses):
+        key = (files[i], names[i] or address, address)
         acc = out.get(key)
         if acc is None:
             acc = out[key] = _Acc()
-        proto, port = plain(cols["proto"][i]), plain(nums["resp_p"][i])
+        proto, port = protos[i], ports[i]
         acc.ports.add(f"{proto}/{port}" if port else proto)
-        for c in _TEXT:
-            acc.text[c].add(plain(cols[c][i]))
-        acc.sent += _number(nums["orig_bytes"][i])
-        acc.received += _number(nums["resp_bytes"][i])
+        for seen, values in zip(acc.text, text, strict=True):
+            seen.add(values[i])
+        acc.sent += sent[i]
+        acc.received += received[i]
         acc.flows += 1
-        ts = _number(nums["ts"][i])
+        ts = starts[i]
         acc.start = min(acc.start, ts)
-        acc.last = max(acc.last, ts + _number(nums["duration_s"][i]))
+        acc.last = max(acc.last, ts + durations[i])
     return out
 
 
@@ -119,19 +140,20 @@ def _joined_set(items: set[str], key: Any = None) -> str:
 
 def _row(key: tuple[str, str, str], a: _Acc) -> dict[str, Any]:
     file, destination, address = key
+    text = dict(zip(_TEXT, a.text, strict=True))
     return {
         "destination": destination,
         "address": address,
         "ports": _joined_set(a.ports),
-        "organisation": _joined_set(a.text["organisation"]),
-        "party": _joined_set(a.text["party"]),
-        "category": _joined_set(a.text["category"]),
-        "country": _joined_set(a.text["country"]),
+        "organisation": _joined_set(text["organisation"]),
+        "party": _joined_set(text["party"]),
+        "category": _joined_set(text["category"]),
+        "country": _joined_set(text["country"]),
         "bytes_sent": int(a.sent),
         "bytes_received": int(a.received),
         "flows": a.flows,
-        "verdicts": _joined_set(a.text["encryption_verdict"], key=_verdict_rank),
-        "apps": _joined_set(a.text["app"]),
+        "verdicts": _joined_set(text["encryption_verdict"], key=_verdict_rank),
+        "apps": _joined_set(text["app"]),
         "first_seen": a.start,
         "last_seen": a.last,
         "file": file,
@@ -144,8 +166,9 @@ def destinations_frame(flows: pd.DataFrame) -> pd.DataFrame:
     if flows is not None and len(flows):
         rows = [_row(key, acc) for key, acc in _gather(flows).items()]
         rows.sort(key=lambda r: (-(r["bytes_sent"] + r["bytes_received"]), r["destination"]))
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
-    return frame.astype(_DTYPES) if len(frame) else frame.astype(_DTYPES, errors="ignore")
+    if not rows:
+        return pd.DataFrame(rows, columns=_COLUMNS).astype(_DTYPES, errors="ignore")
+    return pd.DataFrame({c: [r[c] for r in rows] for c in _COLUMNS}).astype(_DTYPES)
 
 
 def with_destinations(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -166,38 +189,57 @@ def _rank(value: object, largest_first: bool) -> tuple[bool, str, float]:
 
 def destinations_view(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows for the report's sortable table: display text plus a sort key per column."""
+    text = {c: list(map(plain, frame[c].tolist())) for c in _VIEW_TEXT}
+    sent_col, received_col, flows_col, first_col, last_col = (
+        frame[c].tolist()
+        for c in ("bytes_sent", "bytes_received", "flows", "first_seen", "last_seen")
+    )
     out = []
-    for r in frame.itertuples(index=False):
-        sent, received = int(r.bytes_sent), int(r.bytes_received)
+    for i in range(len(frame)):
+        sent, received = int(sent_col[i]), int(received_col[i])
+        first = float(first_col[i])
         out.append(
             {
-                "destination": plain(r.destination),
-                "address": plain(r.address),
-                "ports": plain(r.ports).replace(";", " "),
-                "organisation": plain(r.organisation).replace(";", "; "),
-                "party": plain(r.party).replace(";", "; "),
-                "category": plain(r.category).replace(";", "; "),
-                "country": plain(r.country),
+                "destination": text["destination"][i],
+                "address": text["address"][i],
+                "ports": text["ports"][i].replace(";", " "),
+                "organisation": text["organisation"][i].replace(";", "; "),
+                "party": text["party"][i].replace(";", "; "),
+                "category": text["category"][i].replace(";", "; "),
+                "country": text["country"][i],
                 "sent": human_bytes(sent),
                 "sent_n": sent,
                 "received": human_bytes(received),
                 "received_n": received,
-                "flows": int(r.flows),
+                "flows": int(flows_col[i]),
                 "verdicts": "; ".join(
-                    VERDICT_SHORT.get(v, v) for v in plain(r.verdicts).split(";") if v
+                    VERDICT_SHORT.get(v, v) for v in text["verdicts"][i].split(";") if v
                 ),
-                "apps": plain(r.apps).replace(";", "; "),
-                "first_seen": iso_time(float(r.first_seen)),
-                "first_n": float(r.first_seen),
-                "last_seen": iso_time(float(r.last_seen)),
+                "apps": text["apps"][i].replace(";", "; "),
+                "first_seen": iso_time(first),
+                "first_n": first,
+                "last_seen": iso_time(float(last_col[i])),
             }
         )
     for i, (_head, _view, key, largest_first) in enumerate(SORT_COLUMNS):
         keys = [(_rank(row[key], largest_first), j) for j, row in enumerate(out)]
+        name = f"r{i}"
         for rank, (_k, j) in enumerate(sorted(keys)):
-            out[j][f"r{i}"] = rank
+            out[j][name] = rank
     return out
 
+
+_VIEW_TEXT = (
+    "destination",
+    "address",
+    "ports",
+    "organisation",
+    "party",
+    "category",
+    "country",
+    "verdicts",
+    "apps",
+)
 
 _DEST_ROW = (
     '<tr style="{style}"><td class="dname"><span class="mono">{destination}</span>{address}'
@@ -228,13 +270,33 @@ def destination_rows(rows: list[dict[str, Any]], n_columns: int) -> markupsafe.M
     here in one pass: a run can have thousands of destinations."""
     if not rows:
         return markupsafe.Markup("<tr><td>No flows.</td></tr>")
-    esc = markupsafe.escape
+    esc = _escaper()
+    ranks = [(f"--r{i}:", f"r{i}") for i in range(n_columns)]
     out = []
     for d in rows:
         cells = {k: esc(d[k]) for k in _DEST_TEXT}
         address = ""
         if d["address"] != d["destination"]:
             address = f'<br><span class="note mono">{esc(d["address"])}</span>'
-        style = "".join(f"--r{i}:{esc(d[f'r{i}'])};" for i in range(n_columns))
+        style = "".join([head + esc(d[key]) + ";" for head, key in ranks])
         out.append(_DEST_ROW.format(style=style, address=address, **cells))
     return markupsafe.Markup("".join(out))
+
+
+def _escaper() -> Any:
+    """:func:`markupsafe.escape` as text, each distinct string escaped once (the same names,
+    organisations and verdicts fill thousands of rows); an ``int`` needs no escaping."""
+    memo: dict[str, str] = {}
+
+    def esc(value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if kind is not str:
+            return str(markupsafe.escape(value))
+        text = memo.get(value)
+        if text is None:
+            text = memo[value] = str(markupsafe.escape(value))
+        return text
+
+    return esc

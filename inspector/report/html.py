@@ -41,6 +41,7 @@ from inspector.report.destinations import (
     destinations_frame,
     destinations_view,
 )
+from inspector.report.headlines import headlines
 from inspector.report.text import (
     CONFIDENCE_TEXT,
     FINDING_TITLES,
@@ -51,7 +52,6 @@ from inspector.report.text import (
     human_bytes,
     iso_time,
     plain,
-    verdict_phrase,
 )
 from inspector.report.unread import GUIDE, HOW_TO_READ, headline, unread
 
@@ -74,16 +74,6 @@ GENERAL_CAVEATS = (
     "where the server physically is.",
 )
 
-_ALERT_KINDS = (
-    "personal_data",
-    "plaintext_media",
-    "plaintext_http",
-    "cleartext_signalling",
-    "ecb_suspected",
-    "weak_tls",
-    "cleartext_dns",
-)
-
 
 def _s(value: object) -> str:
     return plain(value)
@@ -91,13 +81,6 @@ def _s(value: object) -> str:
 
 def _int(value: object) -> int:
     return 0 if _s(value) == "" else int(value)  # type: ignore[call-overload]
-
-
-def _bool(value: object) -> bool:
-    try:
-        return bool(value)
-    except TypeError:  # pandas NA
-        return False
 
 
 def _duration(seconds: float) -> str:
@@ -112,25 +95,22 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _flows_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
-    """The flows the findings name, by uid (a run can hold far more flows than findings)."""
+def _sdk_by_uid(flows: pd.DataFrame, findings: pd.DataFrame) -> dict[str, Any]:
+    """The ``sdk_name`` of the flows the findings name, by uid (read column-wise: a run can hold
+    far more flows than findings, and a row-wise walk of a large table is slow)."""
     wanted: set[str] = set()
     if len(findings) and "uids" in findings:
-        for cell in findings["uids"].dropna():
+        for cell in findings["uids"].dropna().tolist():
             wanted.update(str(cell).split(";"))
-    rows = flows[flows["uid"].isin(wanted)] if "uid" in flows else flows.iloc[0:0]
-    return {str(f.uid): f for f in rows.itertuples(index=False)}
+    if not wanted or "uid" not in flows:
+        return {}
+    sdk = flows["sdk_name"].tolist() if "sdk_name" in flows else [""] * len(flows)
+    return {str(u): s for u, s in zip(flows["uid"].tolist(), sdk, strict=True) if u in wanted}
 
 
-def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
+def _finding(r: Any, sdk_of: Mapping[str, Any], outdir_hint: str) -> dict[str, Any]:
     uids = [u for u in _s(r.uids).split(";") if u]
-    sdk = next((_s(flows[u].sdk_name) for u in uids if u in flows and _s(flows[u].sdk_name)), "")
+    sdk = next((_s(sdk_of[u]) for u in uids if u in sdk_of and _s(sdk_of[u])), "")
     verdict = _s(r.verdict)
     category = _s(r.category).replace("_", " ")
     who = [_s(r.organisation) or "organisation not in the database", sdk]
@@ -170,67 +150,6 @@ def _finding(r: Any, flows: Mapping[str, Any], outdir_hint: str) -> dict[str, An
     }
 
 
-def _tracker_lines(who: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
-    trackers: dict[str, str] = {}
-    for f in findings:
-        if f["kind"] == "third_party_telemetry" and f["destination"] not in trackers:
-            about = "; ".join(x for x in (f["organisation"], f["sdk"] or f["category"]) if x)
-            trackers[f["destination"]] = (
-                f"{f['destination']} ({about})" if about else f["destination"]
-            )
-    if trackers:
-        n = len(trackers)
-        noun = "tracker" if n == 1 else "trackers"
-        return [f"{who} contacted {n} third-party {noun}: {_join(list(trackers.values()))}."]
-    if session is not None:
-        return [f"{who} contacted no third-party tracker known to the bundled database."]
-    return []
-
-
-def _media_lines(app: str, session: Any) -> list[str]:
-    if session is None:
-        return []
-    lines: list[str] = []
-    verdicts = [v for v in _s(session.media_verdicts).split(";") if v]
-    if verdicts:
-        kinds = _s(session.media_kinds).replace(";", ", ").replace("_", " ")
-        label = f"Media ({kinds})" if kinds else "Media (audio/video)"
-        lines.append(
-            f"{label}: " + "; and partly ".join(verdict_phrase(v, app) for v in verdicts) + "."
-        )
-    else:
-        lines.append("No audio or video flows were recognised in this session.")
-    if _bool(session.peer_to_peer):
-        lines.append("Some media went directly between participants (peer-to-peer).")
-    return lines
-
-
-def _kind_lines(app: str, findings: list[dict[str, Any]]) -> list[str]:
-    lines: list[str] = []
-    signalling = sorted({f["verdict"] for f in findings if f["kind"] == "signalling_encryption"})
-    if signalling:
-        phrases = "; and partly ".join(verdict_phrase(v, app) for v in signalling)
-        lines.append(f"Call set-up (signalling): {phrases}.")
-    for kind in _ALERT_KINDS:
-        dests = sorted({f["destination"] for f in findings if f["kind"] == kind})
-        if dests:
-            shown = _join(dests[:5]) + (f" and {len(dests) - 5} more" if len(dests) > 5 else "")
-            lines.append(f"{FINDING_TITLES[kind]}: {shown}.")
-    first = sorted({f["destination"] for f in findings if f["kind"] == "first_party_telemetry"})
-    if first:
-        lines.append(f"Telemetry sent to the vendor's own services: {_join(first[:5])}.")
-    return lines
-
-
-def _headlines(app: str, session: Any, findings: list[dict[str, Any]]) -> list[str]:
-    who = f"This {app} session" if app else "Outside any conferencing session, the device"
-    return (
-        _tracker_lines(who, session, findings)
-        + _media_lines(app, session)
-        + _kind_lines(app, findings)
-    )
-
-
 def _sort(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"]))
 
@@ -266,7 +185,9 @@ def _session_view(
     fl = flows[flows["session_id"].fillna("") == sid] if len(flows) else flows
     start, end = float(s.start_ts), float(s.end_ts)
     svg, hidden = timeline(fl, start, end, f"Timeline of the flows of session {sid}", TIMELINE_ROWS)
-    shown_roles = {_s(r) or "other" for r in fl["role"]} if len(fl) and "role" in fl else set()
+    shown_roles = (
+        {_s(r) or "other" for r in fl["role"].tolist()} if len(fl) and "role" in fl else set()
+    )
     items = _sort(by_session.get(sid, []))
     return {
         "id": sid,
@@ -280,7 +201,7 @@ def _session_view(
         "bytes": human_bytes(_int(s.bytes_total)),
         "weakest": _s(s.weakest_verdict),
         "weakest_meaning": VERDICT_MEANING.get(_s(s.weakest_verdict), ""),
-        "headlines": _headlines(app, s, items),
+        "headlines": headlines(app, s, items),
         "findings": items,
         "groups": finding_groups(items),
         "counts": {k: sum(1 for f in items if f["severity"] == k) for k in SEVERITY_ORDER},
@@ -316,9 +237,11 @@ def _inputs_view(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _charts(flows: pd.DataFrame) -> tuple[list[Bar], list[Bar]]:
     def colour_of(key: str, subset: pd.DataFrame) -> str:
-        roles = subset["role"].fillna("").astype(str) if "role" in subset else []
-        parties = subset["party"].fillna("").astype(str) if "party" in subset else []
+        roles = subset["role"].fillna("").astype(str).tolist() if "role" in subset else []
+        parties = subset["party"].fillna("").astype(str).tolist() if "party" in subset else []
         return PARTY_COLOURS[party_of(roles, parties)]
+
+    flows = _narrow(flows, _CHART_COLUMNS)  # bytes_by cuts the frame once per bar
 
     org_bars = bytes_by(flows, "organisation", "unknown organisation", colour=colour_of)
     cat_bars = [
@@ -356,6 +279,28 @@ def _methods_view(result: Result, n_flows: int, outdir_hint: str) -> dict[str, A
     }
 
 
+#: the flows' columns each part of the page reads (it works on those only: cutting and walking a
+#: large table costs by its number of columns)
+_CHART_COLUMNS = ("organisation", "category", "orig_bytes", "resp_bytes", "role", "party")
+_TIMELINE_COLUMNS = (
+    "session_id",
+    "ts",
+    "uid",
+    "duration_s",
+    "orig_bytes",
+    "resp_bytes",
+    "role",
+    "server_name",
+    "resp_h",
+)
+_UNREAD_COLUMNS = ("content_decrypted", "server_name", "resp_h", "proto", "uid")
+
+
+def _narrow(flows: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
+    """``flows`` with only the ``wanted`` columns it has (in that order)."""
+    return flows[[c for c in wanted if c in flows.columns]]
+
+
 def _charts_context(flows: pd.DataFrame) -> dict[str, Any]:
     org_bars, cat_bars = _charts(flows)
     drawn = {b.colour for b in org_bars + cat_bars}
@@ -390,7 +335,7 @@ def _personal_context(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
         keep = shared["uid"].isin(flows["uid"]) | (shared["source"].fillna("") != "capture")
         shared = shared[keep]
     matrix = data_matrix(shared, flows)
-    closed = unread(flows)
+    closed = unread(None if flows is None else _narrow(flows, _UNREAD_COLUMNS))
     return {
         "pd_categories": matrix["categories"],
         "pd_rows": matrix["rows"],
@@ -407,12 +352,15 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
     flows = tables.get("flows", pd.DataFrame())
     findings_df = tables.get("findings", pd.DataFrame())
     sessions_df = tables.get("sessions", pd.DataFrame())
-    by_uid = _flows_by_uid(flows, findings_df) if len(flows) else {}
-    findings = [_finding(r, by_uid, outdir_hint) for r in findings_df.itertuples(index=False)]
+    sdk_of = _sdk_by_uid(flows, findings_df) if len(flows) else {}
+    findings = [_finding(r, sdk_of, outdir_hint) for r in findings_df.itertuples(index=False)]
     by_session: dict[str, list[dict[str, Any]]] = {}
     for f, r in zip(findings, findings_df.itertuples(index=False), strict=True):
         by_session.setdefault(_s(r.session_id) or "outside", []).append(f)
-    sessions = [_session_view(s, flows, by_session) for s in sessions_df.itertuples(index=False)]
+    timeline_flows = _narrow(flows, _TIMELINE_COLUMNS)  # cut once per session
+    sessions = [
+        _session_view(s, timeline_flows, by_session) for s in sessions_df.itertuples(index=False)
+    ]
     known = {sess["id"] for sess in sessions}
     outside = _sort([f for sid, items in by_session.items() if sid not in known for f in items])
 
@@ -430,7 +378,7 @@ def report_context(result: Result, outdir_hint: str = "OUTDIR") -> dict[str, Any
         "sessions": sessions,
         "outside": outside,
         "outside_groups": finding_groups(outside),
-        "outside_headlines": _headlines("", None, outside) if outside else [],
+        "outside_headlines": headlines("", None, outside) if outside else [],
         "findings_total": len(findings),
         **_destinations_context(tables, flows),
         **_personal_context(tables),

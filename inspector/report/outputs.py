@@ -122,6 +122,14 @@ def _write_table(frame: pd.DataFrame, out: Path, name: str) -> list[Path]:
     return [csv_path, json_path]
 
 
+def _write_part(kind: str, frame: pd.DataFrame, out: Path, name: str) -> list[Path]:
+    """``<name>.csv`` or ``<name>.json`` alone: a large table's two files are two pool tasks,
+    so that the largest table does not keep one worker busy while the other waits."""
+    path = out / f"{name}.{kind}"
+    (write_csv if kind == "csv" else write_json)(frame, path)
+    return [path]
+
+
 def _writer_pool(jobs: int) -> Any:
     """Worker processes for the outputs (the batch run's forkserver, its imports done)."""
     import multiprocessing as mp
@@ -156,7 +164,11 @@ def _write_all(
     with pool if pool is not None else contextlib.nullcontext():
         pending = []
         if pool is not None:
-            pending = [pool.submit(_write_table, frame, out, name) for name, frame in big]
+            pending = [
+                pool.submit(_write_part, kind, frame, out, name)
+                for name, frame in big
+                for kind in ("csv", "json")
+            ]
             tables = [t for t in tables if len(t[1]) < _POOL_ROWS]
         if "parquet" in formats:
             from inspector.report.parquet import write_parquet

@@ -9,6 +9,7 @@ Escaping for HTML or spreadsheets is done on top of it by each output.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import UTC, datetime
@@ -64,8 +65,18 @@ def safe_text(value: object) -> str:
     return _UNSAFE.sub(_escape_char, text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _safe_str(value: str) -> str:
+    return safe_text(value)
+
+
 def plain(value: object) -> str:
-    """Missing values (None, NaN, pandas NA) as ""; anything else through :func:`safe_text`."""
+    """Missing values (None, NaN, pandas NA) as ""; anything else through :func:`safe_text`.
+
+    A report shows the same names and addresses many times over: a ``str`` is made safe once
+    and remembered (bounded)."""
+    if type(value) is str:
+        return _safe_str(value)
     if value is None:
         return ""
     try:

@@ -158,3 +158,20 @@ def test_neutralised_columns_equal_cell_by_cell(values: list[str | None]) -> Non
     assert got == [v if v is None else neutralise(v) for v in values]
     kept = [None if v is pd.NA else v for v in frame["s"].tolist()]
     assert kept == values  # the caller's frame is not changed
+
+
+def test_write_csv_scans_every_cell_for_triggers(tmp_path: Path) -> None:
+    """The formula check reads each cell's first character: a trigger after NA or "" is found."""
+    cells = [None, "", "ok", "+1", "\uff1dx", " =y", "=z"]
+    frame = pd.DataFrame({"a": pd.array(cells, dtype="string")})
+    write_csv(frame, tmp_path / "t.csv")
+    assert read_cells(tmp_path / "t.csv") == [
+        ["a"],
+        [""],
+        [""],
+        ["ok"],
+        ["'+1"],
+        ["'\uff1dx"],
+        ["' =y"],
+        ["'=z"],
+    ]

@@ -131,3 +131,20 @@ def test_every_destination_in_the_browser_table(tmp_path: Path) -> None:
     assert not missing, f"destinations not in the table: {sorted(missing)[:10]}"
     assert "179.60.195.49" in shown
     assert 'id="destinations"' in dom and "<script" not in dom.lower()
+
+
+def test_long_flows_table_same_rows_as_short(sample_result: Result) -> None:
+    """A flows table long enough for the factorized text path gives the rows the short path
+    gives: the sample's flows repeated under distinct file names, one capture per copy."""
+    flows = sample_result.tables["flows"]
+    copies = -(-1200 // len(flows))  # at least 1200 rows in all
+    parts = [
+        flows.assign(file=pd.array([f"f{k}"] * len(flows), dtype="string")) for k in range(copies)
+    ]
+    long = destinations_frame(pd.concat(parts, ignore_index=True))
+    assert len(pd.concat(parts)) >= 1200
+    short = pd.concat([destinations_frame(p) for p in parts], ignore_index=True)
+    key = ["file", "destination", "address"]
+    got = long.sort_values(key, ignore_index=True)
+    want = short.sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(got, want)

@@ -110,3 +110,31 @@ def test_json_lines_equal_record_by_record_encoding(rows: list[tuple]) -> None: 
         }
     )
     assert json_lines(frame) == [_encode(r, None) for r in records(frame)]
+
+
+def test_json_lines_column_names_with_braces_and_quotes() -> None:
+    """Each record is one format call of a per-table template: a column name holding braces
+    or quotes is still encoded as ``json`` encodes it."""
+    frame = pd.DataFrame(
+        {
+            "a{0}": pd.array(["x", None, "x"], dtype="string"),
+            'b"}{': pd.array([1, None, 2], dtype="Int64"),
+        }
+    )
+    assert json_lines(frame) == [_encode(r, None) for r in records(frame)]
+
+
+def test_json_lines_repeated_and_empty_strings() -> None:
+    """Text is encoded once per distinct value: repeats, "" and NA keep their own encoding."""
+    values = ["a\x1b", None, "", "a\x1b", "\u202e", None, ""]
+    frame = pd.DataFrame({"s": pd.array(values, dtype="string")})
+    assert json_lines(frame) == [_encode({"s": v}, None) for v in values]
+
+
+def test_json_lines_long_text_columns() -> None:
+    """A long text column takes the per-distinct-value path: same text as record by record."""
+    values = ["a\x1b", None, "", "b", "\u202e"] * 300
+    frame = pd.DataFrame(
+        {"s": pd.array(values, dtype="string"), "i": pd.array(range(1500), dtype="Int64")}
+    )
+    assert json_lines(frame) == [_encode(r, None) for r in records(frame)]

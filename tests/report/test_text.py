@@ -84,3 +84,14 @@ def test_verdict_phrase_names_the_app() -> None:
     )
     assert "vendor's" in verdict_phrase("HOP_BY_HOP_SRTP")
     assert verdict_phrase("", "Zoom") == "not assessed"
+
+
+def test_plain_remembers_str_but_not_subclasses() -> None:
+    """A ``str`` is made safe once and remembered; a subclass (Markup) takes the general path
+    and gives the same text."""
+    from markupsafe import Markup
+
+    for _ in range(2):
+        assert plain("evil\u202etxt") == "evil\\u202etxt"
+        assert plain(Markup("evil\u202etxt")) == "evil\\u202etxt"
+    assert plain("") == "" and plain(12) == "12" and plain(1.5) == "1.5"
