@@ -171,17 +171,6 @@ def test_this_process_reads_a_shard_only_of_a_lone_split_capture() -> None:
     assert _shard_here(_tasks([1 << 20, 1 << 20]), 2) is None  # whole captures: workers only
 
 
-def test_this_process_keeps_only_small_tasks_and_leaves_work_to_the_pool() -> None:
-    from inspector.batch_local import _spare
-
-    tasks = _tasks([(i + 1) * 10_000 for i in range(100)])
-    spare = _spare(tasks, 2)
-    assert 0 < len(spare) < len(tasks)
-    assert spare == tasks[len(tasks) - len(spare) :]  # the smallest
-    assert _spare(tasks[:1], 2) == []  # a lone task goes to the workers
-    assert _spare(_tasks([], shards=2), 2) == []  # never a shard
-
-
 def test_chunks_that_cannot_be_submitted_are_error_rows() -> None:
     from concurrent.futures import ProcessPoolExecutor
 
