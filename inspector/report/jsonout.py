@@ -82,7 +82,7 @@ def _column_texts(column: pd.Series) -> list[str]:
         return ["null" if v is pd.NA else int.__repr__(v) for v in values]
     if dtype == "float64":
         return [_float_text(v) for v in values]
-    return [_encode(_value(v), None) for v in values]
+    return [_STRING(v) if v.__class__ is str else _encode(_value(v), None) for v in values]
 
 
 def json_lines(frame: pd.DataFrame) -> list[str]:
