@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ import pandas as pd
 from inspector.api import Result, analyze, run_stages, with_imports
 from inspector.batch_cache import Cache, file_digest, input_stamp
 from inspector.batch_local import local_stream, worker_failed
-from inspector.batch_pages import Prebuilt, new_nonce, run_report
+from inspector.batch_pages import Prebuilt, new_nonce, render_page, run_report
 from inspector.batch_shard import ShardPart, first_ts, merge_shards, read_capture
 from inspector.batch_union import FileOutcome, union
 from inspector.config import Config
@@ -413,13 +414,20 @@ def run_batch(
     result = with_imports(union(outcomes), whole)
     # one task: nothing ran in parallel, and the outputs need no worker processes either
     used = 1 if scheduler or len(tasks) <= 1 else workers
-    return BatchResult(result, outcomes, used, _prebuilt(captures, page[1]) if page else None)
+    return BatchResult(result, outcomes, used, _prebuilt(captures, *page) if page else None)
 
 
-def _prebuilt(captures: list[_Capture], nonce: str) -> Prebuilt:
+def _prebuilt(captures: list[_Capture], hint: str, nonce: str) -> Prebuilt:
     pages = {c.outcome.index: c.page for c in captures if isinstance(c.page, str)}
     ordered = sorted(captures, key=lambda c: c.outcome.index)  # the union's order
     done = [c for c in ordered if c.outcome.result is not None]
+    # A page the workers did not render (a capture taken from the cache) is cut from the
+    # union by its ``file`` column, the file's name: two captures of the same name (from two
+    # folders) would share their rows there, so such a page is rendered here from its own result.
+    names = Counter(c.outcome.file for c in done)
+    for c in done:
+        if c.outcome.index not in pages and names[c.outcome.file] > 1:
+            pages[c.outcome.index] = render_page(c.outcome, hint, nonce)
     if all(isinstance(c.report, pd.DataFrame) for c in done):
         return Prebuilt(nonce, pages, run_report([c.report for c in done]))
     return Prebuilt(nonce, pages)

@@ -42,6 +42,27 @@ def test_outputs_from_worker_pages_equal_the_main_process_ones(tmp_path: Path, j
     assert f"F{len(batch.outcomes[0].result.tables['findings']) + 1:04d}" in second  # type: ignore[union-attr]
 
 
+def test_resumed_captures_of_the_same_name_keep_their_own_pages(tmp_path: Path) -> None:
+    """Two captures named alike (two folders), the second run resumed from the cache: each
+    capture's page shows its own flows only."""
+    for folder, capture in (("a", "zoom-2020.pcap"), ("b", "webrtc-p2p.pcap")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.pcap").write_bytes((CAPTURES / capture).read_bytes())
+    paths = [tmp_path / "a" / "same.pcap", tmp_path / "b" / "same.pcap"]
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run_batch(paths, jobs=1, pages=str(out), cache_dir=cache)
+    again = run_batch(paths, jobs=1, pages=str(out), cache_dir=cache)
+    assert all(o.cached for o in again.outcomes)
+    outputs.write_outputs(again.result, out, prebuilt=again.prebuilt)
+    for entry in again.result.summary["files"]:
+        page = (out / "files").glob(f"{entry['index']:03d}-*.html")
+        text = next(iter(page)).read_text(encoding="utf-8")
+        own = again.outcomes[entry["index"] - 1].result.tables["flows"]  # type: ignore[union-attr]
+        other = again.outcomes[2 - entry["index"]].result.tables["flows"]  # type: ignore[union-attr]
+        assert all(server in text for server in set(own["resp_h"]))
+        assert not any(server in text for server in set(other["resp_h"]) - set(own["resp_h"]))
+
+
 def test_with_ids_numbers_markers_through_the_run() -> None:
     text = "<b>Fabc0000001</b> x Fabc0000012 Fzzz0000003 Fabc00001"
     assert with_ids(text, "abc", 40) == "<b>F0041</b> x F0052 Fzzz0000003 Fabc00001"
