@@ -136,11 +136,14 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
 
 def _tables(header: dict[str, Any], data: bytes, body: int) -> dict[str, pd.DataFrame]:
     entries = header.get("tables")
-    if not isinstance(entries, list) or [e[0] for e in entries] != list(_expected()):
+    # the tables as this process orders them: a worker process that wrote the entry may have
+    # imported the schema modules (which register the tables) in another order
+    expected = list(_expected())
+    if not isinstance(entries, list) or sorted(str(e[0]) for e in entries) != sorted(expected):
         raise ValueError("cached tables differ from the schema")
     view = memoryview(data)
     tables = {}
-    for name, offset, length in entries:
+    for name, offset, length in sorted(entries, key=lambda e: expected.index(e[0])):
         if not (isinstance(offset, int) and isinstance(length, int)) or offset < 0 or length < 0:
             raise ValueError("bad table offsets")
         if body + offset + length > len(data):
@@ -197,7 +200,8 @@ class Cache:
             "tables": entries,
         }
         head = dumps(header, indent=None).encode("utf-8", "backslashreplace")
-        tmp = self.folder / f"{key}{SUFFIX}.tmp"
+        # a name of this process's own: two workers may keep the same key (two copies of a file)
+        tmp = self.folder / f"{key}{SUFFIX}.{os.getpid()}.tmp"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:

@@ -56,6 +56,25 @@ def test_round_trip_keeps_every_table_exactly(files: list[Path], tmp_path: Path)
         _assert_same(second.result.tables[name], frame, name)
 
 
+def test_workers_keep_their_captures_in_the_cache(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With worker processes, each worker writes its capture's entry: this process writes none
+    (its Cache.put is replaced here; the workers' is not), and a second run resumes them all."""
+    from inspector.batch_cache import Cache
+
+    here: list[str] = []
+    monkeypatch.setattr(Cache, "put", lambda self, key, *a: here.append(key))
+    cache = tmp_path / "cache"
+    first = run_batch(files, jobs=2, cache_dir=cache)
+    assert here == [] and len(_entries(cache)) == len(files)
+    assert not list(cache.glob("*.tmp"))
+    second = run_batch(files, jobs=2, cache_dir=cache)
+    assert all(o.cached for o in second.outcomes)
+    for name, frame in first.result.tables.items():
+        _assert_same(second.result.tables[name], frame, name)
+
+
 @pytest.mark.parametrize("kind", ["pickle", "garbage", "cut", "other_file"])
 def test_crafted_cache_file_is_rejected_and_reanalysed(
     files: list[Path], tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
