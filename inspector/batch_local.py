@@ -74,7 +74,7 @@ def local_stream(
     tasks: Sequence[Task], config: Config, jobs: int, tick: Callable[[int], None] | None = None
 ) -> Iterator[Done]:
     """``(task, output)`` for every task, as each finishes: here when ``jobs`` is 1, else in
-    ``jobs`` worker processes (and here while they start; see the module docstring).
+    ``jobs`` worker processes (a lone split capture's first shard here: :func:`_shard_here`).
     ``tick(position)``: reading progress of a capture analysed here."""
     from inspector.batch import run_task
 
@@ -105,15 +105,11 @@ class _Submitter:
         self.pool, self.config = pool, config
         self.futures: dict[Any, list[Task]] = {}
         self.failed: list[tuple[list[Task], BaseException]] = []
-        self.done = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(todo,), daemon=True)
         self._thread.start()
 
     def _run(self, todo: list[list[Task]]) -> None:
-        try:
-            self.futures.update(self.submit(todo))
-        finally:
-            self.done.set()
+        self.futures.update(self.submit(todo))
 
     def submit(self, todo: list[list[Task]]) -> dict[Any, list[Task]]:
         """Submit each chunk; when the pool refuses one, it and the rest are :meth:`unsent`."""
