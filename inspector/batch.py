@@ -115,9 +115,10 @@ def run_task(
     try:
         if task.plain:
             result = analyze(task.paths[0], config, progress=tick)
+            page = _page(task, result)  # first: a failure here is the task's, nothing is kept
             if task.cache is not None:
                 task.cache.cache.put(task.cache.key, task.cache.stamps, result)
-            return ("result", result, *_page(task, result))
+            return ("result", result, *page)
         return (
             "part",
             read_capture(task.paths, dataclasses.replace(config, shard=task.shard), task.label),
