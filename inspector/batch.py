@@ -62,9 +62,6 @@ EXIT_SOME_FAILED = 3
 CACHE_FOLDER = ".inspector-cache"
 DEFAULT_SPLIT_BYTES = SPLIT_BYTES
 
-#: (task, what ran in the worker: ("result", Result) | ("part", ShardPart) | ("error", str, bool))
-Done = tuple["Task", tuple[Any, ...]]
-
 
 @dataclass(frozen=True, slots=True)
 class PageJob:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["chunk_output", "chunks", "local_stream", "run_chunk", "worker_failed"]
 
-#: (task, what ran in the worker), as :data:`inspector.batch.Done`
+#: (task, what ran in the worker: ("result", Result, page, report rows) | ("part", ShardPart) |
+#: ("error", reason, internal))
 Done = tuple["Task", tuple[Any, ...]]
 
 #: a chunk of small tasks costs about this many bytes of capture per task on top of its size
