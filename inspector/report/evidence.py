@@ -321,11 +321,12 @@ def _pseudonymised(
     scanner = Scanner(rewriter.reals())
     left = [(n, hit) for n, pkt in out for hit in scanner.find(pkt.data)]
     if left:
-        frames = sorted({n for n, _h in left})
+        # where, not which: the address itself is what must not be printed
+        places = sorted({(n, offset) for n, (_real, offset) in left})
+        shown = ", ".join(f"{n} byte {offset}" for n, offset in places[:8])
         raise InputError(
-            f"{len(left)} occurrence(s) of real addresses could not be rewritten (frames "
-            f"{', '.join(map(str, frames[:8]))}{'...' if len(frames) > 8 else ''}); "
-            "nothing written"
+            f"{len(left)} occurrence(s) of real addresses could not be rewritten (frame "
+            f"{shown}{'...' if len(places) > 8 else ''}); nothing written"
         )
     return out, rewriter.notes.line(), rewriter.notes.warns
 

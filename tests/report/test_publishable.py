@@ -356,6 +356,32 @@ def test_crafted_packets_headers_payloads_and_checksums() -> None:
     assert scapy.Ether(out[0]).psrc == "198.51.100.1" and scapy.Ether(out[0]).pdst == "192.0.2.1"
 
 
+def test_an_address_in_an_opaque_payload_refuses_the_export() -> None:
+    """A real address the rewriter cannot reach (STUN-XOR-ed, but in a payload that is not STUN):
+    nothing is exported, and the error says where (frame, byte) without printing the address."""
+    scapy = pytest.importorskip("scapy.all")
+    from inspector.errors import InputError
+    from inspector.report.evidence import _pseudonymised
+    from inspector.source.open import RawPacket
+
+    client = "192.168.1.20"
+    payload = b"opaque" + xor(ipaddress.ip_address(client).packed, b"!\x12\xa4B")
+    pkt = (
+        scapy.Ether(src="a4:83:e7:11:22:33", dst="f0:9f:c2:44:55:66")
+        / scapy.IP(src=client, dst="142.250.82.99")
+        / scapy.UDP(sport=40000, dport=9999)
+        / scapy.Raw(payload)
+    )
+    data = bytes(pkt)
+    p = Pseudonymizer()
+    p.register(client, "client")
+    with pytest.raises(InputError) as err:
+        _pseudonymised([(7, RawPacket(0.0, 1, data, len(data)))], p)
+    message = str(err.value)
+    assert "frame 7 byte " + str(len(data) - 4) in message and "nothing written" in message
+    assert client not in message
+
+
 def test_mdns_device_names_take_their_host_token() -> None:
     """The device part of a .local name is host-N in the report; in the exported packets it is
     host-N too, padded to the same length (DNS label lengths and compression stay valid)."""
