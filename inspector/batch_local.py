@@ -118,7 +118,7 @@ class _Submitter:
         for i, c in enumerate(todo):
             try:
                 out[self.pool.submit(run_chunk, c, self.config)] = c
-            except Exception as exc:  # a broken or shut-down pool: these tasks become errors
+            except RuntimeError as exc:  # a broken or shut-down pool (BrokenProcessPool is one)
                 self.failed += [(rest, exc) for rest in todo[i:]]
                 break
         return out
